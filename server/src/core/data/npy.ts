@@ -1,0 +1,158 @@
+/**
+ * NumPy .npy reader and writer. Reads every numeric dtype in both byte orders and C or Fortran order;
+ * values come back as a C-order typed array plus shape.
+ */
+import { LensError } from '../errors.js';
+
+export type NpyDtype = 'f2' | 'f4' | 'f8' | 'i1' | 'i2' | 'i4' | 'i8' | 'u1' | 'u2' | 'u4' | 'u8' | 'b1';
+
+export interface NdArray {
+  shape: number[];
+  /** C-order values. Float64 stays Float64; 64-bit ints become Float64 (exact up to 2^53). */
+  data: Float32Array | Float64Array | Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array;
+  dtype: NpyDtype;
+}
+
+const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
+
+const ITEM_SIZE: Record<NpyDtype, number> = {
+  f2: 2, f4: 4, f8: 8, i1: 1, i2: 2, i4: 4, i8: 8, u1: 1, u2: 2, u4: 4, u8: 8, b1: 1,
+};
+
+/** Largest array we will allocate from a header (elements). */
+const MAX_ELEMENTS = 1 << 30;
+
+function fail(message: string, file?: string): never {
+  throw new LensError('BAD_INPUT', message, { file });
+}
+
+interface Header {
+  dtype: NpyDtype;
+  littleEndian: boolean;
+  fortran: boolean;
+  shape: number[];
+  dataOffset: number;
+}
+
+function parseHeader(bytes: Uint8Array, file?: string): Header {
+  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) fail('not a .npy file (bad magic)', file);
+  const major = bytes[6];
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let headerLen: number;
+  let start: number;
+  if (major === 1) {
+    headerLen = view.getUint16(8, true);
+    start = 10;
+  } else if (major === 2 || major === 3) {
+    if (bytes.length < 12) fail('truncated .npy header', file);
+    headerLen = view.getUint32(8, true);
+    start = 12;
+  } else {
+    fail(`unsupported .npy version ${major}`, file);
+  }
+  if (start + headerLen > bytes.length) fail('truncated .npy header', file);
+  const text = new TextDecoder('latin1').decode(bytes.subarray(start, start + headerLen));
+  const descr = /'descr'\s*:\s*'([<>|=])([a-z])(\d+)'/.exec(text);
+  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text);
+  const shapeM = /'shape'\s*:\s*\(([^)]*)\)/.exec(text);
+  if (!descr || !fortran || !shapeM) fail(`unreadable .npy header: ${text.trim()}`, file);
+  const code = `${descr[2]}${descr[3]}` as NpyDtype;
+  if (!(code in ITEM_SIZE)) fail(`unsupported .npy dtype ${descr[1]}${code}`, file);
+  const shape = shapeM[1]
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map((s) => {
+      const n = Number(s.replace(/L$/, ''));
+      if (!Number.isInteger(n) || n < 0) fail(`bad dimension ${s} in .npy shape`, file);
+      return n;
+    });
+  return {
+    dtype: code,
+    littleEndian: descr[1] !== '>',
+    fortran: fortran[1] === 'True',
+    shape,
+    dataOffset: start + headerLen,
+  };
+}
+
+export function readNpy(bytes: Uint8Array, file?: string): NdArray {
+  const h = parseHeader(bytes, file);
+  const count = h.shape.reduce((a, b) => a * b, 1);
+  if (count > MAX_ELEMENTS) fail(`array of ${count} elements is too large`, file);
+  const size = ITEM_SIZE[h.dtype];
+  if (h.dataOffset + count * size > bytes.length) {
+    throw new LensError('TRUNCATED', `.npy data ends early: need ${count * size} bytes, have ${bytes.length - h.dataOffset}`, { file });
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset + h.dataOffset, count * size);
+  const le = h.littleEndian;
+  let out: NdArray['data'];
+  switch (h.dtype) {
+    case 'f4': { const a = new Float32Array(count); for (let i = 0; i < count; i++) a[i] = view.getFloat32(i * 4, le); out = a; break; }
+    case 'f8': { const a = new Float64Array(count); for (let i = 0; i < count; i++) a[i] = view.getFloat64(i * 8, le); out = a; break; }
+    case 'f2': { const a = new Float32Array(count); for (let i = 0; i < count; i++) a[i] = halfToFloat(view.getUint16(i * 2, le)); out = a; break; }
+    case 'i1': { const a = new Int8Array(count); for (let i = 0; i < count; i++) a[i] = view.getInt8(i); out = a; break; }
+    case 'u1': case 'b1': { const a = new Uint8Array(count); for (let i = 0; i < count; i++) a[i] = view.getUint8(i); out = a; break; }
+    case 'i2': { const a = new Int16Array(count); for (let i = 0; i < count; i++) a[i] = view.getInt16(i * 2, le); out = a; break; }
+    case 'u2': { const a = new Uint16Array(count); for (let i = 0; i < count; i++) a[i] = view.getUint16(i * 2, le); out = a; break; }
+    case 'i4': { const a = new Int32Array(count); for (let i = 0; i < count; i++) a[i] = view.getInt32(i * 4, le); out = a; break; }
+    case 'u4': { const a = new Uint32Array(count); for (let i = 0; i < count; i++) a[i] = view.getUint32(i * 4, le); out = a; break; }
+    case 'i8': { const a = new Float64Array(count); for (let i = 0; i < count; i++) a[i] = Number(view.getBigInt64(i * 8, le)); out = a; break; }
+    case 'u8': { const a = new Float64Array(count); for (let i = 0; i < count; i++) a[i] = Number(view.getBigUint64(i * 8, le)); out = a; break; }
+  }
+  if (h.fortran && h.shape.length > 1) out = fortranToC(out, h.shape);
+  return { shape: h.shape, data: out, dtype: h.dtype };
+}
+
+function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return s * 2 ** -14 * (f / 1024);
+  if (e === 31) return f ? NaN : s * Infinity;
+  return s * 2 ** (e - 15) * (1 + f / 1024);
+}
+
+/** Reorder Fortran-order values into C order. */
+function fortranToC<T extends NdArray['data']>(src: T, shape: number[]): T {
+  const n = src.length;
+  const dst = new (src.constructor as { new (n: number): T })(n);
+  const rank = shape.length;
+  const cStrides = new Array<number>(rank);
+  let s = 1;
+  for (let d = rank - 1; d >= 0; d--) { cStrides[d] = s; s *= shape[d]; }
+  const idx = new Array<number>(rank).fill(0);
+  // Walk source in Fortran order (first index fastest).
+  for (let i = 0; i < n; i++) {
+    let off = 0;
+    for (let d = 0; d < rank; d++) off += idx[d] * cStrides[d];
+    dst[off] = src[i];
+    for (let d = 0; d < rank; d++) {
+      if (++idx[d] < shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return dst;
+}
+
+/** Values as float32 (the engine's type). */
+export function toFloat32(a: NdArray): Float32Array {
+  return a.data instanceof Float32Array ? a.data : Float32Array.from(a.data as ArrayLike<number>);
+}
+
+/** Write a little-endian C-order .npy (float32 by default, float64 for a Float64Array). */
+export function writeNpy(data: Float32Array | Float64Array | Int32Array | Uint8Array, shape: number[]): Uint8Array {
+  const descr = data instanceof Float64Array ? '<f8' : data instanceof Int32Array ? '<i4' : data instanceof Uint8Array ? '|u1' : '<f4';
+  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  const total = 10 + header.length + 1;
+  header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
+  const out = new Uint8Array(10 + header.length + data.byteLength);
+  out.set(MAGIC, 0);
+  out[6] = 1;
+  out[7] = 0;
+  new DataView(out.buffer).setUint16(8, header.length, true);
+  out.set(new TextEncoder().encode(header), 10);
+  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 10 + header.length);
+  return out;
+}
