@@ -26,7 +26,7 @@ function fail(message: string, file?: string): never {
   throw new LensError('BAD_INPUT', message, { file });
 }
 
-interface Header {
+export interface NpyHeader {
   dtype: NpyDtype;
   littleEndian: boolean;
   fortran: boolean;
@@ -34,7 +34,8 @@ interface Header {
   dataOffset: number;
 }
 
-function parseHeader(bytes: Uint8Array, file?: string): Header {
+/** Parse the header only (exported so readers can slice the data lazily from a file handle). */
+export function parseNpyHeader(bytes: Uint8Array, file?: string): NpyHeader {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) fail('not a .npy file (bad magic)', file);
   const major = bytes[6];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -77,7 +78,7 @@ function parseHeader(bytes: Uint8Array, file?: string): Header {
 }
 
 export function readNpy(bytes: Uint8Array, file?: string): NdArray {
-  const h = parseHeader(bytes, file);
+  const h = parseNpyHeader(bytes, file);
   const count = h.shape.reduce((a, b) => a * b, 1);
   if (count > MAX_ELEMENTS) fail(`array of ${count} elements is too large`, file);
   const size = ITEM_SIZE[h.dtype];
@@ -114,7 +115,7 @@ function halfToFloat(h: number): number {
 }
 
 /** Reorder Fortran-order values into C order. */
-function fortranToC<T extends NdArray['data']>(src: T, shape: number[]): T {
+export function fortranToC<T extends NdArray['data']>(src: T, shape: number[]): T {
   const n = src.length;
   const dst = new (src.constructor as { new (n: number): T })(n);
   const rank = shape.length;
@@ -141,8 +142,19 @@ export function toFloat32(a: NdArray): Float32Array {
 }
 
 /** Write a little-endian C-order .npy (float32 by default, float64 for a Float64Array). */
-export function writeNpy(data: Float32Array | Float64Array | Int32Array | Uint8Array, shape: number[]): Uint8Array {
-  const descr = data instanceof Float64Array ? '<f8' : data instanceof Int32Array ? '<i4' : data instanceof Uint8Array ? '|u1' : '<f4';
+export function writeNpy(
+  data: Float32Array | Float64Array | Int32Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array,
+  shape: number[],
+): Uint8Array {
+  const descr =
+    data instanceof Float64Array ? '<f8'
+    : data instanceof Int32Array ? '<i4'
+    : data instanceof Uint8Array ? '|u1'
+    : data instanceof Int8Array ? '|i1'
+    : data instanceof Int16Array ? '<i2'
+    : data instanceof Uint16Array ? '<u2'
+    : data instanceof Uint32Array ? '<u4'
+    : '<f4';
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   const total = 10 + header.length + 1;

@@ -37,8 +37,10 @@ export type ActivationName =
 
 export interface ActivationSpec {
   name: ActivationName;
-  /** leaky_relu slope, elu alpha. */
+  /** leaky_relu slope, elu alpha, hard_sigmoid slope (Keras 2 / ONNX default 0.2; Keras 3: 1/6). */
   alpha?: number;
+  /** hard_sigmoid offset: clip(alpha x + beta, 0, 1); default 0.5. */
+  beta?: number;
   /** softmax / log_softmax axis (channels-last, negative counts from the end). Default -1. */
   axis?: number;
   /** relu with a cap (Keras ReLU(max_value)); relu6 is relu with maxValue 6. */

@@ -1,0 +1,165 @@
+/** The palette commands (category "LRP Lens"); each is a thin call to the language server or to the panel. */
+import * as vscode from 'vscode';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import {
+  Method,
+  type CheckDataResult,
+  type ExplainParams,
+  type ExplainResult,
+  type ListModelsResult,
+  type ModelSummary,
+  type ReanalyzeResult,
+} from '../../server/src/protocol.js';
+import { showPanel } from './panel.js';
+
+const BACKENDS: { id: string; detail: string }[] = [
+  { id: 'auto', detail: 'wasm, falling back to cpu' },
+  { id: 'wasm', detail: 'WebAssembly (ships with the extension)' },
+  { id: 'cpu', detail: 'plain JavaScript (slow, always there)' },
+  { id: 'tensorflow', detail: 'needs @tensorflow/tfjs-node installed' },
+  { id: 'tensorflow-gpu', detail: 'needs @tensorflow/tfjs-node-gpu and CUDA' },
+  { id: 'webgpu', detail: 'needs @tensorflow/tfjs-backend-webgpu' },
+];
+
+export function registerCommands(context: vscode.ExtensionContext, client: () => LanguageClient, output: vscode.OutputChannel): void {
+  const reg = (id: string, fn: (...args: never[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, fn));
+
+  reg('lrpLens.explainModel', async (target?: vscode.Uri | string) => {
+    const model = await pickModel(client(), target);
+    if (!model) return;
+    const samples = await pickSamples(model);
+    if (samples === null) return;
+    const cfg = vscode.workspace.getConfiguration('lrpLens');
+    const params: ExplainParams = {
+      model: model.uri,
+      composite: { name: cfg.get<string>('composite', 'epsilon-plus'), params: cfg.get<Record<string, number>>('compositeParams', {}) },
+      target: 'argmax',
+    };
+    if (samples) params.samples = { data: samples.fsPath };
+    try {
+      // The server reports $/progress (with a cancel button) while it runs.
+      const r = await client().sendRequest<ExplainResult>(Method.explain, params);
+      const c = r.conservation;
+      output.appendLine(
+        `explain ${vscode.workspace.asRelativePath(model.file)}: ${r.samples.length} sample(s), composite ${r.composite.name}, backend ${r.backend}, ${r.durationMs} ms${r.cached ? ' (cached)' : ''}; max relative conservation error ${c.maxRelativeError.toExponential(2)}`,
+      );
+      await showPanel(context, client(), r);
+    } catch (e) {
+      reportError('Explain', e, output);
+    }
+  });
+
+  reg('lrpLens.showPanel', async () => {
+    await showPanel(context, client());
+  });
+
+  reg('lrpLens.checkData', async (target?: vscode.Uri | string) => {
+    const model = await pickModel(client(), target);
+    if (!model) return;
+    const samples = await pickSamples(model);
+    if (samples === null) return;
+    try {
+      const r = await client().sendRequest<CheckDataResult>(Method.checkData, { model: model.uri, samples: samples ? { data: samples.fsPath } : undefined });
+      output.appendLine(`check ${vscode.workspace.asRelativePath(model.file)}: ${r.findings.length} finding(s) on the relevance maps (${r.durationMs} ms)`);
+      for (const f of r.findings) output.appendLine(`  ${f.code} ${f.severity}: ${f.message}`);
+      void vscode.window.showInformationMessage(`LRP Lens: ${r.findings.length} finding(s) on the relevance maps of ${model.name}; see the Problems panel.`);
+    } catch (e) {
+      reportError('Check data set', e, output);
+    }
+  });
+
+  reg('lrpLens.reanalyze', async () => {
+    const r = await client().sendRequest<ReanalyzeResult>(Method.reanalyze, {});
+    output.appendLine(`re-analyzed ${r.models} model file(s)`);
+  });
+
+  reg('lrpLens.selectBackend', async () => {
+    const cfg = vscode.workspace.getConfiguration('lrpLens');
+    const current = cfg.get<string>('backend', 'auto');
+    const pick = await vscode.window.showQuickPick(
+      BACKENDS.map((b) => ({ label: b.id, description: b.id === current ? '(current)' : '', detail: b.detail })),
+      { title: 'LRP Lens: compute backend' },
+    );
+    if (pick) await cfg.update('backend', pick.label, vscode.ConfigurationTarget.Workspace);
+  });
+
+  reg('lrpLens.openFindingDocs', async (code?: string) => {
+    if (typeof code !== 'string') {
+      const codes = new Map<string, string>();
+      for (const [, diags] of vscode.languages.getDiagnostics())
+        for (const d of diags) if (d.source === 'lrp-lens' && typeof d.code === 'object') codes.set(String(d.code.value), d.code.target.toString());
+      const pick = await vscode.window.showQuickPick([...codes.keys()].sort(), { title: 'LRP Lens: documentation of a finding', placeHolder: 'Finding code (LRP101, ...)' });
+      if (!pick) return;
+      code = pick;
+    }
+    const local = vscode.Uri.joinPath(context.extensionUri, 'docs', 'findings', `${code}.md`);
+    try {
+      await vscode.workspace.fs.stat(local);
+      await vscode.commands.executeCommand('markdown.showPreview', local);
+    } catch {
+      await vscode.env.openExternal(vscode.Uri.parse(`https://github.com/lrp-lens/lrp-lens/blob/main/docs/findings/${code}.md`));
+    }
+  });
+
+  // Used by the server's quick fix when the workspace has no lrp-lens.json.
+  reg('lrpLens.setComposite', async (name: string) => {
+    await vscode.workspace.getConfiguration('lrpLens').update('composite', name, vscode.ConfigurationTarget.Workspace);
+    void vscode.window.showInformationMessage(`LRP Lens: composite set to '${name}'.`);
+  });
+}
+
+function reportError(what: string, e: unknown, output: vscode.OutputChannel): void {
+  const err = e as { message?: string; data?: { code?: string } };
+  if (err.data?.code === 'CANCELLED') {
+    output.appendLine(`${what}: cancelled`);
+    return;
+  }
+  output.appendLine(`${what} failed: ${err.message ?? String(e)}`);
+  void vscode.window.showErrorMessage(`LRP Lens: ${what} failed: ${err.message ?? String(e)}`);
+}
+
+/** The model to work on: the argument, the active editor's file, or a pick among the loaded models. */
+async function pickModel(client: LanguageClient, target?: vscode.Uri | string): Promise<ModelSummary | undefined> {
+  const { models } = await client.sendRequest<ListModelsResult>(Method.listModels, {});
+  const ok = models.filter((m) => m.state === 'ok');
+  const wanted = typeof target === 'string' ? target : target?.toString() ?? activeModelUri();
+  const hit = wanted ? ok.find((m) => m.uri === wanted || m.file === wanted) : undefined;
+  if (hit) return hit;
+  if (ok.length === 0) {
+    void vscode.window.showWarningMessage('LRP Lens: no model in this workspace loaded without errors (see the Problems panel).');
+    return undefined;
+  }
+  const pick = await vscode.window.showQuickPick(
+    ok.map((m) => ({ label: vscode.workspace.asRelativePath(m.file), description: `${m.name} · ${m.format?.name ?? ''}`, model: m })),
+    { title: 'LRP Lens: which model?' },
+  );
+  return pick?.model;
+}
+
+function activeModelUri(): string | undefined {
+  const tab = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  if (tab instanceof vscode.TabInputCustom || tab instanceof vscode.TabInputText) return tab.uri.toString();
+  return vscode.window.activeTextEditor?.document.uri.toString();
+}
+
+/**
+ * The samples: a .npy of model inputs picked from the workspace (closest to the model first), or
+ * undefined to let the server use lrp-lens.json's data; null when the user backs out.
+ */
+async function pickSamples(model: ModelSummary): Promise<vscode.Uri | undefined | null> {
+  const project = await vscode.workspace.findFiles('lrp-lens.json', undefined, 1);
+  const npys = await vscode.workspace.findFiles('**/*.npy', '**/node_modules/**', 200);
+  const dir = model.file.replace(/[/\\][^/\\]*$/, '');
+  const near = (u: vscode.Uri) => (u.fsPath.startsWith(dir) ? 0 : 1);
+  npys.sort((a, b) => near(a) - near(b) || a.fsPath.localeCompare(b.fsPath));
+  const items: (vscode.QuickPickItem & { uri?: vscode.Uri; project?: boolean; browse?: boolean })[] = [];
+  if (project.length > 0) items.push({ label: 'Data from lrp-lens.json', project: true });
+  for (const u of npys) items.push({ label: vscode.workspace.asRelativePath(u), uri: u });
+  items.push({ label: 'Browse…', browse: true });
+  const pick = await vscode.window.showQuickPick(items, { title: `LRP Lens: samples to explain ${model.name}`, placeHolder: 'A .npy of model inputs (batch first)' });
+  if (!pick) return null;
+  if (pick.project) return undefined;
+  if (pick.uri) return pick.uri;
+  const chosen = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'NumPy arrays': ['npy'] } });
+  return chosen?.[0] ?? null;
+}

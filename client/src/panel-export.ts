@@ -1,0 +1,20 @@
+/** Bytes for the panel's exports: relevance as .npy, findings as CSV. No vscode import (tested in Node). */
+import { writeNpy } from '../../server/src/core/data/npy.js';
+import { findingsToCsv } from '../../server/src/core/render/csv.js';
+import type { EncodedArray, FindingSummary } from '../../server/src/protocol.js';
+
+export function npyBytes(a: EncodedArray): Uint8Array {
+  const b = Buffer.from(a.base64, 'base64');
+  const n = a.shape.reduce((x, y) => x * y, 1);
+  if (b.length !== n * 4) throw new Error(`relevance of shape [${a.shape.join(', ')}] needs ${n * 4} bytes, got ${b.length}`);
+  const data = new Float32Array(n);
+  new Uint8Array(data.buffer).set(b);
+  return writeNpy(data, a.shape);
+}
+
+export function findingsCsv(findings: FindingSummary[]): string {
+  return findingsToCsv(findings.map((f) => ({
+    code: f.code, severity: f.severity, message: f.message, remedy: f.remedy, docs: f.docs, layer: f.layer,
+    location: { file: f.file, range: f.range }, data: f.data,
+  })));
+}

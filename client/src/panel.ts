@@ -1,0 +1,202 @@
+/**
+ * The VS Code side of the heat-map panel: one WebviewPanel with a strict content security policy,
+ * every message from the page validated, requests forwarded to the language server, state restored
+ * after a reload (WebviewPanelSerializer). The page itself is webview/src/main.ts.
+ */
+import * as vscode from 'vscode';
+import { readFileSync } from 'node:fs';
+import { WorkDoneProgress, type LanguageClient } from 'vscode-languageclient/node';
+import {
+  Method, DEFAULT_SETTINGS, type CheckDataResult, type ExplainResult, type FindingSummary, type ListModelsResult,
+} from '../../server/src/protocol.js';
+import { DEFAULT_STATE, parseToHost, type PanelState, type PngRequest, type ToHost, type ToWebview } from '../../webview/src/messages.js';
+import { panelHtml, makeNonce } from './panel-html.js';
+import { findingsCsv, npyBytes } from './panel-export.js';
+
+export const PANEL_VIEW_TYPE = 'lrpLens.heatmap';
+/** Server request for the PNG export (core/render/png-request.ts renders it). */
+export const RENDER_PNG_METHOD = 'lrpLens/renderPng';
+
+const COMPOSITES = ['epsilon', 'epsilon-plus', 'epsilon-gamma-box', 'epsilon-alpha2-beta1', 'epsilon-plus-flat', 'epsilon-alpha2-beta1-flat', 'preset-a', 'preset-b'];
+const BACKENDS = ['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu', 'webgpu'];
+
+let current: HeatmapPanel | undefined;
+
+/** Open (or reveal) the panel; with a result, show it. */
+export async function showPanel(context: vscode.ExtensionContext, client: LanguageClient, args?: ExplainResult): Promise<void> {
+  if (!current) {
+    const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, 'LRP Lens: heat map', vscode.ViewColumn.Beside, webviewOptions(context));
+    current = new HeatmapPanel(context, panel, () => client);
+  } else current.panel.reveal(vscode.ViewColumn.Beside);
+  if (args) current.showResult(args);
+}
+
+/** Restore the panel after VS Code reloads (the page saved its state with vscode.setState). */
+export function registerPanelSerializer(context: vscode.ExtensionContext, getClient: () => LanguageClient): vscode.Disposable {
+  return vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
+    async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
+      panel.webview.options = webviewOptions(context);
+      current?.dispose();
+      current = new HeatmapPanel(context, panel, getClient, state as PanelState | undefined);
+    },
+  });
+}
+
+function webviewOptions(context: vscode.ExtensionContext): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+  return {
+    enableScripts: true,
+    enableCommandUris: false,
+    enableForms: false,
+    // The page may load files from the extension's dist/webview only.
+    localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview')],
+    retainContextWhenHidden: false,
+  };
+}
+
+class HeatmapPanel {
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly jobs = new Map<string, { cts: vscode.CancellationTokenSource; jobId?: string }>();
+  private ready = false;
+  private queued: ToWebview[] = [];
+  private state: PanelState | undefined;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    readonly panel: vscode.WebviewPanel,
+    private readonly client: () => LanguageClient,
+    restored?: PanelState,
+  ) {
+    this.state = restored;
+    panel.webview.html = this.html();
+    panel.webview.onDidReceiveMessage((m: unknown) => this.receive(m), undefined, this.disposables);
+    panel.onDidDispose(() => this.dispose(), undefined, this.disposables);
+  }
+
+  private html(): string {
+    const w = this.panel.webview;
+    const dir = vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview');
+    const template = readFileSync(vscode.Uri.joinPath(dir, 'panel.html').fsPath, 'utf8');
+    return panelHtml(template, {
+      cspSource: w.cspSource,
+      nonce: makeNonce(),
+      scriptUri: w.asWebviewUri(vscode.Uri.joinPath(dir, 'panel.js')).toString(),
+      styleUri: w.asWebviewUri(vscode.Uri.joinPath(dir, 'panel.css')).toString(),
+    });
+  }
+
+  private post(m: ToWebview): void {
+    if (!this.ready) { this.queued.push(m); return; }
+    void this.panel.webview.postMessage(m);
+  }
+
+  showResult(result: ExplainResult): void {
+    this.post({ type: 'result', requestId: `ext-${result.jobId}`, purpose: 'main', result });
+  }
+
+  private async receive(raw: unknown): Promise<void> {
+    const m = parseToHost(raw);
+    if (!m) return; // not a message this host accepts
+    try {
+      await this.handle(m);
+    } catch (e) {
+      const err = e as { code?: string | number; message?: string; data?: { code?: string } };
+      this.post({ type: 'error', requestId: 'requestId' in m ? m.requestId : undefined, code: String(err.data?.code ?? err.code ?? 'ERROR'), message: err.message ?? String(e) });
+    }
+  }
+
+  private async handle(m: ToHost): Promise<void> {
+    switch (m.type) {
+      case 'ready': {
+        const { models } = await this.client().sendRequest<ListModelsResult>(Method.listModels, {});
+        const cfg = vscode.workspace.getConfiguration('lrpLens');
+        const state = m.state ?? this.state;
+        void this.panel.webview.postMessage({
+          type: 'init', models, backends: BACKENDS, composites: COMPOSITES,
+          state: state ?? { ...DEFAULT_STATE, composite: cfg.get('composite', DEFAULT_SETTINGS.composite), backend: cfg.get('backend', 'auto') },
+        } satisfies ToWebview);
+        this.ready = true;
+        for (const q of this.queued.splice(0)) void this.panel.webview.postMessage(q);
+        return;
+      }
+      case 'saveState':
+        this.state = m.state;
+        return;
+      case 'explain': {
+        const cts = new vscode.CancellationTokenSource();
+        this.jobs.set(m.requestId, { cts, jobId: m.params.jobId });
+        const token = `lrpLens-panel-${m.requestId}`;
+        const sub = this.client().onProgress(WorkDoneProgress.type, token, (p) => {
+          if (p.kind === 'end') return;
+          this.post({ type: 'progress', requestId: m.requestId, percentage: p.percentage, message: p.message });
+        });
+        try {
+          const result = await this.client().sendRequest<ExplainResult>(Method.explain, { ...m.params, workDoneToken: token }, cts.token);
+          if (!cts.token.isCancellationRequested) this.post({ type: 'result', requestId: m.requestId, purpose: m.purpose, result });
+        } finally {
+          sub.dispose();
+          this.jobs.delete(m.requestId);
+          cts.dispose();
+        }
+        return;
+      }
+      case 'cancel': {
+        const job = this.jobs.get(m.requestId);
+        if (!job) return;
+        job.cts.cancel();
+        if (job.jobId) void this.client().sendRequest(Method.cancel, { jobId: job.jobId }).then(undefined, () => undefined);
+        return;
+      }
+      case 'checkData': {
+        const r = await this.client().sendRequest<CheckDataResult>(Method.checkData, { model: m.model, composite: m.composite });
+        this.post({ type: 'findings', requestId: m.requestId, findings: r.findings });
+        return;
+      }
+      case 'setBackend':
+        await vscode.workspace.getConfiguration('lrpLens').update('backend', m.backend, vscode.ConfigurationTarget.Workspace);
+        return;
+      case 'exportPng':
+        return this.save(`${m.view.title}.png`, { 'PNG image': ['png'] }, 'PNG', () => this.renderPng(m.view));
+      case 'exportNpy':
+        return this.save(m.name, { 'NumPy array': ['npy'] }, 'relevance', async () => npyBytes(m.array));
+      case 'exportCsv':
+        return this.save(m.name, { CSV: ['csv'] }, 'findings', async () => new TextEncoder().encode(findingsCsv(m.findings as FindingSummary[])));
+      case 'openDocs': {
+        const uri = vscode.Uri.parse(m.url);
+        if (uri.scheme === 'file') await vscode.commands.executeCommand('markdown.showPreview', uri);
+        else await vscode.env.openExternal(uri);
+        return;
+      }
+      case 'rendered':
+        return;
+    }
+  }
+
+  /** PNG bytes from the language server (sharp lives there); locally when the server lacks the request. */
+  private async renderPng(view: PngRequest): Promise<Uint8Array> {
+    try {
+      const r = await this.client().sendRequest<{ base64: string }>(RENDER_PNG_METHOD, view);
+      return Buffer.from(r.base64, 'base64');
+    } catch (e) {
+      if ((e as { code?: number }).code !== -32601) throw e; // MethodNotFound: render here
+      const { renderPngRequest } = await import('../../server/src/core/render/png-request.js');
+      return renderPngRequest(view);
+    }
+  }
+
+  private async save(name: string, filters: Record<string, string[]>, what: string, bytes: () => Promise<Uint8Array>): Promise<void> {
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const safe = name.replace(/[^\w.-]+/g, '_');
+    const target = await vscode.window.showSaveDialog({ filters, defaultUri: folder ? vscode.Uri.joinPath(folder, safe) : undefined });
+    if (!target) return;
+    await vscode.workspace.fs.writeFile(target, await bytes());
+    this.post({ type: 'exported', what, path: target.fsPath });
+  }
+
+  dispose(): void {
+    for (const j of this.jobs.values()) j.cts.cancel();
+    this.jobs.clear();
+    if (current === this) current = undefined;
+    for (const d of this.disposables.splice(0)) d.dispose();
+    this.panel.dispose();
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Runs one benchmark case: loads the variant, explains the held-out fields with the engine, collects the
+ * controls and computes every statistic the relevance-map checks judge, plus the fact/artifact shares.
+ * Shared by calibrate.ts (prints the table) and the benchmark test (asserts fire/silent).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadModel } from '../../server/src/core/model/load.js';
+import { readNpy, toFloat32, type NdArray } from '../../server/src/core/data/npy.js';
+import { collectFromArray } from '../../server/src/core/artifacts/collect.js';
+import { validTwin } from '../../server/src/core/artifacts/twins.js';
+import { runMapChecks } from '../../server/src/core/artifacts/catalogue.js';
+import { summarize, type ModelSummary } from '../../server/src/core/artifacts/summary.js';
+import type { Finding } from '../../server/src/core/artifacts/finding.js';
+import type { MapContext } from '../../server/src/core/artifacts/map-context.js';
+import { borderBand, cosine, gini, negativeShare, pearson, perSampleMean, phaseRatio, zeroShare, shareOn } from '../../server/src/core/artifacts/map-stats.js';
+import { cellShares, firstLayerBand, mapGrid, per } from '../../server/src/core/artifacts/checks/map-common.js';
+import { controlRatios } from '../../server/src/core/artifacts/checks/lrp202-border-band.js';
+import { randomizationSimilarities, mapSimilarity } from '../../server/src/core/artifacts/checks/lrp207-randomization.js';
+import { BENCH_DIR, landMask, modelPath, type Case } from './cases.js';
+import { H, W } from './fields.js';
+
+export interface Measured {
+  findings: Finding[];
+  summary: ModelSummary;
+  stats: Record<string, number>;
+  ctx: MapContext;
+}
+
+export function testData(n = 16): { x: NdArray; signal: Uint8Array } {
+  const x = readNpy(new Uint8Array(readFileSync(join(BENCH_DIR, 'data', 'x_test.npy'))));
+  const signal = readNpy(new Uint8Array(readFileSync(join(BENCH_DIR, 'data', 'signal_mask.npy'))));
+  const per = H * W;
+  const data = toFloat32(x).slice(0, n * per);
+  return { x: { shape: [n, H, W, 1], data, dtype: 'f4' } as NdArray, signal: Uint8Array.from(signal.data as ArrayLike<number>) };
+}
+
+export async function measure(c: Case, n = 16): Promise<Measured> {
+  const graph = await loadModel(modelPath(c.variant));
+  const { x, signal } = testData(n);
+  let mask: Uint8Array | undefined;
+  if (c.masked) {
+    mask = landMask(H, W);
+    const d = x.data as Float32Array;
+    for (let s = 0; s < n; s++) for (let i = 0; i < H * W; i++) if (mask[i]) d[s * H * W + i] = c.masked === 'fill-constant' ? 3 : c.masked === 'nan' ? NaN : 0;
+  }
+  const twin = validTwin(graph);
+  const ctx = await collectFromArray(graph, x, c.composite, {
+    explainer: c.ruleMap ? { ruleMap: c.ruleMap } : undefined,
+    signal,
+    mask,
+    twin: twin ? { name: 'valid twin (same weights)', graph: twin } : undefined,
+  });
+  const findings = runMapChecks(ctx);
+  const summary = summarize(graph, findings, ctx);
+  const g = mapGrid(ctx);
+  const p = per(ctx);
+  const band = firstLayerBand(graph);
+  const shares = cellShares(ctx);
+  const br = borderBand(shares, g, band);
+  const ctl = controlRatios(ctx, band);
+  const rel = ctx.relevance;
+  let gap = 0;
+  for (let s = 0; s < ctx.n; s++) { let sum = 0; for (let i = 0; i < p; i++) sum += rel[s * p + i]; gap += Math.abs(sum - ctx.initial[s]) / Math.abs(ctx.initial[s]); }
+  const rnd = randomizationSimilarities(ctx);
+  const stats: Record<string, number> = {
+    conservationGap: gap / ctx.n,
+    band,
+    bandRatio: br.all,
+    controlBandRatio: ctl?.r.all ?? NaN,
+    bandFactor: ctl ? br.all / ctl.r.all : NaN,
+    phaseRatio2: phaseRatio(shares, g, 2, band),
+    zeroShare: zeroShare(rel),
+    gini: perSampleMean(ctx.n, p, (_s, off) => gini(rel.subarray(off, off + p))),
+    negativeShare: negativeShare(rel),
+    cosineRunnerUp: ctx.runnerUp ? perSampleMean(ctx.n, p, (_s, off) => cosine(rel, ctx.runnerUp!, off, p)) : NaN,
+    randomizedSimilarity: rnd.length ? rnd[rnd.length - 1].similarity : NaN,
+    blankSimilarity: ctx.blank ? perSampleMean(ctx.n, p, (_s, off) => mapSimilarity(rel, off, ctx.blank!, 0, p)) : NaN,
+    inputCorrelation: perSampleMean(ctx.n, p, (_s, off) => pearson(rel, ctx.x, off, p, true)),
+    maskedShare: mask ? shareOn(rel, ctx.n, mask, p) : NaN,
+    factShare: summary.factShare ?? NaN,
+    artifactShare: summary.artifactShare ?? NaN,
+  };
+  return { findings, summary, stats, ctx };
+}

@@ -1,0 +1,109 @@
+/**
+ * `npm run samples`: trains the sample El Nino / La Nina classifiers on the real ERSSTv5 data in
+ * samples/data, through the same data pipeline and lrp-lens.json that the analyzer uses, and saves each
+ * as a TF.js layers model (tfjs-layers' own save) and as Keras 2 HDF5 (our h5wasm writer). Held-out
+ * accuracy (split by years: no month of a test year is seen in training) goes to samples/models/metrics.json.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { useBackend } from '../../server/src/core/compute/backend.js';
+import { buildModelInput } from '../../server/src/core/data/pipeline.js';
+import { findEntry, readProject } from '../../server/src/core/data/project.js';
+import { writeKerasH5, type LayerWeights } from '../../server/src/core/model/writers/keras-h5-writer.js';
+import { SAMPLES, type SampleSpec } from './architectures.js';
+import { accuracy, saveTfjs, subset, train, type Dataset } from './train.js';
+
+const SAMPLES_DIR = resolve(process.argv[2] ?? 'samples');
+/** First year held out for testing, per data set (the 2-degree file only covers 2010-2020). */
+const TEST_FROM: Record<SampleSpec['data'], number> = { grid5: 2011, ocean2: 2018 };
+const EPOCHS: Record<SampleSpec["data"], number> = { grid5: 25, ocean2: 40 };
+
+export interface SampleMetrics {
+  name: string;
+  purpose: string;
+  inputShape: number[];
+  trainMonths: number;
+  testMonths: number;
+  trainYears: string;
+  testYears: string;
+  trainAccuracy: number;
+  testAccuracy: number;
+  classCounts: number[];
+}
+
+async function dataset(spec: SampleSpec): Promise<{ d: Dataset; classNames: string[] }> {
+  const project = await readProject(join(SAMPLES_DIR, 'lrp-lens.json'));
+  const entry = findEntry(project, spec.name);
+  const input = await buildModelInput(entry);
+  if (!input.labels || !input.times) throw new Error(`${spec.name}: the project entry gives no labels or dates`);
+  const years = Int32Array.from(input.times.map((t) => Number(t.slice(0, 4))));
+  return { d: { x: input.x.data, shape: input.x.shape, y: input.labels, years }, classNames: input.classNames ?? [] };
+}
+
+function kerasWeights(model: tf.LayersModel): { weights: LayerWeights; layerNames: string[] } {
+  const weights: LayerWeights = {};
+  for (const layer of model.layers) {
+    weights[layer.name] = layer.weights.map((w, i) => ({
+      name: w.originalName.split('/').pop() as string,
+      shape: w.shape as number[],
+      data: layer.getWeights()[i].dataSync() as Float32Array,
+    }));
+  }
+  return { weights, layerNames: model.layers.map((l) => l.name) };
+}
+
+async function makeOne(spec: SampleSpec): Promise<SampleMetrics> {
+  const { d } = await dataset(spec);
+  const testFrom = TEST_FROM[spec.data];
+  const trainIdx: number[] = [];
+  const testIdx: number[] = [];
+  d.years.forEach((y, i) => (y < testFrom ? trainIdx : testIdx).push(i));
+  const tr = subset(d, trainIdx);
+  const te = subset(d, testIdx);
+  const model = spec.build(d.shape.slice(1));
+  await train(model, tr, EPOCHS[spec.data], 7);
+  const dir = join(SAMPLES_DIR, 'models', spec.name);
+  await saveTfjs(model, dir);
+  const topology = (await new Promise<unknown>((res) => {
+    void model.save(tf.io.withSaveHandler(async (a) => (res(a.modelTopology), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+  })) as { class_name: string; config: unknown };
+  const { weights, layerNames } = kerasWeights(model);
+  await writeKerasH5(join(dir, 'model.h5'), { class_name: topology.class_name, config: topology.config }, weights, { style: 'keras2', layerNames });
+  const counts = [0, 0, 0];
+  for (const y of d.y) counts[y]++;
+  const yr = (x: Dataset) => `${Math.min(...x.years)}-${Math.max(...x.years)}`;
+  return {
+    name: spec.name,
+    purpose: spec.purpose,
+    inputShape: d.shape.slice(1),
+    trainMonths: tr.y.length,
+    testMonths: te.y.length,
+    trainYears: yr(tr),
+    testYears: yr(te),
+    trainAccuracy: Number(accuracy(model, tr).toFixed(4)),
+    testAccuracy: Number(accuracy(model, te).toFixed(4)),
+    classCounts: counts,
+  };
+}
+
+async function main(): Promise<void> {
+  // Training needs gradient kernels (Conv2DBackpropFilter) that the wasm backend lacks.
+  await useBackend('cpu');
+  const only = process.argv.slice(3);
+  const metrics: SampleMetrics[] = [];
+  for (const spec of SAMPLES) {
+    if (only.length && !only.includes(spec.name)) continue;
+    const t0 = Date.now();
+    const m = await makeOne(spec);
+    metrics.push(m);
+    process.stdout.write(`${m.name.padEnd(24)} train ${m.trainYears} (${m.trainMonths}) acc ${m.trainAccuracy.toFixed(3)}  test ${m.testYears} (${m.testMonths}) acc ${m.testAccuracy.toFixed(3)}  ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+  }
+  mkdirSync(join(SAMPLES_DIR, 'models'), { recursive: true });
+  if (!only.length) writeFileSync(join(SAMPLES_DIR, 'models', 'metrics.json'), JSON.stringify({ note: 'made by npm run samples; accuracy on held-out years', models: metrics }, null, 2) + '\n');
+}
+
+main().catch((e) => {
+  process.stderr.write(`make-samples: ${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+});

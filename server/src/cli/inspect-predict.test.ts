@@ -1,0 +1,124 @@
+/** `lrp-lens inspect` and `lrp-lens predict`: JSON output, files written, and exit 2 with {"error"} on bad input. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { main } from '../cli.js';
+import { REF, REPO, scratchDir } from '../testing/paths.js';
+import { readNpy, toFloat32 } from '../core/data/npy.js';
+import { readKerasH5Raw, writeKerasWeightsH5 } from '../core/model/writers/keras-h5-writer.js';
+
+/** Run the CLI in-process, capturing stdout. */
+async function cli(args: string[]): Promise<{ code: number; out: string }> {
+  const chunks: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  const errWrite = process.stderr.write.bind(process.stderr);
+  // The CLI writes strings; node's test runner reports to the parent as binary chunks: let those through.
+  process.stdout.write = ((c: string | Uint8Array, ...rest: unknown[]) =>
+    typeof c === 'string' ? (chunks.push(c), true) : (write as (...a: unknown[]) => boolean)(c, ...rest)) as typeof process.stdout.write;
+  process.stderr.write = (() => true) as typeof process.stderr.write;
+  try {
+    const code = await main(args);
+    return { code, out: chunks.join('') };
+  } finally {
+    process.stdout.write = write;
+    process.stderr.write = errWrite;
+  }
+}
+
+const dir = scratchDir('cli-inspect-predict');
+
+test('inspect --json: format, version, input/output shapes and layouts, layer table', async () => {
+  const { code, out } = await cli(['inspect', join(REF, 'cnn_same', 'model.onnx'), '--json']);
+  assert.equal(code, 0);
+  const s = JSON.parse(out);
+  assert.equal(s.format.name, 'onnx');
+  assert.match(String(s.format.version), /\d+/);
+  assert.deepEqual(s.inputs[0].shape.slice(1), [1, 16, 32]);
+  assert.equal(s.inputs[0].layout, 'NCHW');
+  assert.deepEqual(s.outputs[0].shape.slice(1), [2]);
+  const conv = s.layers.find((l: { kind: string }) => l.kind === 'Conv');
+  assert.ok(conv && conv.params > 0 && Array.isArray(conv.inbound) && conv.outputShape.length === 4);
+  const k = await cli(['inspect', join(REF, 'cnn_same', 'model.h5'), '--json']);
+  const sk = JSON.parse(k.out);
+  assert.equal(sk.format.name, 'keras-h5');
+  assert.equal(sk.inputs[0].layout, 'NHWC');
+  assert.ok(sk.layers.some((l: { activation: string }) => l.activation === 'softmax'));
+  const text = await cli(['inspect', join(REF, 'mlp', 'tfjs', 'model.json')]);
+  assert.equal(text.code, 0);
+  assert.match(text.out, /Total params: [\d,]+/);
+});
+
+test('predict --json writes the outputs in the file layout; they match logits.npy', async () => {
+  const out = join(dir, 'y.npy');
+  const { code, out: stdout } = await cli(['predict', join(REF, 'cnn_same', 'model.onnx'), '--input', join(REF, 'cnn_same', 'x_nchw.npy'), '--out', out, '--json']);
+  assert.equal(code, 0, stdout);
+  const info = JSON.parse(stdout);
+  assert.deepEqual(info.outputs[0].shape, [8, 2]);
+  const y = toFloat32(readNpy(readFileSync(out)));
+  const want = toFloat32(readNpy(readFileSync(join(REF, 'cnn_same', 'logits.npy'))));
+  const scale = Math.max(...Array.from(want, Math.abs));
+  assert.ok(Array.from(y).every((v, i) => Math.abs(v - want[i]) <= 1e-4 * scale));
+});
+
+test('errors: exit 2 and one {"error": {...}} object with code, message and file', async () => {
+  const broken = join(dir, 'broken.h5');
+  const bytes = readFileSync(join(REF, 'cnn_same', 'model.h5'));
+  writeFileSync(broken, bytes.subarray(0, Math.floor(bytes.length / 3)));
+  for (const cmd of [['inspect', broken, '--json'], ['predict', broken, '--input', join(REF, 'cnn_same', 'x_nhwc.npy'), '--out', join(dir, 'z.npy'), '--json']]) {
+    const { code, out } = await cli(cmd);
+    assert.equal(code, 2);
+    const e = JSON.parse(out).error;
+    assert.equal(typeof e.code, 'string');
+    assert.notEqual(e.code, 'INTERNAL');
+    assert.ok(e.message.length > 0);
+    assert.equal(e.file, broken);
+  }
+  const missing = await cli(['inspect', join(dir, 'nope.h5'), '--json']);
+  assert.equal(missing.code, 2);
+  assert.equal(JSON.parse(missing.out).error.code, 'FILE_NOT_FOUND');
+  const model = join(dir, 'model.h5');
+  copyFileSync(join(REF, 'cnn_same', 'model.h5'), model);
+  const wrong = await cli(['predict', model, '--input', join(REF, 'cnn_same', 'x_nchw.npy'), '--out', join(dir, 'z.npy'), '--json']);
+  assert.equal(wrong.code, 2);
+  assert.equal(JSON.parse(wrong.out).error.code, 'BAD_INPUT');
+  const usage = await cli(['predict', model, '--json']);
+  assert.equal(usage.code, 2);
+  assert.equal(JSON.parse(usage.out).error.code, 'USAGE');
+});
+
+test('the CLI as a process: exit code 2 and the error object on stdout', () => {
+  const here = fileURLToPath(import.meta.url);
+  const compiled = here.endsWith('.js');
+  const cliPath = join(here, '..', '..', compiled ? 'cli.js' : 'cli.ts');
+  const broken = join(dir, 'garbage.onnx');
+  writeFileSync(broken, Buffer.from('this is not a model at all, just text that goes on '.repeat(20)));
+  const r = spawnSync(process.execPath, [...(compiled ? [] : ['--import', 'tsx']), cliPath, 'inspect', broken, '--json'], { cwd: REPO, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 2, r.stderr);
+  const e = JSON.parse(r.stdout).error;
+  assert.ok(['FORMAT_UNKNOWN', 'CORRUPT', 'TRUNCATED'].includes(e.code), e.code);
+  assert.equal(e.file, broken);
+});
+
+test('a Keras to_json file with --weights FILE: inspect and predict like the full .h5', async () => {
+  const raw = await readKerasH5Raw(join(REF, 'mlp', 'model.h5'));
+  const arch = join(dir, 'arch.json');
+  writeFileSync(arch, JSON.stringify({ ...raw.config, keras_version: '2.11.0', backend: 'tensorflow' }));
+  const weights = join(dir, 'trained-elsewhere.h5');
+  await writeKerasWeightsH5(weights, raw.weights, { style: 'keras2', layout: 'legacy', layerNames: raw.layerNames });
+  const without = await cli(['inspect', arch, '--json']);
+  assert.equal(without.code, 2, 'no weights next to it by name');
+  assert.equal(JSON.parse(without.out).error.code, 'MISSING_WEIGHTS');
+  const i = await cli(['inspect', arch, '--weights', weights, '--json']);
+  assert.equal(i.code, 0, i.out);
+  assert.equal(JSON.parse(i.out).format.name, 'keras-json');
+  const out = join(dir, 'y-json.npy');
+  const p = await cli(['predict', arch, '--weights', weights, '--input', join(REF, 'mlp', 'x_nhwc.npy'), '--out', out, '--json']);
+  assert.equal(p.code, 0, p.out);
+  const y = toFloat32(readNpy(readFileSync(out)));
+  const want = toFloat32(readNpy(readFileSync(join(REF, 'mlp', 'logits.npy'))));
+  const scale = Math.max(...Array.from(want, Math.abs));
+  assert.ok(Array.from(y).every((v, k) => Math.abs(v - want[k]) <= 1e-4 * scale));
+});

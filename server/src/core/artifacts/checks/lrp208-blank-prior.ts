@@ -1,0 +1,31 @@
+/** LRP208: an input-independent prior: the map of a blank input resembles the data maps. */
+import type { CheckMeta, MapCheck } from '../check.js';
+import { fmt, makeFinding } from '../check.js';
+import { perSampleMean } from '../map-stats.js';
+import { per } from './map-common.js';
+import { mapSimilarity } from './lrp207-randomization.js';
+
+export const meta: CheckMeta = {
+  code: 'LRP208',
+  title: 'Input-independent prior',
+  severity: 'warning',
+  thresholds: { similarity: 0.5 },
+  remedy: 'Subtract or show the blank-input map next to the data maps; rules that multiply by the input (epsilon, z+) give no relevance to a zero input, so a prior comes from biases, flat/w-square/zbox rules or padding.',
+};
+
+export const check: MapCheck = {
+  meta,
+  check(ctx) {
+    if (!ctx.blank) return [];
+    const p = per(ctx);
+    const blank = ctx.blank;
+    const sim = perSampleMean(ctx.n, p, (_s, off) => mapSimilarity(ctx.relevance, off, blank, 0, p));
+    if (!(sim > meta.thresholds.similarity)) return [];
+    return [
+      makeFinding(meta, ctx.graph, {
+        message: `the map of a blank input correlates ${fmt(sim)} with the data maps on average (|R|, Pearson; threshold ${meta.thresholds.similarity}): part of every map is a fixed prior, not the data`,
+        data: { similarity: sim },
+      }),
+    ];
+  },
+};

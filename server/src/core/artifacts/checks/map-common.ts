@@ -1,0 +1,39 @@
+/** Shared pieces of the relevance-map checks: the geometry they judge with and the maps they compare. */
+import type { ModelGraph } from '../../model/graph.js';
+import { isWindowed } from '../geometry.js';
+import { cellsPerSample, type MapContext } from '../map-context.js';
+import { gridOf, meanAbsShare, type Grid } from '../map-stats.js';
+
+/** Width of the border band: the first windowed layer's receptive field (its effective kernel), at least 1. */
+export function firstLayerBand(graph: ModelGraph): number {
+  const first = graph.nodes.find(isWindowed);
+  if (!first) return 1;
+  const k = first.kind === 'Pool' ? first.params.poolSize : first.params.kernelSize;
+  const d = first.kind === 'Pool' ? k.map(() => 1) : first.params.dilation;
+  return Math.max(1, ...k.map((ki, i) => (ki - 1) * d[i] + 1));
+}
+
+/** The stride period to fold by: the smallest stride > 1 of any windowed layer, 2 when there is none (the control). */
+export function stridePeriod(graph: ModelGraph): { period: number; strided: boolean } {
+  let p = Infinity;
+  for (const n of graph.nodes) if (isWindowed(n)) for (const s of n.params.strides) if (s > 1) p = Math.min(p, s);
+  return Number.isFinite(p) ? { period: p, strided: true } : { period: 2, strided: false };
+}
+
+export function mapGrid(ctx: MapContext): Grid {
+  return gridOf(ctx.shape);
+}
+
+/** Mean |R| share per cell of the top-class maps. */
+export function cellShares(ctx: MapContext, rel: Float32Array = ctx.relevance, n = ctx.n): Float64Array {
+  return meanAbsShare(rel, n, mapGrid(ctx));
+}
+
+export function per(ctx: MapContext): number {
+  return cellsPerSample(ctx);
+}
+
+/** Is the input a grid (two spatial dims, or one for sequences) rather than a feature vector? */
+export function isGridInput(ctx: MapContext): boolean {
+  return ctx.shape.length >= 2;
+}

@@ -1,0 +1,102 @@
+/**
+ * The engine against Zennit 0.5.1 (../shared/lrp-reference): every relevance file, for all three files of
+ * each model (ONNX with NCHW input, Keras HDF5 and TF.js with NHWC input). Per sample:
+ * max |R - R_ref| <= 1e-4 * max |R_ref|. Both engine modes (fused fast path and per-pass tf.grad) and the
+ * default wasm backend.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { REF } from '../../testing/paths.js';
+import { readNpy, toFloat32 } from '../data/npy.js';
+import { useBackend } from '../compute/backend.js';
+import { loadModel } from '../model/load.js';
+import { LrpExplainer, type ExplainerOptions } from './engine.js';
+import type { EngineMode } from './linear-rule.js';
+
+const index = JSON.parse(readFileSync(join(REF, 'index.json'), 'utf8')) as {
+  convention: { zbox_bounds: [number, number]; gamma: number };
+  models: Record<string, { relevance: Record<string, unknown> }>;
+};
+
+const FILES: { file: string; layout: 'nchw' | 'nhwc' }[] = [
+  { file: 'model.onnx', layout: 'nchw' },
+  { file: 'model.h5', layout: 'nhwc' },
+  { file: 'tfjs/model.json', layout: 'nhwc' },
+];
+
+function compositeFor(name: string): ExplainerOptions {
+  const [low, high] = index.convention.zbox_bounds;
+  if (name === 'epsilon_1e-6') return { composite: 'epsilon', epsilon: 1e-6 };
+  if (name === 'epsilon_plus') return { composite: 'epsilon-plus' };
+  if (name === 'epsilon_gamma_box') return { composite: 'epsilon-gamma-box', low, high, gamma: index.convention.gamma };
+  throw new Error(`no composite mapping for reference ${name}`);
+}
+
+function npy(path: string) {
+  return readNpy(new Uint8Array(readFileSync(path)), path);
+}
+
+/** Worst per-sample relative error. */
+function relError(r: Float32Array, ref: Float32Array, n: number): number {
+  const per = ref.length / n;
+  let worst = 0;
+  for (let s = 0; s < n; s++) {
+    let scale = 0;
+    let diff = 0;
+    for (let i = s * per; i < (s + 1) * per; i++) {
+      scale = Math.max(scale, Math.abs(ref[i]));
+      diff = Math.max(diff, Math.abs(r[i] - ref[i]));
+    }
+    worst = Math.max(worst, diff / scale);
+  }
+  return worst;
+}
+
+for (const mode of ['fast', 'grad'] as EngineMode[]) {
+  test(`relevance matches Zennit for every reference file (mode ${mode}, wasm)`, async () => {
+    await useBackend('wasm');
+    const rows: string[] = [];
+    const failures: string[] = [];
+    let checked = 0;
+    for (const [model, info] of Object.entries(index.models)) {
+      const dir = join(REF, model);
+      const targets = toFloat32(npy(join(dir, 'target.npy')));
+      const logits = toFloat32(npy(join(dir, 'logits.npy')));
+      for (const { file, layout } of FILES) {
+        assert.ok(existsSync(join(dir, file)), `${model}/${file} missing`);
+        let graph;
+        try {
+          graph = await loadModel(join(dir, file));
+        } catch (e) {
+          failures.push(`${model}/${file}: ${(e as Error).message}`);
+          continue;
+        }
+        const x = npy(join(dir, `x_${layout}.npy`));
+        for (const comp of Object.keys(info.relevance)) {
+          const ref = npy(join(dir, `relevance_${comp}_${layout}.npy`));
+          const ex = new LrpExplainer(graph, { ...compositeFor(comp), mode });
+          try {
+            const e = ex.explain(x, { target: { type: 'predicted' }, init: 'onehot' });
+            assert.deepEqual(e.relevance.shape, ref.shape, `${model}/${file} ${comp}: shape`);
+            assert.deepEqual(e.targets.map((t) => t.index), Array.from(targets), `${model}/${file}: targets`);
+            const k = e.output.shape[1];
+            e.targets.forEach((t, s) => assert.ok(Math.abs(t.value - logits[s * k + t.index]) < 1e-4, `${model}/${file}: logit ${s}`));
+            const err = relError(e.relevance.data as Float32Array, toFloat32(ref), x.shape[0]);
+            rows.push(`${model}/${file} ${comp}: ${err.toExponential(2)}`);
+            if (!(err <= 1e-4)) failures.push(`${model}/${file} ${comp} (${mode}): max per-sample relative error ${err}`);
+            checked++;
+          } catch (e) {
+            failures.push(`${model}/${file} ${comp}: ${(e as Error).message}`);
+          } finally {
+            ex.dispose();
+          }
+        }
+      }
+    }
+    console.log(`reference (${mode}):\n  ${rows.join('\n  ')}`);
+    assert.deepEqual(failures, []);
+    assert.equal(checked, 18);
+  });
+}

@@ -1,0 +1,261 @@
+/**
+ * Loader fuzzing (issue 2): every fixture mutated (flipped bytes, truncation, deleted or retyped JSON
+ * fields, edits inside an HDF5 file's embedded JSON config), a few hundred runs in total, seeded. Each
+ * run must load (and, for small inputs, run) or throw a LensError with a specific code, within 2 s.
+ * INTERNAL counts as a failure: it means some exception escaped a loader's own checks.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Worker } from 'node:worker_threads';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { BENCH, REAL, REF, scratchDir } from '../../testing/paths.js';
+import { kerasConfigToV3, readKerasH5Raw, writeKerasH5, writeKerasWeightsH5 } from './writers/keras-h5-writer.js';
+import { writeKerasZip } from './writers/keras-zip-writer.js';
+import type { FuzzReply, FuzzRequest } from './fuzz-worker.js';
+
+const LIMIT_MS = 2000;
+const dir = scratchDir('fuzz');
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const rand = rng(20261127);
+const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
+
+/** A model fixture: the file to load plus files that must sit next to it (TF.js shards, weights). */
+interface Fixture {
+  name: string;
+  main: string;
+  companions: string[];
+  json: boolean;
+}
+
+async function fixtures(): Promise<Fixture[]> {
+  const list: Fixture[] = [];
+  const add = (main: string, companions: string[] = []) =>
+    list.push({ name: `${basename(dirname(main))}-${basename(main)}`, main, companions, json: main.endsWith('.json') });
+  for (const m of ['mlp', 'cnn_same']) {
+    add(join(REF, m, 'model.h5'));
+    add(join(REF, m, 'model.onnx'));
+    add(join(REF, m, 'tfjs', 'model.json'), [join(REF, m, 'tfjs', 'group1-shard1of1.bin')]);
+  }
+  add(join(BENCH, 'sst_cnn.h5'));
+  add(join(BENCH, 'sst_cnn.onnx'));
+  add(join(BENCH, 'sst_cnn_tfjs', 'model.json'), [join(BENCH, 'sst_cnn_tfjs', 'group1-shard1of1.bin')]);
+  for (const sub of readdirSync(REAL)) {
+    const d = join(REAL, sub);
+    let files: string[];
+    try {
+      files = readdirSync(d);
+    } catch {
+      continue;
+    }
+    const json = files.find((f) => f.endsWith('.json'));
+    if (json) add(join(d, json), files.filter((f) => f !== json).map((f) => join(d, f)));
+    else for (const f of files.filter((f) => /\.(h5|onnx|keras)$/.test(f))) add(join(d, f));
+  }
+  // Formats with no file in shared/: made from the reference model with the Keras writers.
+  const raw = await readKerasH5Raw(join(REF, 'cnn_same', 'model.h5'));
+  const made = join(dir, 'made');
+  mkdirSync(made, { recursive: true });
+  await writeKerasZip(join(made, 'cnn.keras'), kerasConfigToV3(raw.config), raw.weights);
+  add(join(made, 'cnn.keras'));
+  await writeKerasH5(join(made, 'cnn_k3.h5'), kerasConfigToV3(raw.config), raw.weights, { style: 'keras3', kerasVersion: '3.3.3', scope: 'sequential' });
+  add(join(made, 'cnn_k3.h5'));
+  writeFileSync(join(made, 'cnn.json'), JSON.stringify({ ...raw.config, keras_version: '2.11.0', backend: 'tensorflow' }));
+  await writeKerasWeightsH5(join(made, 'cnn_weights.h5'), raw.weights, { style: 'keras2', layout: 'legacy', layerNames: raw.layerNames });
+  add(join(made, 'cnn.json'), [join(made, 'cnn_weights.h5')]);
+  return list;
+}
+
+// ---- mutations ----------------------------------------------------------------------------------
+
+function flipBytes(b: Uint8Array): Uint8Array {
+  const out = Uint8Array.from(b);
+  const n = 1 + Math.floor(rand() * 8);
+  for (let i = 0; i < n; i++) out[Math.floor(rand() * out.length)] ^= 1 + Math.floor(rand() * 255);
+  return out;
+}
+
+function truncate(b: Uint8Array): Uint8Array {
+  return b.subarray(0, Math.floor(rand() * b.length));
+}
+
+/** Paths to every value in a JSON tree. */
+function paths(v: unknown, at: (string | number)[] = [], acc: (string | number)[][] = []): (string | number)[][] {
+  if (v && typeof v === 'object') {
+    for (const [k, c] of Object.entries(v)) {
+      const p = [...at, Array.isArray(v) ? Number(k) : k];
+      acc.push(p);
+      paths(c, p, acc);
+    }
+  }
+  return acc;
+}
+
+const RETYPE: unknown[] = [null, -1, 0, 1e12, 'x', '', [], {}, true, [1e9, 1e9], [-3]];
+
+/** Delete a field or give it a value of another type. */
+function mutateJson(text: string): Uint8Array {
+  const doc = JSON.parse(text) as Record<string, unknown>;
+  const all = paths(doc);
+  const p = pick(all);
+  let parent: any = doc;
+  for (const k of p.slice(0, -1)) parent = parent[k];
+  const key = p[p.length - 1];
+  if (rand() < 0.4) {
+    if (Array.isArray(parent)) parent.splice(key as number, 1);
+    else delete parent[key];
+  } else parent[key] = pick(RETYPE);
+  return new TextEncoder().encode(JSON.stringify(doc));
+}
+
+/** Same-length edits inside an embedded JSON text (an HDF5 model_config attribute): keeps the container valid. */
+function mutateEmbeddedJson(b: Uint8Array): Uint8Array | null {
+  const text = Buffer.from(b).toString('latin1');
+  const starts: number[] = [];
+  for (let i = text.indexOf('{"class_name"'); i >= 0 && starts.length < 50; i = text.indexOf('{"class_name"', i + 1)) starts.push(i);
+  if (!starts.length) return null;
+  const out = Uint8Array.from(b);
+  const s = pick(starts);
+  for (let k = 0; k < 3; k++) {
+    const at = s + Math.floor(rand() * Math.min(4000, b.length - s));
+    const c = out[at];
+    // digits to other digits (sizes, shapes), letters to other letters (names, classes), else a quote or brace.
+    if (c >= 48 && c <= 57) out[at] = 48 + Math.floor(rand() * 10);
+    else if (c >= 97 && c <= 122) out[at] = 97 + Math.floor(rand() * 26);
+    else out[at] = pick([34, 123, 125, 44, 58, 93]);
+  }
+  return out;
+}
+
+interface Case {
+  label: string;
+  main: string;
+}
+
+function makeCases(fx: Fixture[], perFixture: number): Case[] {
+  const cases: Case[] = [];
+  for (const f of fx) {
+    const bytes = new Uint8Array(readFileSync(f.main));
+    for (let i = 0; i < perFixture; i++) {
+      const d = join(dir, f.name.replace(/[^\w.-]/g, '_'), String(i));
+      mkdirSync(d, { recursive: true });
+      const mainOut = join(d, basename(f.main));
+      let kind: string;
+      let data: Uint8Array | null = null;
+      const r = rand();
+      if (f.json && r < 0.5) {
+        kind = 'json-field';
+        data = mutateJson(new TextDecoder().decode(bytes));
+      } else if (!f.json && f.main.endsWith('.h5') && r < 0.35) {
+        kind = 'embedded-json';
+        data = mutateEmbeddedJson(bytes);
+      }
+      if (!data) {
+        kind = r < 0.75 ? 'flip' : 'truncate';
+        data = kind === 'flip' ? flipBytes(bytes) : truncate(bytes);
+      }
+      writeFileSync(mainOut, data);
+      // Companions: mostly intact, sometimes damaged too (a shard or weights file).
+      for (const c of f.companions) {
+        const target = join(d, basename(c));
+        if (rand() < 0.2) {
+          const cb = new Uint8Array(readFileSync(c));
+          writeFileSync(target, rand() < 0.5 ? flipBytes(cb) : truncate(cb));
+        } else copyFileSync(c, target);
+      }
+      cases.push({ label: `${f.name} #${i} (${kind!})`, main: mainOut });
+    }
+  }
+  return cases;
+}
+
+// ---- worker pool of one -------------------------------------------------------------------------
+
+const here = new URL(import.meta.url);
+const workerUrl = new URL(here.pathname.endsWith('.ts') ? './fuzz-worker.ts' : './fuzz-worker.js', here);
+let worker: Worker | undefined;
+
+/** The compiled worker directly; under tsx (running the .ts sources), register tsx in the worker first. */
+function startWorker(): Worker {
+  if (!here.pathname.endsWith('.ts')) return new Worker(workerUrl);
+  const api = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl.href)}); })`;
+  return new Worker(boot, { eval: true });
+}
+let nextId = 0;
+after(async () => {
+  await worker?.terminate();
+});
+
+function send(req: Omit<FuzzRequest, 'id'>, timeoutMs: number): Promise<FuzzReply | 'timeout'> {
+  worker ??= startWorker();
+  const w = worker;
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      w.off('message', onMsg);
+      w.off('error', onError);
+      worker = undefined;
+      void w.terminate();
+      resolve('timeout');
+    }, timeoutMs);
+    const onMsg = (m: FuzzReply) => {
+      if (m.id !== id) return;
+      clearTimeout(timer);
+      w.off('message', onMsg);
+      w.off('error', onError);
+      resolve(m);
+    };
+    const onError = (e: Error) => {
+      clearTimeout(timer);
+      w.off('message', onMsg);
+      worker = undefined;
+      reject(e);
+    };
+    w.on('message', onMsg);
+    w.once('error', onError);
+    w.postMessage({ id, ...req });
+  });
+}
+
+test('fuzzed model files load or fail with a LensError, each within 2 s', async () => {
+  const fx = await fixtures();
+  assert.ok(fx.length >= 20, `found ${fx.length} fixtures`);
+  // Warm-up (not timed): wasm and h5wasm start-up, one intact file of each kind.
+  for (const f of fx.slice(0, 3)) await send({ path: f.main, runBelow: 0 }, 60_000);
+  await send({ path: join(REF, 'cnn_same', 'model.h5'), runBelow: 0 }, 60_000);
+  const cases = makeCases(fx, 12);
+  const failures: string[] = [];
+  const tally = new Map<string, number>();
+  const times: [number, string][] = [];
+  for (const c of cases) {
+    let r = await send({ path: c.main, runBelow: 20_000 }, LIMIT_MS);
+    if (r === 'timeout') {
+      // A fresh worker pays start-up again: warm it, then retry once before calling it a hang.
+      await send({ path: join(REF, 'cnn_same', 'model.h5'), runBelow: 0 }, 60_000);
+      r = await send({ path: c.main, runBelow: 20_000 }, LIMIT_MS);
+    }
+    if (r === 'timeout') {
+      failures.push(`${c.label}: no answer within ${LIMIT_MS} ms`);
+      continue;
+    }
+    times.push([r.ms, `${c.label} ${r.outcome}`]);
+    const key = r.outcome === 'lens-error' ? (r.code as string) : r.outcome;
+    tally.set(key, (tally.get(key) ?? 0) + 1);
+    if (r.outcome === 'other-error') failures.push(`${c.label}: not a LensError: ${r.message}`);
+    else if (r.outcome === 'lens-error' && r.code === 'INTERNAL') failures.push(`${c.label}: INTERNAL: ${r.message}`);
+  }
+  console.log(`# fuzz: ${cases.length} runs over ${fx.length} fixtures; outcomes ${JSON.stringify(Object.fromEntries(tally))}; slowest ${times.sort((a, b) => b[0] - a[0]).slice(0, 3).map(([ms, l]) => `${l} ${ms} ms`).join(', ')}`);
+  assert.ok(cases.length >= 200);
+  assert.deepEqual(failures, []);
+});

@@ -1,0 +1,150 @@
+/**
+ * Shape arithmetic shared by the kind modules: TF 'same' padding, window output sizes, checks that raise
+ * structured errors (a bad file must give a LensError, never a tfjs exception later).
+ */
+import type * as tfTypes from '@tensorflow/tfjs';
+import type { Dim, LayerNode, Padding, Shape, WeightTensor } from '../graph.js';
+import { LensError, LIMITS } from '../../errors.js';
+
+export type TF = typeof tfTypes;
+export type Tensor = tfTypes.Tensor;
+
+export function mismatch(node: { name: string }, message: string): never {
+  throw new LensError('SHAPE_MISMATCH', message, { layer: node.name });
+}
+
+export function badConfig(node: { name: string }, message: string): never {
+  throw new LensError('UNSUPPORTED_CONFIG', message, { layer: node.name });
+}
+
+/** Exactly `n` inputs, each with a known rank. */
+export function expectInputs(node: { name: string; kind: string }, inputs: Shape[], n: number): void {
+  if (inputs.length !== n) mismatch(node, `${node.kind} layer ${node.name} takes ${n} input(s), got ${inputs.length}`);
+}
+
+/** Positive integers (layer hyper-parameters such as kernel sizes, strides). */
+export function checkPositiveInts(node: { name: string }, what: string, values: unknown, length: number): number[] {
+  if (!Array.isArray(values) || values.length !== length || values.some((v) => !Number.isInteger(v) || v < 1 || v > 1 << 24)) {
+    badConfig(node, `${what} must be ${length} positive integer(s), got ${JSON.stringify(values)}`);
+  }
+  return values as number[];
+}
+
+export function checkPads(node: { name: string }, pads: unknown, rank: number): [number, number][] {
+  if (!Array.isArray(pads) || pads.length !== rank) badConfig(node, `padding must have ${rank} [before, after] pairs, got ${JSON.stringify(pads)}`);
+  for (const p of pads) {
+    if (!Array.isArray(p) || p.length !== 2 || p.some((v) => !Number.isInteger(v) || v < 0 || v > 1 << 24)) {
+      badConfig(node, `padding amounts must be non-negative integers, got ${JSON.stringify(pads)}`);
+    }
+  }
+  return pads as [number, number][];
+}
+
+/** TF 'same': output ceil(in/s); pad_total = max((out-1)*s + (k-1)*d + 1 - in, 0), the extra cell after. */
+export function samePads(inSize: number, kernel: number, stride: number, dilation = 1): [number, number] {
+  const out = Math.ceil(inSize / stride);
+  const total = Math.max((out - 1) * stride + (kernel - 1) * dilation + 1 - inSize, 0);
+  const before = Math.floor(total / 2);
+  return [before, total - before];
+}
+
+/**
+ * Padding for each spatial dim from the mode and the input sizes. Unknown sizes (null) leave 'same'
+ * unresolved ([0, 0]); forward resolves again from the real tensor, so the run is right either way.
+ */
+export function resolvePads(node: { name: string }, padding: Padding, spatial: Dim[], kernel: number[], strides: number[], dilation: number[]): [number, number][] {
+  const r = spatial.length;
+  switch (padding.mode) {
+    case 'valid':
+      return spatial.map(() => [0, 0]);
+    case 'explicit':
+      return checkPads(node, padding.pads, r).map((p) => [p[0], p[1]]);
+    case 'causal':
+      if (r !== 1) badConfig(node, `causal padding is only defined for 1-D layers`);
+      return [[(kernel[0] - 1) * dilation[0], 0]];
+    case 'same':
+      return spatial.map((s, i) => (s === null ? [0, 0] : samePads(s, kernel[i], strides[i], dilation[i])));
+    default:
+      return badConfig(node, `unknown padding mode ${String((padding as Padding).mode)}`);
+  }
+}
+
+/** Output size of a window op; null in, null out. */
+export function windowOut(inSize: Dim, pads: [number, number], kernel: number, stride: number, dilation: number, ceilMode = false): Dim {
+  if (inSize === null) return null;
+  const span = (kernel - 1) * dilation + 1;
+  const room = inSize + pads[0] + pads[1] - span;
+  if (room < 0) return 0;
+  if (!ceilMode) return Math.floor(room / stride) + 1;
+  let out = Math.ceil(room / stride) + 1;
+  // PyTorch/ONNX: the last window must start inside the input or its left padding.
+  if ((out - 1) * stride >= inSize + pads[0]) out--;
+  return out;
+}
+
+/** Elements per sample; throws SHAPE_LIMIT above the allocation limit. */
+export function checkSize(node: { name: string }, shape: Shape): Shape {
+  let n = 1;
+  for (let i = 1; i < shape.length; i++) {
+    const d = shape[i];
+    if (d === null) continue;
+    if (!Number.isInteger(d) || d < 0) mismatch(node, `layer ${node.name} has an invalid output dimension ${d}`);
+    if (d === 0) mismatch(node, `layer ${node.name} has an empty output (shape ${fmtShape(shape)})`);
+    n *= d;
+  }
+  if (n > LIMITS.maxTensorElements) {
+    throw new LensError('SHAPE_LIMIT', `layer ${node.name} output ${fmtShape(shape)} has ${n} elements per sample, above the limit of ${LIMITS.maxTensorElements}`, { layer: node.name });
+  }
+  return shape;
+}
+
+export function fmtShape(shape: Shape): string {
+  return `(${shape.map((d) => (d === null ? 'None' : String(d))).join(', ')})`;
+}
+
+/** A weight that must exist with the given shape (null entries: any size). */
+export function expectWeight(node: LayerNode, key: string, shape: (number | null)[]): WeightTensor {
+  const w = node.weights[key];
+  if (!w) throw new LensError('MISSING_WEIGHTS', `layer ${node.name} has no '${key}' weight`, { layer: node.name });
+  checkWeightShape(node, key, w, shape);
+  return w;
+}
+
+export function checkWeightShape(node: LayerNode, key: string, w: WeightTensor, shape: (number | null)[]): void {
+  const ok = w.shape.length === shape.length && shape.every((d, i) => d === null || d === w.shape[i]);
+  const count = w.shape.reduce((a, b) => a * b, 1);
+  if (!ok || count !== w.data.length) {
+    throw new LensError(
+      'WEIGHT_MISMATCH',
+      `layer ${node.name}: weight '${key}' has shape ${fmtShape(w.shape)} (${w.data.length} values), expected ${fmtShape(shape)}`,
+      { layer: node.name },
+    );
+  }
+}
+
+/** Last (channel) dimension, which most kinds need known. */
+export function channels(node: { name: string }, shape: Shape): number {
+  const c = shape[shape.length - 1];
+  if (c === null || c === undefined) mismatch(node, `layer ${node.name} needs a known channel dimension, input is ${fmtShape(shape)}`);
+  return c;
+}
+
+export function expectRank(node: { name: string; kind: string }, shape: Shape, rank: number): void {
+  if (shape.length !== rank) mismatch(node, `${node.kind} layer ${node.name} expects a rank-${rank} input (batch included), got ${fmtShape(shape)}`);
+}
+
+/** tf tensor for a weight. */
+export function weightTensor(tf: TF, w: WeightTensor): Tensor {
+  return tf.tensor(w.data, w.shape, 'float32');
+}
+
+/** Spatial sizes of a channels-last tensor. */
+export function spatialOf(x: Tensor): number[] {
+  return x.shape.slice(1, x.shape.length - 1);
+}
+
+/** Pad spatial dims (channels-last) by [before, after] pairs with a constant. Negative pads are not allowed. */
+export function padSpatial(tf: TF, x: Tensor, pads: [number, number][], value = 0): Tensor {
+  if (pads.every(([a, b]) => a === 0 && b === 0)) return x;
+  return tf.pad(x, [[0, 0], ...pads, [0, 0]], value);
+}

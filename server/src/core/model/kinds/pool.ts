@@ -1,0 +1,88 @@
+/**
+ * Pool: max / average pooling over 1-3 spatial dims. Padding is explicit: max pads with -inf, average
+ * divides by the count of cells that the framework counts (Keras 'same' and ONNX count_include_pad=0
+ * leave padded cells out; ONNX ceil_mode adds partial windows whose overhang is never counted).
+ */
+import type { KindModule } from './kind.js';
+import type { LayerNodeOf, PoolParams, Shape } from '../graph.js';
+import {
+  type TF, type Tensor, badConfig, checkPositiveInts, checkSize, expectInputs, expectRank, padSpatial,
+  resolvePads, spatialOf, windowOut,
+} from './common.js';
+
+type Node = LayerNodeOf<'Pool'>;
+type T4 = import('@tensorflow/tfjs').Tensor4D;
+
+function checkParams(node: Node): PoolParams {
+  const p = node.params;
+  if (p.op !== 'max' && p.op !== 'avg') badConfig(node, `pool op must be max or avg, got ${String(p.op)}`);
+  if (p.rank !== 1 && p.rank !== 2 && p.rank !== 3) badConfig(node, `pool rank must be 1, 2 or 3, got ${String(p.rank)}`);
+  checkPositiveInts(node, 'pool size', p.poolSize, p.rank);
+  checkPositiveInts(node, 'strides', p.strides, p.rank);
+  return p;
+}
+
+/** Pads per spatial dim plus the ceil-mode overhang at the end of each dim. */
+export function poolGeometry(node: Node, spatial: number[]): { pads: [number, number][]; extra: number[]; out: number[] } {
+  const p = node.params;
+  const ones = spatial.map(() => 1);
+  const pads = resolvePads(node, p.padding, spatial, p.poolSize, p.strides, ones);
+  const out = spatial.map((s, i) => windowOut(s, pads[i], p.poolSize[i], p.strides[i], 1, p.ceilMode) as number);
+  const extra = spatial.map((s, i) => Math.max(0, (out[i] - 1) * p.strides[i] + p.poolSize[i] - (s + pads[i][0] + pads[i][1])));
+  return { pads, extra, out };
+}
+
+function poolValid(tf: TF, x: Tensor, op: 'max' | 'avg', rank: number, size: number[], strides: number[]): Tensor {
+  if (rank === 1) {
+    const y = poolValid(tf, tf.expandDims(x, 1), op, 2, [1, size[0]], [1, strides[0]]);
+    return tf.squeeze(y, [1]);
+  }
+  if (rank === 2) {
+    const f = op === 'max' ? tf.maxPool : tf.avgPool;
+    return f(x as T4, size as [number, number], strides as [number, number], 'valid');
+  }
+  // 3-D: max and mean over a box are separable, so pool depth then height x width with 2-D kernels
+  // (tfjs-wasm's MaxPool3D starts its max at FLT_MIN, which is wrong for all-negative windows).
+  const [n, d, h, w, c] = x.shape as number[];
+  const y1 = poolValid(tf, tf.reshape(x, [n, d, h * w, c]), op, 2, [size[0], 1], [strides[0], 1]);
+  const d2 = y1.shape[1] as number;
+  const y2 = poolValid(tf, tf.reshape(y1, [n * d2, h, w, c]), op, 2, [size[1], size[2]], [strides[1], strides[2]]);
+  return tf.reshape(y2, [n, d2, y2.shape[1] as number, y2.shape[2] as number, c]);
+}
+
+export const pool: KindModule<'Pool'> = {
+  kind: 'Pool',
+  inferShape(node, inputs): Shape {
+    expectInputs(node, inputs, 1);
+    const p = checkParams(node);
+    const x = inputs[0];
+    expectRank(node, x, p.rank + 2);
+    const spatial = x.slice(1, -1);
+    const ones = spatial.map(() => 1);
+    const pads = resolvePads(node, p.padding, spatial, p.poolSize, p.strides, ones);
+    p.padding.pads = pads;
+    const out = spatial.map((s, i) => windowOut(s, pads[i], p.poolSize[i], p.strides[i], 1, p.ceilMode));
+    return checkSize(node, [x[0], ...out, x[x.length - 1]]);
+  },
+  forward(node, inputs, tf) {
+    const p = node.params;
+    const x = inputs[0];
+    const spatial = spatialOf(x);
+    const { pads, extra } = poolGeometry(node, spatial);
+    const full = pads.map(([a, b], i) => [a, b + extra[i]] as [number, number]);
+    if (p.op === 'max') {
+      return poolValid(tf, padSpatial(tf, x, full, -Infinity), 'max', p.rank, p.poolSize, p.strides);
+    }
+    const anyPad = pads.some(([a, b]) => a > 0 || b > 0);
+    const anyExtra = extra.some((e) => e > 0);
+    const xp = padSpatial(tf, x, full);
+    const sum = poolValid(tf, xp, 'avg', p.rank, p.poolSize, p.strides);
+    if (!anyExtra && (!anyPad || p.countIncludePad)) return sum;
+    // Divisor per window = (cells counted) / (window size): pool a mask that is 1 where a cell counts.
+    let mask: Tensor = tf.ones([1, ...spatial, 1]);
+    if (p.countIncludePad) mask = padSpatial(tf, mask, pads, 1);
+    mask = padSpatial(tf, mask, p.countIncludePad ? extra.map((e) => [0, e] as [number, number]) : full, 0);
+    const frac = poolValid(tf, mask, 'avg', p.rank, p.poolSize, p.strides);
+    return tf.div(sum, frac);
+  },
+};

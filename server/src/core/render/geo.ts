@@ -1,0 +1,108 @@
+/**
+ * Geographic mode: where a regular lat/lon grid lies in pixels, coastlines as an SVG path string
+ * (Natural Earth via world-atlas, projected with d3-geo), and degree ticks. Pure: the webview draws
+ * the path with Path2D, the PNG export hands it to sharp inside an SVG, so both draw the same lines.
+ */
+import { geoEquirectangular, geoPath, geoTransform, type GeoStream } from 'd3-geo';
+import { mesh } from 'topojson-client';
+import type { Topology, GeometryObject } from 'topojson-specification';
+
+/** Cell-centre coordinates of a regular grid (lat may run north-to-south or south-to-north). */
+export interface GeoCoords {
+  lat: number[];
+  lon: number[];
+}
+
+export interface GeoFrame {
+  /** Longitude of the left edge of the first column, in the grid's own convention (0..360 or -180..180). */
+  lonWest: number;
+  /** Degrees per column (positive). */
+  dLon: number;
+  /** Latitude of the top edge of the top row shown (north). */
+  latNorth: number;
+  /** Degrees per row (positive). */
+  dLat: number;
+  /** Whether the data's row 0 is the southernmost (so it is drawn flipped, north up). */
+  flipRows: boolean;
+  nLat: number;
+  nLon: number;
+}
+
+/** Checks that coordinates are regular enough to draw as a plate carree grid. */
+export function geoFrame(c: GeoCoords): GeoFrame | undefined {
+  const { lat, lon } = c;
+  if (lat.length < 2 || lon.length < 2) return undefined;
+  const dLat = Math.abs(lat[1] - lat[0]);
+  const dLon = Math.abs(lon[1] - lon[0]);
+  if (!(dLat > 0) || !(dLon > 0)) return undefined;
+  const regular = (a: number[], d: number) => a.every((v, i) => i === 0 || Math.abs(Math.abs(v - a[i - 1]) - d) < d * 1e-3);
+  if (!regular(lat, dLat) || !regular(lon, dLon)) return undefined;
+  const flipRows = lat[0] < lat[lat.length - 1];
+  const north = Math.max(lat[0], lat[lat.length - 1]);
+  return {
+    lonWest: Math.min(lon[0], lon[lon.length - 1]) - dLon / 2,
+    dLon,
+    latNorth: north + dLat / 2,
+    dLat,
+    flipRows,
+    nLat: lat.length,
+    nLon: lon.length,
+  };
+}
+
+/** Pixel x of a longitude (degrees) on a plot `width` pixels wide; wraps into the grid's range. */
+export function lonToX(f: GeoFrame, lon: number, width: number): number {
+  let d = lon - f.lonWest;
+  d = ((d % 360) + 360) % 360;
+  return (d / (f.dLon * f.nLon)) * width;
+}
+
+export function latToY(f: GeoFrame, lat: number, height: number): number {
+  return ((f.latNorth - lat) / (f.dLat * f.nLat)) * height;
+}
+
+/**
+ * Coastlines of `topology` (a world-atlas land file) as an SVG path in plot pixels. Lines are cut at
+ * the meridian opposite the plot's centre, so a Pacific-centred 0..360 grid draws no false lines.
+ */
+export function coastlinePath(topology: unknown, f: GeoFrame, width: number, height: number): string {
+  const topo = topology as Topology;
+  const obj = (topo.objects.land ?? Object.values(topo.objects)[0]) as GeometryObject;
+  const lines = mesh(topo, obj as never);
+  const lonC = f.lonWest + (f.dLon * f.nLon) / 2;
+  const latC = f.latNorth - (f.dLat * f.nLat) / 2;
+  // Equirectangular in degrees (x = lon - lonC, y = -lat), then scaled separately in x and y.
+  const base = geoEquirectangular().rotate([-lonC, 0]).scale(180 / Math.PI).translate([0, 0]).precision(0.1);
+  const sx = width / (f.dLon * f.nLon);
+  const sy = height / (f.dLat * f.nLat);
+  const lin = geoTransform({
+    point(this: { stream: GeoStream }, x: number, y: number) {
+      this.stream.point(width / 2 + x * sx, height / 2 + (y + latC) * sy);
+    },
+  });
+  const projection = { stream: (s: GeoStream) => base.stream(lin.stream(s)) };
+  return geoPath(projection).digits(1)(lines) ?? '';
+}
+
+/** Degree tick positions inside [lo, hi] at a round step giving about `target` ticks. */
+export function degreeTicks(lo: number, hi: number, target = 6): number[] {
+  const span = hi - lo;
+  const step = [5, 10, 15, 20, 30, 45, 60, 90].find((s) => span / s <= target) ?? 90;
+  const out: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9; v += step) out.push(v);
+  return out;
+}
+
+/** Longitude as 120°E / 60°W (ticks: whole degrees; readouts: `digits` decimals, trailing zeros cut). */
+export function formatLon(lon: number, digits = 0): string {
+  const l = ((((lon + 180) % 360) + 360) % 360) - 180;
+  const f = (v: number) => String(Number(v.toFixed(digits)));
+  if (Math.abs(l) < 1e-9 || Math.abs(Math.abs(l) - 180) < 1e-9) return `${f(Math.abs(l))}°`;
+  return l > 0 ? `${f(l)}°E` : `${f(-l)}°W`;
+}
+
+export function formatLat(lat: number, digits = 0): string {
+  const f = (v: number) => String(Number(v.toFixed(digits)));
+  if (Math.abs(lat) < 1e-9) return '0°';
+  return lat > 0 ? `${f(lat)}°N` : `${f(-lat)}°S`;
+}

@@ -1,0 +1,77 @@
+/**
+ * A PNG export request as the panel sends it (maps as base64 float32, limits, coordinates) and its
+ * rendering: the server (or the extension host) answers the panel's "Export PNG" with these bytes.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { inputLimits } from './colormap.js';
+import { geoFrame } from './geo.js';
+import { renderPng, type PngView } from './png.js';
+
+export interface EncodedMap {
+  shape: number[];
+  dtype: 'float32';
+  base64: string;
+}
+
+export interface PngRequest {
+  title: string;
+  panels: { title: string; mode: 'relevance' | 'input' | 'overlay'; relevance?: EncodedMap; input?: EncodedMap }[];
+  height: number;
+  width: number;
+  /** Base64 of one byte per cell, 1 = masked. */
+  mask?: string;
+  limits: { vmin: number; vmax: number };
+  colorbarLabel: string;
+  opacity: number;
+  coords?: { lat: number[]; lon: number[] };
+}
+
+function decode(m: EncodedMap | undefined, cells: number): Float32Array | undefined {
+  if (!m) return undefined;
+  const b = Buffer.from(m.base64, 'base64');
+  if (b.length !== cells * 4) throw new Error(`a map of ${cells} cells needs ${cells * 4} bytes, got ${b.length}`);
+  const out = new Float32Array(cells);
+  new Uint8Array(out.buffer).set(b);
+  return out;
+}
+
+let land: unknown;
+function landTopology(): unknown {
+  land ??= JSON.parse(readFileSync(createRequire(import.meta.url).resolve('world-atlas/land-110m.json'), 'utf8'));
+  return land;
+}
+
+/** The view a request describes, with the same colour limits the panel used. */
+export function pngViewOf(req: PngRequest): PngView {
+  // The request comes from a webview: check sizes before allocating.
+  if (!Number.isInteger(req.height) || !Number.isInteger(req.width) || req.height < 1 || req.width < 1 || req.height * req.width > 4096 * 4096) {
+    throw new Error(`bad map size ${req.height}x${req.width}`);
+  }
+  if (!Array.isArray(req.panels) || req.panels.length < 1 || req.panels.length > 4) throw new Error('a PNG view has 1 to 4 panels');
+  if (!Number.isFinite(req.limits?.vmin) || !Number.isFinite(req.limits?.vmax)) throw new Error('colour limits must be finite');
+  const cells = req.height * req.width;
+  const mask = req.mask ? new Uint8Array(Buffer.from(req.mask, 'base64')) : undefined;
+  if (mask && mask.length !== cells) throw new Error('mask size does not match the map');
+  const frame = req.coords ? geoFrame(req.coords) : undefined;
+  return {
+    panels: req.panels.map((p) => {
+      const relevance = decode(p.relevance, cells);
+      const input = decode(p.input, cells);
+      return {
+        title: p.title,
+        spec: {
+          width: req.width, height: req.height, mode: p.mode, relevance, input, mask,
+          relLimits: req.limits, inLimits: input ? inputLimits(input, mask) : undefined,
+          opacity: req.opacity, flipRows: frame?.flipRows,
+        },
+      };
+    }),
+    colorbar: { limits: req.limits, label: req.colorbarLabel, kind: req.panels.every((p) => p.mode === 'input') ? 'sequential' : 'diverging' },
+    geo: frame ? { frame, topology: landTopology() } : undefined,
+  };
+}
+
+export function renderPngRequest(req: PngRequest): Promise<Buffer> {
+  return renderPng(pngViewOf(req));
+}

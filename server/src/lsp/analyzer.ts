@@ -1,0 +1,356 @@
+/**
+ * The one module where the language server meets the core library (runs inside the worker threads).
+ * Every core entry point the server uses is imported here, so a renamed core export is a one-line
+ * change: loadModel (model/load), the static-check catalogue (artifacts), the LRP engine (lrp) and the
+ * project file / data pipeline (data/project).
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { LensError } from '../core/errors.js';
+import type { LayerNode, ModelGraph } from '../core/model/graph.js';
+import { paramCount } from '../core/model/graph.js';
+import type { Finding } from '../core/artifacts/finding.js';
+import { loadModel } from '../core/model/load.js';
+import { runMapChecks, runStaticChecks } from '../core/artifacts/catalogue.js';
+import { readNpy, type NdArray } from '../core/data/npy.js';
+import type { TargetSpec } from '../core/lrp/targets.js';
+import type { CompositeChoice, EncodedArray, ExplainParams, ExplainResult, FindingSummary, LayerSummary, LensSettings, ModelSummary, TensorInfo } from '../protocol.js';
+import type { JobContext } from './jobs.js';
+
+/** Fixed per worker (workerData). */
+export interface WorkerConfig {
+  backend?: LensSettings['backend'];
+  /** Folder holding the tfjs-backend-wasm .wasm files (set in the bundled extension). */
+  wasmDir?: string;
+}
+
+export interface AnalyzePayload {
+  file: string;
+  settings: Pick<LensSettings, 'composite' | 'disabledChecks'>;
+}
+
+/** The worker keeps the last graphs it loaded, so an explain after an analysis does not reload. */
+const graphs = new Map<string, { mtimeKey: string; graph: ModelGraph }>();
+
+export async function getGraph(file: string): Promise<ModelGraph> {
+  const st = await stat(file).catch(() => {
+    throw new LensError('FILE_NOT_FOUND', `no such file: ${file}`, { file });
+  });
+  const key = `${st.size}:${st.mtimeMs}`;
+  const hit = graphs.get(file);
+  if (hit && hit.mtimeKey === key) return hit.graph;
+  const graph = await loadModel(file);
+  graphs.set(file, { mtimeKey: key, graph });
+  if (graphs.size > 8) graphs.delete(graphs.keys().next().value!);
+  return graph;
+}
+
+export async function analyzeModel(p: AnalyzePayload, ctx: JobContext, _config: WorkerConfig): Promise<ModelSummary> {
+  const started = Date.now();
+  ctx.progress(0, 2, `loading ${basename(p.file)}`);
+  let graph: ModelGraph;
+  try {
+    graph = await getGraph(p.file);
+  } catch (e) {
+    graphs.delete(p.file);
+    throw e;
+  }
+  ctx.checkCancelled();
+  ctx.progress(1, 2, 'static checks');
+  const severity: Record<string, 'off'> = {};
+  for (const code of p.settings.disabledChecks) severity[code] = 'off';
+  const findings = runStaticChecks(graph, { composite: p.settings.composite, severity });
+  ctx.progress(2, 2);
+  return summarize(graph, findings, Date.now() - started);
+}
+
+export interface ExplainJobPayload {
+  file: string;
+  params: ExplainParams;
+  composite: CompositeChoice;
+  /** The request named the composite (else lrp-lens.json's choice for the model wins over the setting). */
+  compositeExplicit?: boolean;
+  /** lrp-lens.json of the workspace, when there is one (its data pipeline gives the default samples). */
+  projectFile?: string;
+}
+
+export interface CheckDataJobPayload extends ExplainJobPayload {
+  settings: Pick<LensSettings, 'disabledChecks'>;
+}
+
+/** Samples explained when the request names no cap. */
+const DEFAULT_MAX_SAMPLES = 64;
+
+export async function explainJob(p: ExplainJobPayload, ctx: JobContext, config: WorkerConfig): Promise<Omit<ExplainResult, 'jobId' | 'cached'>> {
+  const started = Date.now();
+  ctx.progress(0, 1, 'loading the model');
+  const graph = await getGraph(p.file);
+  ctx.checkCancelled();
+  ctx.progress(0, 1, 'reading the samples');
+  const { x, indices, composite: projectComposite } = await samplesFor(p, graph);
+  ctx.checkCancelled();
+  const backend = await ensureBackend(config);
+  const { LrpExplainer } = await import('../core/lrp/engine.js');
+  const cp = p.composite.params ?? {};
+  // The request's composite wins; else the model's entry in lrp-lens.json; else the setting.
+  const compositeName = p.compositeExplicit || !projectComposite ? p.composite.name : projectComposite;
+  const ex = new LrpExplainer(graph, { composite: compositeName, epsilon: cp.epsilon, gamma: cp.gamma, low: cp.low, high: cp.high });
+  const n = x.shape[0];
+  const per = x.data.length / Math.max(1, n);
+  // Small chunks: progress and cancellation are checked between them, memory stays bounded.
+  const chunk = Math.max(1, Math.min(16, Math.floor(4_000_000 / Math.max(1, per))));
+  const rel: Float32Array[] = [];
+  const out: Float32Array[] = [];
+  const targets: number[] = [];
+  const inputSums: number[] = [];
+  const initial: number[] = [];
+  const layerSums = new Map<string, number[]>();
+  let relShape: number[] = [];
+  let outK = 0;
+  let usedComposite = compositeName;
+  try {
+    for (let s0 = 0; s0 < n; s0 += chunk) {
+      ctx.checkCancelled();
+      const size = Math.min(chunk, n - s0);
+      const part = { shape: [size, ...x.shape.slice(1)], data: x.data.subarray(s0 * per, (s0 + size) * per), dtype: x.dtype };
+      const e = ex.explain(part, { target: targetSpec(p.params.target), chunkSize: chunk });
+      usedComposite = e.composite;
+      rel.push(Float32Array.from(e.relevance.data));
+      relShape = e.relevance.shape.slice(1);
+      out.push(e.output.data);
+      outK = e.output.shape[1] ?? 1;
+      for (const t of e.targets) {
+        targets.push(t.index);
+        initial.push(e.init === 'onehot' ? 1 : t.value);
+      }
+      inputSums.push(...e.relevanceSum);
+      for (const l of e.layers) layerSums.set(l.name, [...(layerSums.get(l.name) ?? []), ...l.relevanceSum]);
+      ctx.progress(s0 + size, n, `${s0 + size}/${n} samples`);
+    }
+  } finally {
+    ex.dispose();
+  }
+  const relevance = concat(rel);
+  const relErr = inputSums.map((r, i) => Math.abs(r - initial[i]) / Math.max(1e-12, Math.abs(initial[i])));
+  const perLayer = [...layerSums.entries()].map(([layer, sums]) => ({ layer, sum: mean(sums) }));
+  const result: Omit<ExplainResult, 'jobId' | 'cached'> = {
+    model: p.file,
+    composite: { name: usedComposite, params: { ...cp } },
+    target: targets,
+    samples: indices,
+    relevance: encode(relevance, [n, ...relShape]),
+    input: encode(Float32Array.from(x.data), x.shape),
+    outputs: encode(concat(out), [n, outK]),
+    conservation: { outputRelevance: initial, inputRelevance: inputSums, relativeError: relErr, maxRelativeError: Math.max(0, ...relErr), perLayer },
+    backend,
+    durationMs: Date.now() - started,
+  };
+  if (p.params.layerShares !== false) {
+    result.layerShares = [...layerSums.entries()].map(([layer, sums]) => ({ layer, share: mean(sums.map((v, i) => v / (initial[i] || 1))) }));
+  }
+  return result;
+}
+
+export async function checkDataJob(p: CheckDataJobPayload, ctx: JobContext, config: WorkerConfig): Promise<FindingSummary[]> {
+  ctx.progress(0, 3, 'loading the model');
+  const graph = await getGraph(p.file);
+  const maxSamples = p.params.samples?.maxSamples ?? 32;
+  const { x } = await samplesFor({ ...p, params: { ...p.params, samples: { ...p.params.samples, maxSamples } } }, graph);
+  ctx.checkCancelled();
+  await ensureBackend(config);
+  // The engine passes behind the checks: the maps, runner-up maps, randomization and blank controls.
+  ctx.progress(1, 3, 'explaining the samples and their controls');
+  const { collectFromArray } = await import('../core/artifacts/collect.js');
+  const mapCtx = await collectFromArray(graph, x, p.composite.name, { maxSamples });
+  ctx.checkCancelled();
+  ctx.progress(2, 3, 'relevance-map checks');
+  const severity: Record<string, 'off'> = {};
+  for (const code of p.settings.disabledChecks) severity[code] = 'off';
+  const findings = runMapChecks(mapCtx, { severity });
+  ctx.progress(3, 3);
+  return findings.map(findingSummary);
+}
+
+/** The samples to explain, batch first, in the model file's input layout. */
+async function samplesFor(p: ExplainJobPayload, graph: ModelGraph): Promise<{ x: NdArray; indices: number[]; composite?: string }> {
+  const sel = p.params.samples ?? {};
+  if (!sel.data && p.projectFile) return projectSamples(p, graph);
+  if (!sel.data) {
+    throw new LensError('BAD_INPUT', `no samples to explain ${basename(p.file)}: pass samples.data (a .npy of model inputs, batch first)${p.projectFile ? '' : ' or describe its data in lrp-lens.json'}`, { file: p.file });
+  }
+  if (!/\.npy$/i.test(sel.data)) throw new LensError('BAD_INPUT', `samples.data must be a .npy file of model inputs (got ${basename(sel.data)})`, { file: sel.data });
+  const bytes = await readFile(sel.data).catch(() => {
+    throw new LensError('FILE_NOT_FOUND', `no such data file: ${sel.data}`, { file: sel.data });
+  });
+  let x = readNpy(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), sel.data);
+  const rank = graph.inputs[0]?.fileShape.length ?? x.shape.length;
+  if (x.shape.length === rank - 1) x = { ...x, shape: [1, ...x.shape] }; // one sample without its batch axis
+  const n = x.shape[0];
+  const max = Math.max(1, Math.floor(sel.maxSamples ?? DEFAULT_MAX_SAMPLES));
+  const indices = (sel.indices ?? [...Array(Math.min(n, max)).keys()]).slice(0, max);
+  for (const i of indices) {
+    if (!Number.isInteger(i) || i < 0 || i >= n) throw new LensError('SELECTION_OUT_OF_RANGE', `sample index ${i} is outside 0..${n - 1}`, { file: sel.data });
+  }
+  const per = x.data.length / Math.max(1, n);
+  const data = new Float32Array(indices.length * per);
+  indices.forEach((i, k) => data.set(x.data.subarray(i * per, (i + 1) * per), k * per));
+  return { x: { shape: [indices.length, ...x.shape.slice(1)], data, dtype: 'f4' }, indices };
+}
+
+/** Samples from the model's entry in lrp-lens.json, through the data pipeline (selection, standardization, wrap). */
+async function projectSamples(p: ExplainJobPayload, graph: ModelGraph): Promise<{ x: NdArray; indices: number[]; composite?: string }> {
+  const { readProject, findEntry } = await import('../core/data/project.js');
+  const { buildModelInput } = await import('../core/data/pipeline.js');
+  const project = await readProject(p.projectFile!);
+  const entry = findEntry(project, p.file);
+  const spec = graph.inputs[0];
+  const input = await buildModelInput(entry, spec?.fileShape, { fileLayout: spec?.fileLayout });
+  const n = input.x.shape[0];
+  const sel = p.params.samples ?? {};
+  const max = Math.max(1, Math.floor(sel.maxSamples ?? DEFAULT_MAX_SAMPLES));
+  const indices = (sel.indices ?? [...Array(Math.min(n, max)).keys()]).slice(0, max);
+  for (const i of indices) {
+    if (!Number.isInteger(i) || i < 0 || i >= n) throw new LensError('SELECTION_OUT_OF_RANGE', `sample index ${i} is outside 0..${n - 1}`, { file: p.projectFile });
+  }
+  const per = input.x.data.length / Math.max(1, n);
+  const data = new Float32Array(indices.length * per);
+  indices.forEach((i, k) => data.set(input.x.data.subarray(i * per, (i + 1) * per), k * per));
+  return { x: { shape: [indices.length, ...input.x.shape.slice(1)], data, dtype: 'f4' }, indices, composite: entry.explain?.composite };
+}
+
+function targetSpec(t: ExplainParams['target']): TargetSpec {
+  if (typeof t === 'number') return { type: 'index', index: t };
+  return { type: 'predicted' };
+}
+
+let backendReady: Promise<string> | undefined;
+/** The compute backend, once per worker; bundled builds find the .wasm files next to the worker. */
+async function ensureBackend(config: WorkerConfig): Promise<string> {
+  backendReady ??= (async () => {
+    const { useBackend } = await import('../core/compute/backend.js');
+    const wanted = config.backend ?? 'auto';
+    if ((wanted === 'auto' || wanted === 'wasm') && config.wasmDir) {
+      // CommonJS package: under a bundler its exports may sit on `default`.
+      const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as typeof import('@tensorflow/tfjs-backend-wasm') & { default?: typeof import('@tensorflow/tfjs-backend-wasm') };
+      const setWasmPaths = wasm.setWasmPaths ?? wasm.default?.setWasmPaths;
+      setWasmPaths(config.wasmDir.endsWith('/') ? config.wasmDir : config.wasmDir + '/');
+    }
+    try {
+      return await useBackend(wanted);
+    } catch (e) {
+      // 'auto' falls back to the pure-JS backend rather than failing the explanation.
+      if (wanted !== 'auto') throw e;
+      return useBackend('cpu');
+    }
+  })();
+  try {
+    return await backendReady;
+  } catch (e) {
+    backendReady = undefined;
+    throw e;
+  }
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((a, b) => a + b.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+function mean(v: number[]): number {
+  return v.length ? v.reduce((a, b) => a + b, 0) / v.length : 0;
+}
+
+function encode(data: Float32Array, shape: number[]): EncodedArray {
+  return { shape, dtype: 'float32', base64: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64') };
+}
+
+export function summarize(graph: ModelGraph, findings: Finding[], ms: number): ModelSummary {
+  const layers: LayerSummary[] = graph.nodes.map((n, index) => layerSummary(n, index));
+  return {
+    uri: '',
+    file: graph.file,
+    name: graph.name || basename(graph.file),
+    state: 'ok',
+    format: { ...graph.format },
+    inputs: graph.inputs.map(tensorInfo),
+    outputs: graph.outputs.map(tensorInfo),
+    layers,
+    totalParams: layers.reduce((a, l) => a + l.params, 0),
+    findings: findings.map(findingSummary),
+    analysisMs: ms,
+  };
+}
+
+function tensorInfo(t: ModelGraph['inputs'][number]): TensorInfo {
+  return { name: t.fileName || t.node, shape: [...t.fileShape], layout: t.fileLayout };
+}
+
+export function findingSummary(f: Finding): FindingSummary {
+  const s: FindingSummary = { code: f.code, severity: f.severity, message: f.message, remedy: f.remedy, docs: f.docs, file: f.location.file };
+  if (f.layer) s.layer = { ...f.layer };
+  if (f.location.range) s.range = [f.location.range[0], f.location.range[1]];
+  if (f.data) s.data = f.data;
+  return s;
+}
+
+export function layerSummary(n: LayerNode, index: number): LayerSummary {
+  const s: LayerSummary = {
+    index,
+    name: n.name,
+    kind: n.kind,
+    className: n.source.className || n.kind,
+    inbound: [...n.inbound],
+    outputShape: [...n.outputShape],
+    params: paramCount(n),
+    activation: n.activation?.name ?? 'linear',
+    detail: layerDetail(n),
+  };
+  if (n.source.jsonRange) s.jsonRange = [n.source.jsonRange[0], n.source.jsonRange[1]];
+  return s;
+}
+
+/** One line of the parameters that matter for LRP artifacts (kernel, strides, padding, pool op). */
+function layerDetail(n: LayerNode): string {
+  const p = n.params as unknown as Record<string, unknown>;
+  const parts: string[] = [];
+  const dims = (v: unknown): string => (Array.isArray(v) ? v.join('x') : String(v));
+  if ('op' in p) parts.push(String(p.op));
+  if ('units' in p) parts.push(`units ${String(p.units)}`);
+  if ('filters' in p) parts.push(`filters ${String(p.filters)}`);
+  if ('kernelSize' in p) parts.push(`kernel ${dims(p.kernelSize)}`);
+  if ('poolSize' in p) parts.push(`pool ${dims(p.poolSize)}`);
+  if ('strides' in p && Array.isArray(p.strides) && p.strides.some((s) => s !== 1)) parts.push(`strides ${dims(p.strides)}`);
+  if ('dilation' in p && Array.isArray(p.dilation) && p.dilation.some((s) => s !== 1)) parts.push(`dilation ${dims(p.dilation)}`);
+  if ('padding' in p && p.padding && typeof p.padding === 'object') parts.push(`padding ${(p.padding as { mode: string }).mode}`);
+  if ('pads' in p && Array.isArray(p.pads)) parts.push(`pads ${JSON.stringify(p.pads)}`);
+  if ('size' in p) parts.push(`size ${dims(p.size)}`);
+  if ('targetShape' in p) parts.push(`to ${dims(p.targetShape)}`);
+  if ('originalClass' in p) parts.push(`${String(p.originalClass)} (identity at inference)`);
+  if (n.kind === 'Activation') parts.push((p.activation as { name: string }).name);
+  return parts.join(', ');
+}
+
+/** A problem in lrp-lens.json: where ([start, end) offsets of the key), what, how bad. */
+export interface ProjectIssue {
+  range: [number, number];
+  message: string;
+  code: string;
+  severity: 'error' | 'warning';
+}
+
+/**
+ * The project file's checks: structure, paths, variables and selections (from the data files' headers),
+ * and the input shape against the model's (from the server's analysis, so no model is loaded here).
+ */
+export async function validateProjectFile(file: string, text: string, inputShapeOf?: (modelFile: string) => (number | null)[] | undefined): Promise<ProjectIssue[]> {
+  const { validateProject } = await import('../core/data/projectcheck.js');
+  const { issues } = await validateProject(text, file, {
+    modelInputShape: inputShapeOf ? (_entry, files) => files.map(inputShapeOf).find((s) => s !== undefined) : undefined,
+  });
+  return issues.map((i) => ({ range: i.range, message: i.message, code: i.code, severity: i.severity }));
+}

@@ -1,0 +1,569 @@
+/**
+ * The LRP Lens language server: a thin shell that wires the core (through the worker pool and
+ * lsp/analyzer.ts) to the Language Server Protocol. It finds model files in the workspace, publishes
+ * the static checks as diagnostics, re-analyzes on change, and answers the lrpLens/* requests.
+ * `startServer()` runs it on the connection the process was started with (--stdio, --node-ipc).
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { basename, dirname, join, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import {
+  createConnection,
+  ProposedFeatures,
+  TextDocuments,
+  TextDocumentSyncKind,
+  FileChangeType,
+  DidChangeWatchedFilesNotification,
+  CodeActionKind,
+  ShowMessageNotification,
+  ResponseError,
+  LSPErrorCodes,
+  ErrorCodes,
+  MessageType,
+  type CancellationToken,
+  type Connection,
+  type InitializeParams,
+  type InitializeResult,
+  type WorkDoneProgressReporter,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { LensError, toLensError } from './core/errors.js';
+import { rewriteDocsLink, localDocsLink, docsLink, REPOSITORY_URL, DOCS_BRANCH } from './core/artifacts/docs-link.js';
+import {
+  DEFAULT_SETTINGS,
+  Method,
+  Notification,
+  type CancelParams,
+  type CheckDataParams,
+  type CheckDataResult,
+  type CompositeChoice,
+  type ExplainParams,
+  type ExplainResult,
+  type FindingSummary,
+  type InitializationOptions,
+  type LensSettings,
+  type ListModelsParams,
+  type ListModelsResult,
+  type ModelSummary,
+  type ReanalyzeParams,
+  type ReanalyzeResult,
+  type StatusParams,
+} from './protocol.js';
+import { WorkerPool, defaultWorkerScript } from './lsp/pool.js';
+import { discoverModels, isModelFile } from './lsp/discovery.js';
+import { hashModelFile } from './lsp/content-hash.js';
+import { modelDiagnostics, docFor, findingToDiagnostic, type DiagnosticContext } from './lsp/diagnostics.js';
+import { layerAt, layerHover } from './lsp/hover.js';
+import { codeActionsFor } from './lsp/code-actions.js';
+import { projectDiagnostics, PROJECT_FILE } from './lsp/project.js';
+import type { AnalyzePayload, CheckDataJobPayload, ExplainJobPayload } from './lsp/analyzer.js';
+
+interface ModelEntry {
+  summary: ModelSummary;
+  text?: string;
+  hash?: string;
+  /** Relevance-map findings from the last checkData. */
+  mapFindings: FindingSummary[];
+  /** Layer -> share of |relevance| from the last explain. */
+  shares?: Map<string, number>;
+}
+
+export interface ServerOptions {
+  /** Worker script; default: worker.js (or .ts under tsx) next to this module. */
+  workerScript?: URL;
+}
+
+/** Where the findings' pages are on disk (a checkout or the installed extension), if anywhere. */
+function findDocsRoot(): string | undefined {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(join(dir, 'docs', 'findings'))) return dir;
+    dir = dirname(dir);
+  }
+  return undefined;
+}
+
+export function startServer(connection: Connection = createConnection(ProposedFeatures.all), opts: ServerOptions = {}): Connection {
+  const documents = new TextDocuments(TextDocument);
+  const models = new Map<string, ModelEntry>();
+  const analysisCache = new Map<string, ModelSummary>();
+  const explainCache = new Map<string, ExplainResult>();
+  /** Bumped per file on every change, so a late analysis of an old version is dropped. */
+  const versions = new Map<string, number>();
+  const debounce = new Map<string, NodeJS.Timeout>();
+  /** Client job ids -> cancel functions of running jobs. */
+  const jobs = new Map<string, { kind: 'analyze' | 'explain' | 'checkData'; model: string; cancel(): void }>();
+  const watchers: FSWatcher[] = [];
+  const projectPublished = new Set<string>();
+  let roots: string[] = [];
+  let settings: LensSettings = { ...DEFAULT_SETTINGS };
+  let initOptions: InitializationOptions = {};
+  let trusted = true;
+  let canPullConfig = false;
+  let canRegisterWatchers = false;
+  let canProgress = false;
+  let pool: WorkerPool | undefined;
+  let jobCounter = 0;
+  const docsRoot = findDocsRoot();
+  // One failed promise somewhere must not take the server (and every other model's diagnostics) down.
+  process.on('unhandledRejection', (e) => connection.console.error(`[lrp-lens] unhandled: ${e instanceof Error ? e.stack : String(e)}`));
+
+  const log = (msg: string) => connection.console.log(`[lrp-lens] ${msg}`);
+
+  const docsHref = (link: string, code: string): string => {
+    if (!/^LRP\d+$/.test(code)) {
+      // Error codes (CONFIG_ERROR, BAD_JSON, ...) share one page.
+      const local = docsRoot && join(docsRoot, 'docs', 'errors.md');
+      return local && existsSync(local) ? `${pathToFileURL(local).href}#${code.toLowerCase()}` : `${REPOSITORY_URL}/blob/${DOCS_BRANCH}/docs/errors.md#${code.toLowerCase()}`;
+    }
+    if (initOptions.docsBaseUrl) return `${initOptions.docsBaseUrl}${code}.md`;
+    if (docsRoot && existsSync(join(docsRoot, 'docs', 'findings', `${code}.md`))) return link ? rewriteDocsLink(link, docsRoot) : localDocsLink(code, docsRoot);
+    return link || docsLink(code);
+  };
+
+  function makePool(): WorkerPool {
+    const script = opts.workerScript ?? defaultWorkerScript();
+    // Bundled: the .wasm files sit next to dist/worker.js (scripts/bundle.js copies them there).
+    const scriptDir = dirname(fileURLToPath(script));
+    const wasmDir = existsSync(join(scriptDir, 'tfjs-backend-wasm.wasm')) ? scriptDir : process.env.LRP_LENS_WASM_DIR;
+    return new WorkerPool({
+      script,
+      size: Math.max(1, Math.min(8, settings.workers)),
+      resourceLimits: { maxOldGenerationSizeMb: settings.memoryLimitMB },
+      workerData: { backend: settings.backend, wasmDir },
+      onCrash: ({ kind, error }) => {
+        log(`worker crashed during ${kind}: ${error.message}; replaced`);
+        void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message: `LRP Lens: a worker crashed during ${kind} (${error.message}). It was replaced.` });
+      },
+    });
+  }
+
+  function sendStatus(): void {
+    const status: StatusParams = {
+      backend: settings.backend,
+      running: [...jobs.entries()].map(([jobId, j]) => ({ jobId, kind: j.kind, model: j.model })),
+      models: models.size,
+      withErrors: [...models.values()].filter((m) => m.summary.state === 'error' || m.summary.findings.some((f) => f.severity === 'error')).length,
+      trusted,
+    };
+    void connection.sendNotification(Notification.status, status);
+  }
+
+  const settingsKey = (): string => JSON.stringify({ c: settings.composite, p: settings.compositeParams, d: [...settings.disabledChecks].sort() });
+
+  function diagContext(file: string, text?: string): DiagnosticContext {
+    return { uri: pathToFileURL(file).href, text, docs: docsHref };
+  }
+
+  function publish(file: string): void {
+    const entry = models.get(file);
+    const uri = pathToFileURL(file).href;
+    if (!entry) {
+      void connection.sendDiagnostics({ uri, diagnostics: [] });
+      return;
+    }
+    const ctx = diagContext(file, entry.text);
+    const diagnostics = modelDiagnostics(entry.summary, ctx, settings.disabledChecks);
+    const doc = docFor(ctx);
+    for (const f of entry.mapFindings) if (!settings.disabledChecks.includes(f.code)) diagnostics.push(findingToDiagnostic(f, entry.summary, ctx, doc));
+    void connection.sendDiagnostics({ uri, diagnostics });
+  }
+
+  function pendingSummary(file: string): ModelSummary {
+    return { uri: pathToFileURL(file).href, file, name: basename(file), state: 'pending', inputs: [], outputs: [], layers: [], totalParams: 0, findings: [] };
+  }
+
+  /** Same content analyzed for another path: the same result with this path in it. */
+  function rehome(s: ModelSummary, file: string): ModelSummary {
+    return {
+      ...s,
+      file,
+      uri: pathToFileURL(file).href,
+      findings: s.findings.map((f) => ({ ...f, file: f.file === s.file ? file : f.file })),
+      error: s.error ? { ...s.error, file } : undefined,
+      analysisMs: 0,
+    };
+  }
+
+  async function analyze(file: string): Promise<void> {
+    const version = (versions.get(file) ?? 0) + 1;
+    versions.set(file, version);
+    const isJson = file.toLowerCase().endsWith('.json');
+    let entry = models.get(file);
+    if (!entry) {
+      entry = { summary: pendingSummary(file), mapFindings: [] };
+      models.set(file, entry);
+    }
+    let summary: ModelSummary;
+    let hashed: { hash: string; text?: string } | undefined;
+    try {
+      hashed = await hashModelFile(file, isJson);
+      const key = `${hashed.hash}|${settingsKey()}`;
+      const hit = analysisCache.get(key);
+      if (hit) summary = rehome(hit, file);
+      else {
+        const jobId = `analyze-${++jobCounter}`;
+        const payload: AnalyzePayload = { file, settings: { composite: settings.composite, disabledChecks: settings.disabledChecks } };
+        const handle = pool!.run<ModelSummary>('analyze', payload);
+        jobs.set(jobId, { kind: 'analyze', model: file, cancel: handle.cancel });
+        try {
+          summary = { ...(await handle.promise), uri: pathToFileURL(file).href, contentHash: hashed.hash };
+        } finally {
+          jobs.delete(jobId);
+        }
+        analysisCache.set(key, summary);
+      }
+    } catch (e) {
+      const err = toLensError(e, file);
+      if (err.code === 'CANCELLED' && versions.get(file) !== version) return;
+      summary = { ...pendingSummary(file), state: 'error', error: err.toJSON(), contentHash: hashed?.hash };
+      if (hashed && err.code !== 'CANCELLED' && !(err.message.startsWith('worker crashed'))) analysisCache.set(`${hashed.hash}|${settingsKey()}`, summary);
+    }
+    if (versions.get(file) !== version || !models.has(file)) return; // a newer change or a delete won
+    if (entry.hash !== hashed?.hash) {
+      entry.mapFindings = [];
+      entry.shares = undefined;
+    }
+    entry.summary = summary;
+    entry.text = hashed?.text;
+    entry.hash = hashed?.hash;
+    publish(file);
+    sendStatus();
+  }
+
+  function forget(file: string): void {
+    versions.set(file, (versions.get(file) ?? 0) + 1);
+    models.delete(file);
+    publish(file);
+    sendStatus();
+  }
+
+  function schedule(file: string, delayMs = 150): void {
+    clearTimeout(debounce.get(file));
+    debounce.set(
+      file,
+      setTimeout(() => {
+        debounce.delete(file);
+        if (!existsSync(file)) forget(file);
+        else if (isModelFile(roots, file, settings.modelGlobs, settings.exclude)) void analyze(file);
+      }, delayMs),
+    );
+  }
+
+  async function scanAll(): Promise<void> {
+    const started = Date.now();
+    const found = await discoverModels(roots, { include: settings.modelGlobs, exclude: settings.exclude, maxFileBytes: settings.maxFileSizeMB * 1024 * 1024 });
+    for (const t of found.tooLarge) log(`skipped ${t.file}: ${(t.bytes / 1048576).toFixed(0)} MB is over lrpLens.maxFileSizeMB`);
+    for (const file of [...models.keys()]) if (!found.files.includes(file)) forget(file);
+    await Promise.all(found.files.map((f) => analyze(f)));
+    log(`analyzed ${found.files.length} model file(s) in ${Date.now() - started} ms`);
+    await validateProjects();
+  }
+
+  /** Every lrp-lens.json in the workspace: its problems as diagnostics at the offending keys. */
+  async function validateProjects(): Promise<void> {
+    const found = await discoverModels(roots, { include: [`**/${PROJECT_FILE}`], exclude: settings.exclude, maxFileBytes: 16 * 1024 * 1024 });
+    for (const file of projectPublished) if (!found.files.includes(file)) {
+      projectPublished.delete(file);
+      void connection.sendDiagnostics({ uri: pathToFileURL(file).href, diagnostics: [] });
+    }
+    for (const file of found.files) await validateProject(file);
+  }
+
+  /** One project file; `text` is the editor's unsaved text when it is open. */
+  async function validateProject(file: string, text?: string): Promise<void> {
+    const uri = pathToFileURL(file).href;
+    if (text === undefined && !existsSync(file)) {
+      if (projectPublished.delete(file)) void connection.sendDiagnostics({ uri, diagnostics: [] });
+      return;
+    }
+    const diagnostics = await projectDiagnostics(file, docsHref, (m) => {
+      const s = models.get(m)?.summary;
+      return s?.state === 'ok' ? s.inputs[0]?.shape : undefined;
+    }, text ?? documents.get(uri)?.getText());
+    projectPublished.add(file);
+    void connection.sendDiagnostics({ uri, diagnostics });
+  }
+
+  function onFsEvent(file: string): void {
+    if (basename(file) === PROJECT_FILE) {
+      clearTimeout(debounce.get(file));
+      debounce.set(file, setTimeout(() => void validateProject(file), 150));
+      return;
+    }
+    if (/\.bin$/i.test(file)) {
+      // A weight shard changed: re-analyze the model.json files beside it.
+      for (const m of models.keys()) if (dirname(m) === dirname(file) && m.endsWith('.json')) schedule(m);
+      return;
+    }
+    if (models.has(file) || isModelFile(roots, file, settings.modelGlobs, settings.exclude)) schedule(file);
+  }
+
+  function startFsWatchers(): void {
+    for (const root of roots) {
+      try {
+        const w = watch(root, { recursive: true }, (_event, name) => {
+          if (name) onFsEvent(join(root, name.toString()));
+        });
+        w.on('error', (e) => log(`file watcher: ${e.message}`));
+        watchers.push(w);
+      } catch (e) {
+        log(`cannot watch ${root}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  async function loadSettings(): Promise<void> {
+    let next: LensSettings = { ...DEFAULT_SETTINGS, ...(initOptions.settings ?? {}) };
+    if (canPullConfig) {
+      try {
+        const [cfg] = (await connection.workspace.getConfiguration([{ section: 'lrpLens' }])) as [Partial<LensSettings> | null];
+        if (cfg && typeof cfg === 'object') next = { ...next, ...stripUndefined(cfg) };
+      } catch {
+        /* the client did not answer: keep the defaults */
+      }
+    }
+    const poolShape = (s: LensSettings) => `${s.workers}|${s.memoryLimitMB}|${s.backend}`;
+    const restartPool = pool && poolShape(next) !== poolShape(settings);
+    settings = next;
+    if (restartPool) {
+      const old = pool!;
+      pool = makePool();
+      void old.dispose();
+    }
+  }
+
+  function resolveModel(model: string): string {
+    const file = model.startsWith('file:') ? fileURLToPath(model) : model;
+    if (!existsSync(file)) throw new LensError('FILE_NOT_FOUND', `no such model file: ${file}`, { file });
+    return file;
+  }
+
+  function compositeOf(c: ExplainParams['composite']): CompositeChoice {
+    if (typeof c === 'string') return { name: c, params: { ...settings.compositeParams } };
+    if (c && typeof c === 'object' && typeof c.name === 'string') return { name: c.name, params: { ...(c.params ?? {}) } };
+    return { name: settings.composite, params: { ...settings.compositeParams } };
+  }
+
+  /** The nearest lrp-lens.json in the model's folder or above it, up to its workspace folder. */
+  function projectFileFor(file: string): string | undefined {
+    const root = roots.find((r) => file.startsWith(r + sep) || file === r);
+    if (!root) return undefined;
+    for (let dir = dirname(file); ; dir = dirname(dir)) {
+      const p = join(dir, PROJECT_FILE);
+      if (existsSync(p)) return p;
+      if (dir === root || dirname(dir) === dir) return undefined;
+    }
+  }
+
+  async function progressReporter(params: { workDoneToken?: unknown }, title: string): Promise<(WorkDoneProgressReporter & { token?: CancellationToken }) | undefined> {
+    if (params.workDoneToken !== undefined) {
+      const r = connection.window.attachWorkDoneProgress(params.workDoneToken as string);
+      r.begin(title, 0, undefined, true);
+      return r;
+    }
+    if (!canProgress) return undefined;
+    try {
+      const r = await connection.window.createWorkDoneProgress();
+      r.begin(title, 0, undefined, true);
+      return r;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Runs an explain or checkData job with progress and both kinds of cancellation. */
+  async function runLong<T>(kind: 'explain' | 'checkData', jobId: string, file: string, payload: unknown, token: CancellationToken, params: { workDoneToken?: unknown }): Promise<T> {
+    if (!trusted) throw new LensError('USAGE', 'this workspace is not trusted: only static checks run (trust the folder to explain models)');
+    if (jobs.has(jobId)) throw new LensError('USAGE', `a job with id ${jobId} is already running`);
+    const reporter = await progressReporter(params, `LRP Lens: ${kind === 'explain' ? 'explaining' : 'checking'} ${basename(file)}`);
+    const handle = pool!.run<T>(kind, payload, {
+      onProgress: (done, total, message) => reporter?.report(total > 0 ? Math.round((100 * done) / total) : 0, message ?? `${done}/${total}`),
+    });
+    jobs.set(jobId, { kind, model: file, cancel: handle.cancel });
+    sendStatus();
+    const offCancel = token.onCancellationRequested(() => handle.cancel());
+    const offProgressCancel = reporter?.token?.onCancellationRequested(() => handle.cancel());
+    try {
+      return await handle.promise;
+    } finally {
+      offCancel.dispose();
+      offProgressCancel?.dispose();
+      reporter?.done();
+      jobs.delete(jobId);
+      sendStatus();
+    }
+  }
+
+  connection.onInitialize(async (params: InitializeParams): Promise<InitializeResult> => {
+    initOptions = (params.initializationOptions ?? {}) as InitializationOptions;
+    trusted = initOptions.trusted !== false;
+    const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
+    roots = folders.filter((u) => u.startsWith('file:')).map((u) => fileURLToPath(u));
+    const caps = params.capabilities;
+    canPullConfig = caps.workspace?.configuration === true;
+    canRegisterWatchers = caps.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
+    canProgress = caps.window?.workDoneProgress === true;
+    return {
+      capabilities: {
+        textDocumentSync: TextDocumentSyncKind.Incremental,
+        hoverProvider: true,
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+        workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
+      },
+      serverInfo: { name: 'lrp-lens', version: '0.1.0' },
+    };
+  });
+
+  connection.onInitialized(async () => {
+    await loadSettings();
+    pool = makePool();
+    if (canRegisterWatchers) {
+      const globs = [...settings.modelGlobs, `**/${PROJECT_FILE}`, '**/*.bin'];
+      await connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: globs.map((globPattern) => ({ globPattern })) });
+    } else startFsWatchers();
+    await scanAll();
+  });
+
+  connection.onDidChangeConfiguration(async () => {
+    await loadSettings();
+    analysisCache.clear();
+    await scanAll();
+  });
+
+  connection.onDidChangeWatchedFiles((p) => {
+    for (const c of p.changes) {
+      const file = fileURLToPath(c.uri);
+      if (c.type === FileChangeType.Deleted && models.has(file)) {
+        clearTimeout(debounce.get(file));
+        forget(file);
+      } else onFsEvent(file);
+    }
+  });
+
+  connection.onRequest(Method.listModels, (p: ListModelsParams | undefined): ListModelsResult => ({
+    models: [...models.values()].map((m) => m.summary).filter((s) => !p?.filter || s.file.includes(p.filter)),
+  }));
+
+  connection.onRequest(Method.explain, guarded(async (params: ExplainParams, token: CancellationToken): Promise<ExplainResult> => {
+    const file = resolveModel(params.model);
+    const entry = models.get(file);
+    const composite = compositeOf(params.composite);
+    const jobId = params.jobId ?? `explain-${++jobCounter}`;
+    const hash = entry?.hash ?? (await hashModelFile(file, file.endsWith('.json'))).hash;
+    const key = JSON.stringify({ hash, s: params.samples ?? null, composite, t: params.target ?? 'argmax', b: settings.backend, ls: params.layerShares !== false });
+    const hit = explainCache.get(key);
+    if (hit) return { ...hit, jobId, cached: true };
+    const payload: ExplainJobPayload = { file, params: { ...params, layerShares: params.layerShares !== false }, composite, compositeExplicit: params.composite !== undefined, projectFile: projectFileFor(file) };
+    const started = Date.now();
+    const r = await runLong<Omit<ExplainResult, 'jobId' | 'cached'>>('explain', jobId, file, payload, token, params as { workDoneToken?: unknown });
+    const result: ExplainResult = { ...r, jobId, cached: false, durationMs: r.durationMs ?? Date.now() - started };
+    explainCache.set(key, result);
+    if (explainCache.size > 32) explainCache.delete(explainCache.keys().next().value!);
+    if (entry && result.layerShares) entry.shares = new Map(result.layerShares.map((s) => [s.layer, s.share]));
+    void connection.sendNotification(Notification.explainDone, { result });
+    return result;
+  }));
+
+  connection.onRequest(Method.checkData, guarded(async (params: CheckDataParams, token: CancellationToken): Promise<CheckDataResult> => {
+    const file = resolveModel(params.model);
+    const jobId = params.jobId ?? `check-${++jobCounter}`;
+    const payload: CheckDataJobPayload = {
+      file,
+      params: { model: params.model, samples: params.samples, composite: params.composite },
+      composite: compositeOf(params.composite),
+      compositeExplicit: params.composite !== undefined,
+      projectFile: projectFileFor(file),
+      settings: { disabledChecks: settings.disabledChecks },
+    };
+    const started = Date.now();
+    const findings = await runLong<FindingSummary[]>('checkData', jobId, file, payload, token, params as { workDoneToken?: unknown });
+    const entry = models.get(file);
+    if (entry) {
+      entry.mapFindings = findings;
+      publish(file);
+    }
+    return { jobId, model: file, findings, durationMs: Date.now() - started };
+  }));
+
+  connection.onRequest(Method.cancel, (p: CancelParams) => {
+    const job = jobs.get(p.jobId);
+    if (!job) return { cancelled: false };
+    job.cancel();
+    return { cancelled: true };
+  });
+
+  connection.onRequest(Method.reanalyze, guarded(async (p: ReanalyzeParams | undefined): Promise<ReanalyzeResult> => {
+    analysisCache.clear();
+    explainCache.clear();
+    if (p?.model) {
+      await analyze(resolveModel(p.model));
+      return { models: 1 };
+    }
+    await scanAll();
+    return { models: models.size };
+  }));
+
+  connection.onHover((p) => {
+    if (!p.textDocument.uri.startsWith('file:')) return null;
+    const entry = models.get(fileURLToPath(p.textDocument.uri));
+    if (!entry || entry.summary.state !== 'ok') return null;
+    const text = documents.get(p.textDocument.uri)?.getText() ?? entry.text;
+    if (text === undefined) return null;
+    const doc = TextDocument.create(p.textDocument.uri, 'json', 0, text);
+    const layer = layerAt(entry.summary, doc.offsetAt(p.position));
+    if (!layer) return null;
+    const r = layer.jsonRange!;
+    return {
+      contents: { kind: 'markdown', value: layerHover(entry.summary, layer, entry.shares?.get(layer.name), docsHref) },
+      range: { start: doc.positionAt(r[0]), end: doc.positionAt(r[1]) },
+    };
+  });
+
+  connection.onCodeAction((p) => {
+    const uri = p.textDocument.uri;
+    const text = documents.get(uri)?.getText();
+    return codeActionsFor(uri, p.context.diagnostics, { roots, projectText: text, settings });
+  });
+
+  connection.onShutdown(async () => {
+    for (const w of watchers) w.close();
+    for (const t of debounce.values()) clearTimeout(t);
+    await pool?.dispose();
+  });
+
+  // The project file is checked as it is typed, not only when saved.
+  documents.onDidChangeContent((e) => {
+    if (!e.document.uri.startsWith('file:') || basename(e.document.uri) !== PROJECT_FILE) return;
+    const file = fileURLToPath(e.document.uri);
+    clearTimeout(debounce.get(file));
+    debounce.set(file, setTimeout(() => void validateProject(file, e.document.getText()), 300));
+  });
+
+  documents.listen(connection);
+  connection.listen();
+  return connection;
+}
+
+/**
+ * Errors leave a request as ResponseErrors carrying the structured error in `data`; a cancelled job
+ * as RequestCancelled (what LSP clients expect after $/cancelRequest).
+ */
+export function guarded<P, R>(fn: (p: P, token: CancellationToken) => Promise<R>): (p: P, token: CancellationToken) => Promise<R> {
+  return async (p, token) => {
+    try {
+      return await fn(p, token);
+    } catch (e) {
+      const err = toLensError(e);
+      const code = err.code === 'CANCELLED' ? LSPErrorCodes.RequestCancelled : err.code === 'INTERNAL' ? ErrorCodes.InternalError : LSPErrorCodes.RequestFailed;
+      throw new ResponseError(code, `${err.code}: ${err.message}`, err.toJSON());
+    }
+  };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined && v !== null) (out as Record<string, unknown>)[k] = v;
+  return out;
+}

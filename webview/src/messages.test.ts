@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DEFAULT_STATE, decodeFloat32, encodeFloat32, parseToHost, parseToWebview } from './messages.js';
+import { loadReference } from '../../server/src/core/render/test-fixtures.js';
+
+test('float32 arrays survive the base64 transport exactly', () => {
+  const ref = loadReference();
+  const rel = ref.relevance['epsilon_gamma_box'];
+  const enc = encodeFloat32(rel, [ref.n, ref.height, ref.width, 1]);
+  assert.deepEqual(decodeFloat32(enc), rel);
+});
+
+test('the host accepts well-formed panel messages and rejects the rest', () => {
+  const arr = encodeFloat32(new Float32Array([1, 2, 3]), [3]);
+  assert.ok(parseToHost({ type: 'ready', state: DEFAULT_STATE }));
+  assert.ok(parseToHost({ type: 'explain', requestId: 'r1', purpose: 'main', params: { model: '/m.h5', composite: { name: 'epsilon', params: { epsilon: 1e-6 } }, target: 2, samples: { indices: [0, 1] } } }));
+  assert.ok(parseToHost({ type: 'exportNpy', array: arr, name: 'r.npy' }));
+  assert.ok(parseToHost({ type: 'openDocs', url: 'file:///repo/docs/findings/LRP101.md' }));
+  const bad: unknown[] = [
+    null, 'explain', { type: 'nope' },
+    { type: 'explain', requestId: 'r1', purpose: 'main', params: { model: 5 } },
+    { type: 'explain', requestId: 'r1', purpose: 'main', params: { model: '/m', target: -1 } },
+    { type: 'explain', requestId: 'r1', purpose: 'other', params: { model: '/m' } },
+    { type: 'explain', requestId: 'r1', purpose: 'main', params: { model: '/m', composite: { name: 'e', params: { epsilon: 'x' } } } },
+    { type: 'exportNpy', array: { ...arr, shape: [4] }, name: 'r.npy' }, // size does not match the bytes
+    { type: 'exportNpy', array: { ...arr, dtype: 'float64' }, name: 'r.npy' },
+    { type: 'openDocs', url: 'command:workbench.action.terminal.new' }, // no command URIs
+    { type: 'setBackend', backend: 'wasm; rm -rf' },
+    { type: 'exportPng', view: { title: 't', panels: [], height: 1, width: 1, limits: { vmin: -1, vmax: 1 }, colorbarLabel: 'x', opacity: 1 } },
+    { type: 'saveState', state: { ...DEFAULT_STATE, view: 'grid' } },
+  ];
+  for (const m of bad) assert.equal(parseToHost(m), undefined, JSON.stringify(m));
+});
+
+test('the page accepts results only with consistent arrays', () => {
+  const rel = encodeFloat32(new Float32Array(6), [1, 2, 3]);
+  const result = { relevance: rel, target: [0], samples: [0], conservation: { outputRelevance: [1], inputRelevance: [1], relativeError: [0], maxRelativeError: 0 } };
+  assert.ok(parseToWebview({ type: 'result', requestId: 'a', purpose: 'main', result }));
+  assert.equal(parseToWebview({ type: 'result', requestId: 'a', purpose: 'main', result: { ...result, relevance: { ...rel, base64: 'AAAA' } } }), undefined);
+  assert.equal(parseToWebview({ type: 'result', requestId: 'a', purpose: 'main', result: { ...result, coords: { lat: ['x'], lon: [] } } }), undefined);
+  assert.equal(parseToWebview({ type: 'init', models: 'x', backends: [], composites: [] }), undefined);
+});

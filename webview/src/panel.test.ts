@@ -1,0 +1,361 @@
+/**
+ * The heat-map panel in headless Chromium, fed real results (the LRP engine on the Zennit reference CNN
+ * and on ERSSTv5 sea-surface temperatures). Screenshots go to out/screenshots/; pixel checks assert
+ * what must hold; render times are measured and written to out/screenshots/render-timings.json.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import type { Browser } from 'playwright-core';
+import { REPO } from '../../server/src/testing/paths.js';
+import { DIVERGING, LUT_MAX, colorOf, formatValue, relevanceLimits, sharedLimits, HATCH_RGB } from '../../server/src/core/render/colormap.js';
+import { cellRaster } from '../../server/src/core/render/raster.js';
+import { renderPngRequest } from '../../server/src/core/render/png-request.js';
+import { bundle, launch, openPanel, cnnScenario, sstScenario, CHROMIUM, type PanelPage } from './panel-harness.js';
+import { decodeFloat32, type PanelResult } from './messages.js';
+import { toMaps } from './maps.js';
+import { loadSst, type SstField } from '../../server/src/core/render/test-fixtures.js';
+
+const SHOTS = join(REPO, 'out', 'screenshots');
+const haveChromium = existsSync(CHROMIUM);
+let browser: Browser;
+let sst: SstField;
+const timings: Record<string, unknown> = {};
+
+before(async () => {
+  if (!haveChromium) return;
+  mkdirSync(SHOTS, { recursive: true });
+  await bundle();
+  browser = await launch();
+  sst = await loadSst();
+});
+
+after(async () => {
+  await browser?.close();
+  if (Object.keys(timings).length) writeFileSync(join(SHOTS, 'render-timings.json'), JSON.stringify(timings, null, 2) + '\n');
+});
+
+const opts = { skip: haveChromium ? false : `no Chromium at ${CHROMIUM}` };
+
+/** RGBA of a page screenshot, for pixel checks at page coordinates (device scale 1). */
+async function pixels(p: PanelPage, file?: string): Promise<{ at(x: number, y: number): number[]; width: number }> {
+  const png = await p.page.screenshot({ fullPage: true, path: file });
+  const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+  return {
+    width: info.width,
+    at: (x, y) => {
+      const o = (Math.floor(y) * info.width + Math.floor(x)) * info.channels;
+      return [data[o], data[o + 1], data[o + 2]];
+    },
+  };
+}
+
+const near = (a: number[], b: number[], tol = 2) => a.every((v, i) => Math.abs(v - b[i]) <= tol);
+
+function mapsOf(r: PanelResult) {
+  return toMaps(decodeFloat32(r.relevance), r.relevance.shape, r.layout, 'sum');
+}
+
+function argmax(m: Float32Array): number {
+  let k = 0;
+  for (let i = 1; i < m.length; i++) if (m[i] > m[k] || Number.isNaN(m[k])) k = i;
+  return k;
+}
+
+async function cellCentre(p: PanelPage, which: 'rel' | 'input' | 'A' | 'B', row: number, col: number): Promise<[number, number]> {
+  // Page coordinates (the screenshot is full-page; the page does not scroll in these tests).
+  return p.page.evaluate(([w, r, c]) => (window as unknown as { __lrpPanel: { cellCentre(w: string, r: number, c: number): [number, number] } }).__lrpPanel.cellCentre(w as string, r as number, c as number), [which, row, col] as const);
+}
+
+async function waitRendered(p: PanelPage, after: number): Promise<number> {
+  const m = await p.waitFor('rendered', after);
+  await p.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(null))));
+  return m.ms;
+}
+
+test('light theme: the strongest positive cell is drawn in the positive colour, the colour bar is symmetric', opts, async () => {
+  const sc = await cnnScenario();
+  const p = await openPanel(browser, 'light', sc);
+  await waitRendered(p, 0);
+  const res = p.results[0];
+  const maps = mapsOf(res);
+  const rel = maps.maps[0];
+  const best = argmax(rel);
+  const [row, col] = [Math.floor(best / maps.width), best % maps.width];
+  const lim = relevanceLimits(rel);
+  const expected = Array.from(cellRaster({ width: maps.width, height: maps.height, mode: 'relevance', relevance: rel, relLimits: lim }).subarray(best * 4, best * 4 + 3));
+  const px = await pixels(p, join(SHOTS, 'panel-light.png'));
+  const [x, y] = await cellCentre(p, 'rel', row, col);
+  const got = px.at(x, y);
+  assert.ok(near(got, expected), `strongest cell (${row}, ${col}) drawn ${got}, expected ${expected}`);
+  assert.ok(got[0] > 2 * got[2] && got[0] > 2 * got[1], `positive colour is red: ${got}`);
+  if (rel[best] === lim.vmax) assert.ok(near(got, colorOf(DIVERGING, LUT_MAX)));
+
+  // Colour bar: red end at the top, blue at the bottom, white in the middle, labels +-m.
+  const box = (await p.page.locator('#barRel').boundingBox())!;
+  const label = (await p.page.locator('#barRel').getAttribute('aria-label'))!;
+  const lims = [...label.matchAll(/from (\S+) .* to (\S+) \(red\)/g)][0];
+  assert.ok(lims, label);
+  assert.equal(Number(lims[1]), -Number(lims[2]), `symmetric limits in "${label}"`);
+  assert.equal(lims[2], formatValue(lim.vmax));
+  const len = Math.round(box.height - 6 - 26);
+  const bx = box.x + 4 + 8;
+  assert.ok(near(px.at(bx, box.y + 6 + 1), colorOf(DIVERGING, LUT_MAX), 6), `top of bar ${px.at(bx, box.y + 7)}`);
+  assert.ok(near(px.at(bx, box.y + 6 + len - 2), colorOf(DIVERGING, 0), 6), `bottom of bar ${px.at(bx, box.y + 4 + len)}`);
+  assert.ok(near(px.at(bx, box.y + 6 + (len - 1) / 2), [255, 255, 255], 6), `middle of bar ${px.at(bx, box.y + 6 + (len - 1) / 2)}`);
+  // Mirrored rows are equally far from white (the map is symmetric about zero in lightness).
+  for (const f of [0.1, 0.25, 0.4]) {
+    const top = px.at(bx, box.y + 6 + f * (len - 1));
+    const bot = px.at(bx, box.y + 6 + (1 - f) * (len - 1));
+    const l = (c: number[]) => 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+    assert.ok(Math.abs(l(top) - l(bot)) < 40, `rows at ${f} and ${1 - f}: ${top} vs ${bot}`);
+    assert.ok(top[0] > top[2] && bot[2] > bot[0], 'red above zero, blue below');
+  }
+
+  // Values under the cursor: the mouse, then the keyboard.
+  await p.page.mouse.move(x, y);
+  const readout = await p.page.locator('#readout').textContent();
+  assert.ok(readout?.includes(`row ${row}, col ${col}`) && readout.includes(`relevance ${formatValue(rel[best])}`), readout ?? '');
+  await p.page.locator('#boxRel canvas').focus();
+  await p.page.keyboard.press('ArrowLeft');
+  const r2 = await p.page.locator('#readout').textContent();
+  assert.ok(r2?.includes(`row ${row}, col ${col - 1}`) && r2.includes(formatValue(rel[row * maps.width + col - 1])), r2 ?? '');
+  // The canvas's text alternative names the figures.
+  const alt = (await p.page.locator('#boxRel canvas').getAttribute('aria-label'))!;
+  assert.ok(alt.includes('16 by 32 cells') && alt.includes(formatValue(rel[best])), alt);
+  assert.deepEqual(await p.cspViolations(), []);
+  await p.page.context().close();
+});
+
+test('dark theme overlay: relevance blended over the grey input at the chosen opacity', opts, async () => {
+  const sc = await cnnScenario();
+  const p = await openPanel(browser, 'dark', sc, { state: { view: 'overlay', opacity: 0.7, composite: 'epsilon' } as never });
+  await waitRendered(p, 0);
+  const res = p.results[0];
+  assert.equal(res.composite.name, 'epsilon');
+  const maps = mapsOf(res);
+  const inp = toMaps(decodeFloat32(res.input!), res.input!.shape, res.layout, 'first');
+  const rel = maps.maps[0];
+  const best = argmax(rel);
+  const [row, col] = [Math.floor(best / maps.width), best % maps.width];
+  const spec = { width: maps.width, height: maps.height, mode: 'overlay' as const, relevance: rel, input: inp.maps[0], relLimits: relevanceLimits(rel), opacity: 0.7,
+    inLimits: (() => { let lo = Infinity, hi = -Infinity; for (const v of inp.maps[0]) { lo = Math.min(lo, v); hi = Math.max(hi, v); } return { vmin: lo, vmax: hi }; })() };
+  const expected = Array.from(cellRaster(spec).subarray(best * 4, best * 4 + 3));
+  const px = await pixels(p, join(SHOTS, 'panel-dark.png'));
+  const got = px.at(...(await cellCentre(p, 'rel', row, col)));
+  assert.ok(near(got, expected), `overlay cell drawn ${got}, expected ${expected}`);
+  assert.equal(await p.page.locator('#figInput').isHidden(), true, 'overlay mode shows one map');
+  // Page background follows the theme.
+  assert.ok(near(px.at(5, px.width > 0 ? 895 : 0), [0x1f, 0x1f, 0x1f], 3), `dark background ${px.at(5, 895)}`);
+  assert.deepEqual(await p.cspViolations(), []);
+  await p.page.context().close();
+});
+
+test('geographic mode: degrees, coastlines, hatched land on a real 89x180 SST field', opts, async () => {
+  const sc = await sstScenario({ months: [71], sst }); // December 2015, a strong El Nino
+  const p = await openPanel(browser, 'light', sc, { state: { composite: 'epsilon' } as never });
+  const ms = await waitRendered(p, 0);
+  timings['89x180 (2-degree ERSSTv5)'] = { firstRenderMs: Number(ms.toFixed(1)) };
+  const res = p.results[0];
+  const maps = mapsOf(res);
+  assert.deepEqual([maps.height, maps.width], [89, 180]);
+  const rel = maps.maps[0];
+  const best = argmax(rel);
+  const [row, col] = [Math.floor(best / 180), best % 180];
+  assert.ok(sst.lat[row] >= -5 && sst.lat[row] <= 5 && sst.lon[col] >= 190 && sst.lon[col] <= 240, 'strongest cell lies in the Nino-3.4 box');
+  const px = await pixels(p, join(SHOTS, 'panel-geo.png'));
+  const got = px.at(...(await cellCentre(p, 'rel', row, col)));
+  assert.ok(got[0] > 2 * got[2], `Nino-3.4 cell drawn red: ${got}`);
+
+  // A block of land cells well inland (Sahara, around 20N 20E): hatched, i.e. the no-data grey and
+  // the hatch lines both appear; an open-ocean block (South Atlantic, 30S 340E) of zero relevance is
+  // plain white.
+  const cell = (lat: number, lon: number) => [sst.lat.findIndex((v) => Math.abs(v - lat) < 1.01), sst.lon.findIndex((v) => Math.abs(v - lon) < 1.01)];
+  const block = async (lat: number, lon: number) => {
+    const [r, c] = cell(lat, lon);
+    const [x0, y0] = await cellCentre(p, 'rel', r - 1, c - 1);
+    const [x1, y1] = await cellCentre(p, 'rel', r + 1, c + 1);
+    const seen = new Map<string, number>();
+    for (let y = Math.ceil(y0); y <= y1; y++) for (let x = Math.ceil(x0); x <= x1; x++) { const k = px.at(x, y).join(); seen.set(k, (seen.get(k) ?? 0) + 1); }
+    return { r, c, seen };
+  };
+  const landB = await block(20, 20);
+  for (let dr = -1; dr <= 1; dr++) for (let dc = -1; dc <= 1; dc++) assert.ok(Number.isNaN(sst.sst[(landB.r + dr) * 180 + landB.c + dc]), 'the land block is masked in the data');
+  // Masked cells keep their relevance colour (so relevance on land stands out) under the hatch lines.
+  const li = landB.r * 180 + landB.c;
+  const base = Array.from(cellRaster({ width: 180, height: 89, mode: 'relevance', relevance: rel, relLimits: relevanceLimits(rel) }).subarray(li * 4, li * 4 + 3));
+  const hatch = base.map((v, i) => Math.round(v * (1 - 0.7) + HATCH_RGB[i] * 0.7));
+  const keys = [...landB.seen.keys()].map((k) => k.split(',').map(Number));
+  assert.ok(keys.some((k) => near(k, base, 3)), `cell colour ${base} among ${[...landB.seen.keys()].join(' ')}`);
+  assert.ok(keys.some((k) => near(k, hatch, 6)), `hatch lines ${hatch} among ${[...landB.seen.keys()].join(' ')}`);
+  const sea = await block(-30, 340);
+  assert.equal(sea.seen.size, 1, `open ocean block is one colour: ${[...sea.seen.keys()].join(' ')}`);
+  assert.ok(near([...sea.seen.keys()][0].split(',').map(Number), [255, 255, 255], 1));
+  // Coastlines: dark line pixels inside the map, along the land-sea boundary.
+  const box = (await p.page.locator('#boxRel canvas').boundingBox())!;
+  let dark = 0;
+  for (let y = box.y + 10; y < box.y + box.height - 30; y++) for (let x = box.x + 50; x < box.x + box.width - 10; x++) { const c = px.at(x, y); if (c[0] < 60 && c[1] < 60 && c[2] < 60) dark++; }
+  assert.ok(dark > 500, `${dark} coastline pixels`);
+  // Degrees in the readout and summary.
+  await p.page.mouse.move(...(await cellCentre(p, 'rel', row, col)));
+  const readout = (await p.page.locator('#readout').textContent())!;
+  assert.match(readout, /\d(\.\d+)?°[NS]? \d+(\.\d+)?°[EW]? · input/);
+  assert.match(readout, /input [+-]?\d.* degC/);
+  const mask = await p.page.locator('#figMask').textContent();
+  assert.match(mask ?? '', /of \|R\| on masked cells \(31\.4 % of cells\)/);
+  assert.deepEqual(await p.cspViolations(), []);
+  await p.page.context().close();
+});
+
+test('comparison view: two composites side by side on one shared colour scale', opts, async () => {
+  const sc = await cnnScenario();
+  const p = await openPanel(browser, 'light', sc, { state: { composite: 'epsilon-plus', compare: { kind: 'composite', composite: 'epsilon', classB: 1 } } as never });
+  await waitRendered(p, 0);
+  await p.page.locator('vscode-tab-header', { hasText: 'Compare' }).click();
+  const n = p.received.length;
+  await p.page.locator('#runCompare').click();
+  await waitRendered(p, n);
+  await p.page.waitForTimeout(100);
+  const [ra, rb] = p.results;
+  assert.equal(rb.composite.name, 'epsilon');
+  const a = mapsOf(ra).maps[0];
+  const b = mapsOf(rb).maps[0];
+  const lim = sharedLimits([a, b]);
+  const label = (await p.page.locator('#barCompare').getAttribute('aria-label'))!;
+  assert.ok(label.includes(`to ${formatValue(lim.vmax)} (red)`) && label.includes(`from ${formatValue(lim.vmin)} `), label);
+  const px = await pixels(p, join(SHOTS, 'panel-compare.png'));
+  // The same value gets the same colour on both maps: check each map's strongest cell against the shared scale.
+  for (const [which, m] of [['A', a], ['B', b]] as const) {
+    const k = argmax(m);
+    const exp = Array.from(cellRaster({ width: 32, height: 16, mode: 'relevance', relevance: m, relLimits: lim }).subarray(k * 4, k * 4 + 3));
+    const got = px.at(...(await cellCentre(p, which, Math.floor(k / 32), k % 32)));
+    assert.ok(near(got, exp), `${which}: ${got} vs ${exp}`);
+  }
+  const summary = (await p.page.locator('#compareSummary').textContent())!;
+  assert.match(summary, /Correlation of A and B: -?\d\.\d{3}/);
+  // The sanity check against the randomized model runs through the same path.
+  await p.page.evaluate(() => {
+    const el = document.getElementById('compareKind') as HTMLElement & { value: string };
+    el.value = 'randomized';
+    el.dispatchEvent(new Event('change'));
+  });
+  const n2 = p.received.length;
+  await p.page.locator('#runCompare').click();
+  await waitRendered(p, n2);
+  assert.match((await p.page.locator('#capB').textContent())!, /randomized model/);
+  await p.page.screenshot({ path: join(SHOTS, 'panel-compare-randomized.png'), fullPage: true });
+  assert.deepEqual(await p.cspViolations(), []);
+  await p.page.context().close();
+});
+
+test('data-set view, conservation chart and the PNG export with the same colours', opts, async () => {
+  const sc = await cnnScenario();
+  const p = await openPanel(browser, 'light', sc, { state: { composite: 'epsilon' } as never });
+  await waitRendered(p, 0);
+  const res = p.results[0];
+  await p.page.locator('vscode-tab-header', { hasText: 'Data set' }).click();
+  await p.page.waitForTimeout(200);
+  assert.equal(await p.page.locator('#samplesTable tbody tr').count(), res.samples.length);
+  assert.equal(await p.page.locator('#classMeans figure').count(), new Set(res.target).size);
+  await p.page.screenshot({ path: join(SHOTS, 'panel-dataset.png'), fullPage: true });
+  // Choosing a sample in the browser shows it in the sample view.
+  await p.page.locator('#samplesTable tbody tr').nth(3).locator('button').click();
+  await p.page.waitForTimeout(100);
+  assert.match((await p.page.locator('#capRel').textContent())!, /sample 3 /);
+
+  await p.page.locator('vscode-tab-header', { hasText: 'Conservation' }).click();
+  await p.page.waitForTimeout(200);
+  const layers = res.conservation.perLayer!;
+  assert.ok(layers.length >= 4);
+  assert.equal(await p.page.locator('#conservationTable tbody tr').count(), layers.length);
+  await p.page.screenshot({ path: join(SHOTS, 'panel-conservation.png'), fullPage: true });
+
+  // Export PNG from the sample view: the request renders (core/render/png-request.ts) to the colours on screen.
+  await p.page.locator('vscode-tab-header', { hasText: 'Sample' }).click();
+  await p.page.waitForTimeout(100);
+  const n = p.received.length;
+  await p.page.locator('#exportPng').click();
+  const req = await p.waitFor('exportPng', n);
+  const png = await renderPngRequest(req.view);
+  writeFileSync(join(SHOTS, 'export-sample.png'), png);
+  const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+  const m = mapsOf(res).maps[3];
+  const k = argmax(m);
+  const scale = Math.max(1, Math.floor(720 / 32));
+  const o = ((28 + Math.floor(k / 32) * scale + 2) * info.width + 28 + (k % 32) * scale + 2) * info.channels;
+  const exported = [data[o], data[o + 1], data[o + 2]];
+  const px = await pixels(p);
+  const onScreen = px.at(...(await cellCentre(p, 'rel', Math.floor(k / 32), k % 32)));
+  assert.ok(near(exported, onScreen), `export ${exported} vs screen ${onScreen}`);
+  assert.deepEqual(await p.cspViolations(), []);
+  await p.page.context().close();
+});
+
+test('a 720x1440 map renders through one image (time to first render measured)', opts, async () => {
+  const sc = await sstScenario({ months: [71], grid: '0.25deg', sst });
+  const p = await openPanel(browser, 'dark', sc, { state: { composite: 'epsilon' } as never });
+  const ms = await waitRendered(p, 0);
+  timings['720x1440 (0.25-degree resample)'] = { firstRenderMs: Number(ms.toFixed(1)) };
+  assert.equal(await p.page.locator('#boxRel canvas').count(), 1);
+  // Ten canvases for the views plus one per class mean: nothing grows with the number of cells.
+  assert.ok(await p.page.locator('canvas').count() <= 10 + new Set(p.results[0].target).size);
+  timings['720x1440 (0.25-degree resample)'] = { firstRenderMs: Number(ms.toFixed(1)), phasesMs: JSON.parse((await p.page.locator('body').getAttribute('data-phases'))!) };
+  const maps = mapsOf(p.results[0]);
+  assert.deepEqual([maps.height, maps.width], [720, 1440]);
+  await p.page.screenshot({ path: join(SHOTS, 'panel-720x1440.png'), fullPage: true });
+  // Malformed messages from the host are ignored and the panel keeps working.
+  await p.send({ type: 'result', requestId: 'nope', purpose: 'main', result: { relevance: { shape: [1, 2], dtype: 'float32', base64: 'x' } } } as never);
+  await p.page.evaluate(() => window.postMessage({ type: 'init', models: 'not a list' }, '*'));
+  // With fewer screen pixels than cells, the readout names the cell under the pointer, whichever it is.
+  await p.page.mouse.move(...(await cellCentre(p, 'rel', 360, 700)));
+  const readout = (await p.page.locator('#readout').textContent())!;
+  const m = /row (\d+), col (\d+)/.exec(readout)!;
+  const [r, c] = [Number(m[1]), Number(m[2])];
+  assert.ok(Math.abs(r - 360) <= 2 && Math.abs(c - 700) <= 4, readout);
+  const inp = toMaps(decodeFloat32(p.results[0].input!), p.results[0].input!.shape, 'NHWC', 'first').maps[0];
+  assert.ok(readout.includes(`input ${formatValue(inp[r * 1440 + c])} degC`), readout);
+  assert.deepEqual(p.logs.filter((l) => l.startsWith('pageerror')), []);
+  await p.page.context().close();
+});
+
+test('high-contrast theme: theme colours for page and axes, map colours unchanged', opts, async () => {
+  const sc = await sstScenario({ months: [83], sst }); // December 2016, a weak La Nina
+  const p = await openPanel(browser, 'hc', sc, { state: { composite: 'epsilon' } as never });
+  await waitRendered(p, 0);
+  const px = await pixels(p, join(SHOTS, 'panel-hc.png'));
+  assert.ok(near(px.at(5, 5), [0, 0, 0], 1), 'black page');
+  // The map's frame is drawn in the theme foreground (white), one pixel outside the plot.
+  const box = (await p.page.locator('#boxRel canvas').boundingBox())!;
+  const [x, y] = await cellCentre(p, 'rel', 44, 90);
+  assert.ok(near(px.at(box.x + 45, y), [255, 255, 255], 30), `frame ${px.at(box.x + 45, y)}`);
+  const res = p.results[0];
+  const rel = mapsOf(res).maps[0];
+  const k = 44 * 180 + 90;
+  const exp = Array.from(cellRaster({ width: 180, height: 89, mode: 'relevance', relevance: rel, relLimits: relevanceLimits(rel) }).subarray(k * 4, k * 4 + 3));
+  assert.ok(near(px.at(x, y), exp), `${px.at(x, y)} vs ${exp}`);
+  await p.page.context().close();
+});
+
+test('recompute shows progress and can be cancelled; a late result is dropped', opts, async () => {
+  const sc = await cnnScenario();
+  const p = await openPanel(browser, 'light', sc, { explainDelayMs: 1500, state: { composite: 'epsilon' } as never });
+  const ask = await p.waitFor('explain');
+  await p.page.waitForFunction(() => document.getElementById('status')?.textContent === 'Explaining…');
+  assert.equal(await p.page.locator('#progress').isVisible(), true);
+  assert.equal(await p.page.locator('#app').getAttribute('aria-busy'), 'true');
+  await p.page.locator('#cancel').click();
+  const cancel = await p.waitFor('cancel');
+  assert.equal(cancel.requestId, ask.requestId);
+  assert.equal(await p.page.locator('#status').textContent(), 'Cancelled.');
+  assert.equal(await p.page.locator('#progress').isVisible(), false);
+  await p.page.waitForTimeout(2500); // the stub answers anyway, as a server that missed the cancel would
+  assert.equal(p.results.length, 1, 'the host did send a result');
+  assert.equal(p.received.filter((m) => m?.type === 'rendered').length, 0, 'and the page ignored it');
+  // Recompute then works as usual.
+  const n = p.received.length;
+  await p.page.locator('#recompute').click();
+  await waitRendered(p, n);
+  await p.page.context().close();
+});
