@@ -10,9 +10,9 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { homedir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
 import { REAL, REF, REPO, SAMPLES, scratchDir } from '../server/src/testing/paths.js';
@@ -26,7 +26,9 @@ const SHOTS = join(REPO, 'out', 'screenshots');
 const base = scratchDir('vscode-e2e');
 const ws = join(base, 'workspace');
 const userData = join(base, 'user-data');
-const extDir = join(base, 'extensions');
+// Outside the repository, as in a real install: from under the repo, Node would find the checkout's
+// node_modules (sharp, ...) above the installed extension and hide what the .vsix lacks.
+const extDir = join(tmpdir(), `lrp-lens-e2e-extensions-${process.pid}`);
 let server: ChildProcess | undefined;
 let browser: Browser | undefined;
 let page: Page;
@@ -142,14 +144,16 @@ before(async () => {
       'git.openRepositoryInParentFolders': 'never',
     }),
   );
-  const install = spawnSync(process.execPath, [ENTRY, '--user-data-dir', userData, '--extensions-dir', extDir, '--install-extension', VSIX], { encoding: 'utf8', timeout: 120_000 });
+  // Its own HOME: code-server writes ~/.config/code-server/config.yaml on first start.
+  const env = { ...process.env, HOME: join(base, 'home'), XDG_CONFIG_HOME: join(base, 'home', '.config'), XDG_DATA_HOME: join(base, 'home', '.local', 'share') };
+  const install = spawnSync(process.execPath, [ENTRY, '--user-data-dir', userData, '--extensions-dir', extDir, '--install-extension', VSIX], { encoding: 'utf8', timeout: 120_000, env });
   assert.equal(install.status, 0, `install failed:\n${install.stdout}\n${install.stderr}`);
 
   const port = await freePort();
   server = spawn(
     process.execPath,
     [ENTRY, '--auth', 'none', '--disable-workspace-trust', '--disable-telemetry', '--disable-update-check', '--bind-addr', `127.0.0.1:${port}`, '--user-data-dir', userData, '--extensions-dir', extDir, ws],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: join(base, 'home') } },
+    { stdio: ['ignore', 'pipe', 'pipe'], env },
   );
   server.stdout!.on('data', (d: Buffer) => serverLog.push(d.toString()));
   server.stderr!.on('data', (d: Buffer) => serverLog.push(d.toString()));
@@ -171,6 +175,7 @@ after(async () => {
     await new Promise((r) => setTimeout(r, 500));
     if (server.exitCode === null) server.kill('SIGKILL');
   }
+  rmSync(extDir, { recursive: true, force: true });
 });
 
 test('the Problems panel shows the findings of the models in the folder', async () => {
@@ -210,10 +215,52 @@ test('"LRP Lens: Explain model" runs and opens the heat-map panel', async () => 
   if (/which model/.test(title)) await pick('cnn/model.h5');
   await pick('x_nhwc.npy');
   // The panel is a webview tab; wait for its editor tab and its content frame.
-  const tab = page.locator('.tabs-container .tab', { hasText: /LRP|Heat/ }).last();
-  await tab.waitFor({ timeout: 120_000 });
-  await new Promise((r) => setTimeout(r, 3000)); // let the panel draw
+  // The server explained it: the status bar names the backend that ran ('auto' resolved to wasm).
+  await page.locator('.statusbar-item', { hasText: 'auto (wasm)' }).first().waitFor({ timeout: 120_000 });
+  const tab = page.locator('.tabs-container .tab', { hasText: /heat map/i }).last();
+  await tab.waitFor({ timeout: 60_000 });
   await shot('explain-panel');
-  const label = (await tab.getAttribute('aria-label')) ?? (await tab.innerText());
-  assert.match(label, /LRP|Heat/);
+});
+
+test('the heat-map panel shows the explanation the command computed', async () => {
+  const panel = await frameWithText('Relevance', 60_000);
+  // The panel drew the explanation it was given (it marks the frame that shows a result).
+  const drawn = await panel
+    .waitForFunction(() => document.body.dataset.renderMs !== undefined, undefined, { timeout: 60_000 })
+    .then(() => true, () => false);
+  await new Promise((r) => setTimeout(r, 1000));
+  await shot('heatmap-panel');
+  const text = await panel.evaluate(() => document.body.innerText);
+  assert.doesNotMatch(text, /BAD_INPUT|INTERNAL|USAGE:/, 'the panel shows an error instead of the result');
+  assert.ok(drawn, 'the panel did not render the explanation');
+  // The controls describe what is shown: the command's model and samples (a recompute explains the same).
+  const value = (id: string) => panel.evaluate((i) => (document.getElementById(i) as HTMLElement & { value?: string } | null)?.value ?? '', id);
+  assert.match(await value('model'), /cnn\/model\.h5$/, 'the model of the result is selected');
+  assert.match(await value('data'), /cnn\/x_nhwc\.npy$/, 'the samples of the result are shown');
+});
+
+test('PNG export works in the installed extension (no sharp in the .vsix: the panel draws it)', async () => {
+  const panel = await frameWithText('Relevance', 30_000);
+  await panel.evaluate(() => (document.getElementById('exportPng') as HTMLElement).click());
+  // VS Code's save dialog (code-server: the simple file dialog, a quick input) proposes
+  // <workspace>/<view>.png: accept it.
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 30_000 });
+  await new Promise((r) => setTimeout(r, 500));
+  await page.keyboard.press('Enter');
+  const saved = await panel
+    .waitForFunction(() => /^Saved PNG to (.+)\.$/.exec(document.getElementById('status')?.textContent ?? '')?.[1], undefined, { timeout: 30_000 })
+    .then((h) => h.jsonValue() as Promise<string>, async () => {
+      throw new Error(`no PNG was saved (panel status: ${await panel.evaluate(() => document.getElementById('status')?.textContent ?? '')})`);
+    });
+  await shot('png-export');
+  assert.ok(saved.startsWith(ws), `saved in the workspace: ${saved}`);
+  const png = readFileSync(saved);
+  assert.equal(png.subarray(0, 8).toString('hex'), '89504e470d0a1a0a', 'the saved file is a PNG');
+  copyFileSync(saved, join(SHOTS, 'vscode-exported.png'));
+  // Without sharp the page composed it from its canvases: the input map and the relevance map side by
+  // side (the server's rendering has the relevance map only, 720 pixels wide and more).
+  const width = png.readUInt32BE(16);
+  const height = png.readUInt32BE(20);
+  assert.ok(width > 0 && height > 0 && width < 720, `a PNG of ${width}x${height} from the panel's canvases`);
 });

@@ -43,7 +43,7 @@ export function registerCommands(context: vscode.ExtensionContext, client: () =>
       output.appendLine(
         `explain ${vscode.workspace.asRelativePath(model.file)}: ${r.samples.length} sample(s), composite ${r.composite.name}, backend ${r.backend}, ${r.durationMs} ms${r.cached ? ' (cached)' : ''}; max relative conservation error ${c.maxRelativeError.toExponential(2)}`,
       );
-      await showPanel(context, client(), r);
+      await showPanel(context, client(), r, params);
     } catch (e) {
       reportError('Explain', e, output);
     }
@@ -122,8 +122,9 @@ function reportError(what: string, e: unknown, output: vscode.OutputChannel): vo
 async function pickModel(client: LanguageClient, target?: vscode.Uri | string): Promise<ModelSummary | undefined> {
   const { models } = await client.sendRequest<ListModelsResult>(Method.listModels, {});
   const ok = models.filter((m) => m.state === 'ok');
-  const wanted = typeof target === 'string' ? target : target?.toString() ?? activeModelUri();
-  const hit = wanted ? ok.find((m) => m.uri === wanted || m.file === wanted) : undefined;
+  const wanted = typeof target === 'string' ? vscode.Uri.parse(target.startsWith('file:') ? target : vscode.Uri.file(target).toString()) : target ?? activeModelUri();
+  // Compare file paths: the server's URIs and VS Code's may encode characters differently.
+  const hit = wanted ? ok.find((m) => m.file === wanted.fsPath || m.uri === wanted.toString()) : undefined;
   if (hit) return hit;
   if (ok.length === 0) {
     void vscode.window.showWarningMessage('LRP Lens: no model in this workspace loaded without errors (see the Problems panel).');
@@ -136,10 +137,10 @@ async function pickModel(client: LanguageClient, target?: vscode.Uri | string): 
   return pick?.model;
 }
 
-function activeModelUri(): string | undefined {
+function activeModelUri(): vscode.Uri | undefined {
   const tab = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
-  if (tab instanceof vscode.TabInputCustom || tab instanceof vscode.TabInputText) return tab.uri.toString();
-  return vscode.window.activeTextEditor?.document.uri.toString();
+  if (tab instanceof vscode.TabInputCustom || tab instanceof vscode.TabInputText) return tab.uri;
+  return vscode.window.activeTextEditor?.document.uri;
 }
 
 /**

@@ -9,6 +9,7 @@ import { Notification, type InitializationOptions, type StatusParams } from '../
 import { registerCommands } from './commands.js';
 import { ModelEditorProvider } from './model-editor.js';
 import { StatusItem } from './status.js';
+import { registerPanelSerializer } from './panel.js';
 
 let client: LanguageClient | undefined;
 
@@ -17,7 +18,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const output = vscode.window.createOutputChannel('LRP Lens', { log: true });
   context.subscriptions.push(output);
   const status = new StatusItem();
-  context.subscriptions.push(status);
+  // One handler per notification method in vscode-languageclient (a second registration replaces the
+  // first), so the server's status is fanned out from here to the status bar and the model viewers.
+  const statusEvents = new vscode.EventEmitter<StatusParams>();
+  context.subscriptions.push(status, statusEvents);
 
   const start = async (): Promise<LanguageClient> => {
     const module = context.asAbsolutePath('dist/server.js');
@@ -40,15 +44,19 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     };
     const c = new LanguageClient('lrpLens', 'LRP Lens', serverOptions, clientOptions);
     await c.start();
-    c.onNotification(Notification.status, (s: StatusParams) => status.update(s));
+    c.onNotification(Notification.status, (s: StatusParams) => {
+      status.update(s);
+      statusEvents.fire(s);
+    });
     return c;
   };
 
   client = await start();
   const getClient = () => client!;
   registerCommands(context, getClient, output);
+  context.subscriptions.push(registerPanelSerializer(context, getClient));
   context.subscriptions.push(
-    vscode.window.registerCustomEditorProvider(ModelEditorProvider.viewType, new ModelEditorProvider(context, getClient), {
+    vscode.window.registerCustomEditorProvider(ModelEditorProvider.viewType, new ModelEditorProvider(getClient, statusEvents.event), {
       webviewOptions: { retainContextWhenHidden: false },
       supportsMultipleEditorsPerDocument: true,
     }),

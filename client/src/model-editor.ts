@@ -6,14 +6,14 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { Method, Notification, type FindingSummary, type ListModelsResult, type ModelSummary } from '../../server/src/protocol.js';
+import { Method, type FindingSummary, type ListModelsResult, type ModelSummary, type StatusParams } from '../../server/src/protocol.js';
 
 export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider {
   static readonly viewType = 'lrpLens.modelViewer';
 
   constructor(
-    private readonly context: vscode.ExtensionContext,
     private readonly client: () => LanguageClient,
+    private readonly onStatus: vscode.Event<StatusParams>,
   ) {}
 
   openCustomDocument(uri: vscode.Uri): vscode.CustomDocument {
@@ -22,14 +22,19 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider 
 
   async resolveCustomEditor(document: vscode.CustomDocument, panel: vscode.WebviewPanel): Promise<void> {
     panel.webview.options = { enableScripts: true, enableCommandUris: false, localResourceRoots: [] };
+    let shown: string | undefined;
     const render = async () => {
       const { models } = await this.client().sendRequest<ListModelsResult>(Method.listModels, {});
-      const model = models.find((m) => m.uri === document.uri.toString() || m.file === document.uri.fsPath);
+      const model = models.find((m) => m.file === document.uri.fsPath || m.uri === document.uri.toString());
+      // Only when this model's analysis changed (setting the html reloads the page).
+      const key = JSON.stringify(model ?? null);
+      if (key === shown) return;
+      shown = key;
       panel.webview.html = modelPage(model, document.uri, vscode.workspace.isTrusted);
     };
     await render();
     // Re-render when the analysis finishes or changes (the server sends a status after each).
-    const sub = this.client().onNotification(Notification.status, () => {
+    const sub = this.onStatus(() => {
       if (panel.visible) void render();
     });
     panel.onDidDispose(() => sub.dispose());
@@ -37,7 +42,6 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider 
       if (m?.type === 'explain') void vscode.commands.executeCommand('lrpLens.explainModel', document.uri);
       else if (m?.type === 'docs' && typeof m.code === 'string' && /^LRP\d{3}$/.test(m.code)) void vscode.commands.executeCommand('lrpLens.openFindingDocs', m.code);
     });
-    void this.context;
   }
 }
 

@@ -18,3 +18,16 @@ export function findingsCsv(findings: FindingSummary[]): string {
     location: { file: f.file, range: f.range }, data: f.data,
   })));
 }
+
+/** Whether a language-server error says a backend (sharp, for PNG export) is missing where it runs. */
+export function isBackendUnavailable(e: unknown): boolean {
+  const err = e as { code?: unknown; data?: { code?: unknown } } | undefined;
+  return err?.data?.code === 'BACKEND_UNAVAILABLE' || err?.code === 'BACKEND_UNAVAILABLE';
+}
+
+/** The bytes of a PNG the page rendered itself (validated: the message validator checked the signature). */
+export function pngBytes(base64: string): Uint8Array {
+  const b = Buffer.from(base64, 'base64');
+  if (b.length < 8 || b.readUInt32BE(0) !== 0x89504e47 || b.readUInt32BE(4) !== 0x0d0a1a0a) throw new Error('not a PNG image');
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}

@@ -7,11 +7,11 @@ import * as vscode from 'vscode';
 import { readFileSync } from 'node:fs';
 import { WorkDoneProgress, type LanguageClient } from 'vscode-languageclient/node';
 import {
-  Method, DEFAULT_SETTINGS, type CheckDataResult, type ExplainResult, type FindingSummary, type ListModelsResult,
+  Method, DEFAULT_SETTINGS, type CheckDataResult, type ExplainParams, type ExplainResult, type FindingSummary, type ListModelsResult,
 } from '../../server/src/protocol.js';
 import { DEFAULT_STATE, parseToHost, type PanelState, type PngRequest, type ToHost, type ToWebview } from '../../webview/src/messages.js';
 import { panelHtml, makeNonce } from './panel-html.js';
-import { findingsCsv, npyBytes } from './panel-export.js';
+import { findingsCsv, isBackendUnavailable, npyBytes, pngBytes } from './panel-export.js';
 
 export const PANEL_VIEW_TYPE = 'lrpLens.heatmap';
 /** Server request for the PNG export (core/render/png-request.ts renders it). */
@@ -22,13 +22,16 @@ const BACKENDS = ['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu', 'webgpu
 
 let current: HeatmapPanel | undefined;
 
-/** Open (or reveal) the panel; with a result, show it. */
-export async function showPanel(context: vscode.ExtensionContext, client: LanguageClient, args?: ExplainResult): Promise<void> {
+/**
+ * Open (or reveal) the panel; with a result, show it (and with the request that made it, the panel
+ * recomputes on the same samples).
+ */
+export async function showPanel(context: vscode.ExtensionContext, client: LanguageClient, args?: ExplainResult, params?: ExplainParams): Promise<void> {
   if (!current) {
     const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, 'LRP Lens: heat map', vscode.ViewColumn.Beside, webviewOptions(context));
     current = new HeatmapPanel(context, panel, () => client);
   } else current.panel.reveal(vscode.ViewColumn.Beside);
-  if (args) current.showResult(args);
+  if (args) current.showResult(args, params);
 }
 
 /** Restore the panel after VS Code reloads (the page saved its state with vscode.setState). */
@@ -59,6 +62,8 @@ class HeatmapPanel {
   private ready = false;
   private queued: ToWebview[] = [];
   private state: PanelState | undefined;
+  /** Results the host itself queued for the page (then the page does not explain on its own at start). */
+  private hostResults = 0;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -89,8 +94,9 @@ class HeatmapPanel {
     void this.panel.webview.postMessage(m);
   }
 
-  showResult(result: ExplainResult): void {
-    this.post({ type: 'result', requestId: `ext-${result.jobId}`, purpose: 'main', result });
+  showResult(result: ExplainResult, params?: ExplainParams): void {
+    this.hostResults++;
+    this.post({ type: 'result', requestId: `host-${result.jobId}`, purpose: 'main', result, params });
   }
 
   private async receive(raw: unknown): Promise<void> {
@@ -111,7 +117,7 @@ class HeatmapPanel {
         const cfg = vscode.workspace.getConfiguration('lrpLens');
         const state = m.state ?? this.state;
         void this.panel.webview.postMessage({
-          type: 'init', models, backends: BACKENDS, composites: COMPOSITES,
+          type: 'init', models, backends: BACKENDS, composites: COMPOSITES, autoExplain: this.hostResults === 0,
           state: state ?? { ...DEFAULT_STATE, composite: cfg.get('composite', DEFAULT_SETTINGS.composite), backend: cfg.get('backend', 'auto') },
         } satisfies ToWebview);
         this.ready = true;
@@ -151,11 +157,32 @@ class HeatmapPanel {
         this.post({ type: 'findings', requestId: m.requestId, findings: r.findings });
         return;
       }
+      case 'pickData': {
+        const picked = await vscode.window.showOpenDialog({
+          canSelectMany: false, openLabel: 'Explain these samples',
+          defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+          filters: { 'Model inputs': ['npy', 'npz', 'nc', 'nc4', 'png', 'jpg', 'csv'] },
+        });
+        if (picked?.[0]) this.post({ type: 'dataPicked', path: picked[0].fsPath });
+        return;
+      }
       case 'setBackend':
         await vscode.workspace.getConfiguration('lrpLens').update('backend', m.backend, vscode.ConfigurationTarget.Workspace);
         return;
-      case 'exportPng':
-        return this.save(`${m.view.title}.png`, { 'PNG image': ['png'] }, 'PNG', () => this.renderPng(m.view));
+      case 'exportPng': {
+        // Rendered before the save dialog: without sharp (the installed extension) the page draws it instead.
+        let png: Uint8Array;
+        try {
+          png = await this.renderPng(m.view);
+        } catch (e) {
+          if (!isBackendUnavailable(e)) throw e;
+          this.post({ type: 'renderPngLocally', name: `${m.view.title}.png` });
+          return;
+        }
+        return this.save(`${m.view.title}.png`, { 'PNG image': ['png'] }, 'PNG', async () => png);
+      }
+      case 'savePng':
+        return this.save(m.name, { 'PNG image': ['png'] }, 'PNG', async () => pngBytes(m.base64));
       case 'exportNpy':
         return this.save(m.name, { 'NumPy array': ['npy'] }, 'relevance', async () => npyBytes(m.array));
       case 'exportCsv':
@@ -178,7 +205,9 @@ class HeatmapPanel {
       return Buffer.from(r.base64, 'base64');
     } catch (e) {
       if ((e as { code?: number }).code !== -32601) throw e; // MethodNotFound: render here
-      const { renderPngRequest } = await import('../../server/src/core/render/png-request.js');
+      const { renderPngRequest } = await import('../../server/src/core/render/png-request.js').catch((err: Error) => {
+        throw Object.assign(new Error(`PNG export needs sharp (${err.message.split('\n')[0]})`), { data: { code: 'BACKEND_UNAVAILABLE' } });
+      });
       return renderPngRequest(view);
     }
   }

@@ -69,6 +69,7 @@ export async function measure(c: Case, n = 16): Promise<Measured> {
     bandRatio: br.all,
     controlBandRatio: ctl?.r.all ?? NaN,
     bandFactor: ctl ? br.all / ctl.r.all : NaN,
+    bandFactorRandomized: ctx.randomized?.length ? br.all / borderBand(cellShares(ctx, ctx.randomized[ctx.randomized.length - 1].relevance), g, band).all : NaN,
     phaseRatio2: phaseRatio(shares, g, 2, band),
     zeroShare: zeroShare(rel),
     gini: perSampleMean(ctx.n, p, (_s, off) => gini(rel.subarray(off, off + p))),

@@ -32,7 +32,7 @@ function conv(filters: number, k: number, opts: { strides?: number; padding?: 's
   });
 }
 
-function dense(units: number, activation: 'relu' | 'linear', name: string) {
+function dense(units: number, activation: 'relu' | 'linear' | 'softmax', name: string) {
   return tf.layers.dense({ units, activation, kernelInitializer: kinit(), name });
 }
 
@@ -48,13 +48,13 @@ export const SAMPLES: SampleSpec[] = [
     name: 'mlp_relu',
     purpose: 'MLP on the 10,988 ocean cells of the 2-degree grid (the literature setting), ReLU hidden layer',
     data: 'ocean2',
-    build: (s) => sequential('mlp_relu', s, [dense(32, 'relu', 'hidden'), dense(2, 'linear', 'logits')]),
+    build: (s) => sequential('mlp_relu', s, [dense(32, 'relu', 'hidden'), dense(3, 'softmax', 'probs')]),
   },
   {
     name: 'mlp_linear',
     purpose: 'the same MLP with a linear hidden layer: LRP reduces to gradient x input (LRP107)',
     data: 'ocean2',
-    build: (s) => sequential('mlp_linear', s, [dense(32, 'linear', 'hidden'), dense(2, 'linear', 'logits')]),
+    build: (s) => sequential('mlp_linear', s, [dense(32, 'linear', 'hidden'), dense(3, 'softmax', 'probs')]),
   },
   {
     name: 'cnn_same_maxpool',
@@ -68,7 +68,7 @@ export const SAMPLES: SampleSpec[] = [
         tf.layers.maxPooling2d({ poolSize: 2, name: 'pool2' }),
         tf.layers.flatten({ name: 'flatten' }),
         dense(32, 'relu', 'fc'),
-        dense(2, 'linear', 'logits'),
+        dense(3, 'softmax', 'probs'),
       ]),
   },
   {
@@ -84,7 +84,7 @@ export const SAMPLES: SampleSpec[] = [
         tf.layers.averagePooling2d({ poolSize: 2, name: 'pool2' }),
         tf.layers.flatten({ name: 'flatten' }),
         dense(32, 'relu', 'fc'),
-        dense(2, 'linear', 'logits'),
+        dense(3, 'softmax', 'probs'),
       ]),
   },
   {
@@ -97,7 +97,7 @@ export const SAMPLES: SampleSpec[] = [
         conv(16, 3, { strides: 2, name: 'conv2' }),
         tf.layers.flatten({ name: 'flatten' }),
         dense(32, 'relu', 'fc'),
-        dense(2, 'linear', 'logits'),
+        dense(3, 'softmax', 'probs'),
       ]),
   },
   {
@@ -113,7 +113,7 @@ export const SAMPLES: SampleSpec[] = [
         tf.layers.batchNormalization({ name: 'bn2' }),
         tf.layers.maxPooling2d({ poolSize: 2, name: 'pool2' }),
         tf.layers.flatten({ name: 'flatten' }),
-        dense(2, 'linear', 'logits'),
+        dense(3, 'softmax', 'probs'),
       ]),
   },
   {
@@ -129,7 +129,7 @@ export const SAMPLES: SampleSpec[] = [
       const act = tf.layers.activation({ activation: 'relu', name: 'add_relu' }).apply(add) as tf.SymbolicTensor;
       const pool = tf.layers.averagePooling2d({ poolSize: 2, name: 'pool' }).apply(act) as tf.SymbolicTensor;
       const flat = tf.layers.flatten({ name: 'flatten' }).apply(pool) as tf.SymbolicTensor;
-      const out = dense(2, 'linear', 'logits').apply(flat) as tf.SymbolicTensor;
+      const out = dense(3, 'softmax', 'probs').apply(flat) as tf.SymbolicTensor;
       return tf.model({ inputs: input, outputs: out, name: 'resnet_small' });
     },
   },

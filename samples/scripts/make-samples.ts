@@ -12,6 +12,7 @@ import { buildModelInput } from '../../server/src/core/data/pipeline.js';
 import { findEntry, readProject } from '../../server/src/core/data/project.js';
 import { writeKerasH5, type LayerWeights } from '../../server/src/core/model/writers/keras-h5-writer.js';
 import { SAMPLES, type SampleSpec } from './architectures.js';
+import { installFastFilterGrad } from './fast-filter-grad.js';
 import { accuracy, saveTfjs, subset, train, type Dataset } from './train.js';
 
 const SAMPLES_DIR = resolve(process.argv[2] ?? 'samples');
@@ -90,6 +91,7 @@ async function makeOne(spec: SampleSpec): Promise<SampleMetrics> {
 async function main(): Promise<void> {
   // Training needs gradient kernels (Conv2DBackpropFilter) that the wasm backend lacks.
   await useBackend('cpu');
+  installFastFilterGrad();
   const only = process.argv.slice(3);
   const metrics: SampleMetrics[] = [];
   for (const spec of SAMPLES) {

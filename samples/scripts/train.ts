@@ -7,7 +7,7 @@ export interface Dataset {
   /** Model inputs, channels-last, batch first. */
   x: Float32Array;
   shape: number[];
-  /** Class index per sample (0 = La Nina, 1 = El Nino). */
+  /** Class index per sample (0 = La Nina, 1 = neutral, 2 = El Nino). */
   y: Int32Array;
   years: Int32Array;
 }
@@ -56,7 +56,7 @@ export async function train(model: tf.LayersModel, d: Dataset, epochs: number, s
   const order = seededPermutation(d.y.length, seed);
   const s = subset(d, order);
   const xs = tf.tensor(s.x, s.shape);
-  const ys = tf.oneHot(tf.tensor1d(s.y, 'int32'), 2);
+  const ys = tf.oneHot(tf.tensor1d(s.y, 'int32'), 3);
   model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   await model.fit(xs, ys, { epochs, batchSize: 32, shuffle: false, verbose: 0 });
   xs.dispose();

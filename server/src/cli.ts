@@ -6,15 +6,50 @@
  */
 import { toLensError } from './core/errors.js';
 
-const COMMANDS: Record<string, { module: string; summary: string }> = {
-  inspect: { module: './cli/inspect.js', summary: 'format, shapes and a Keras-style summary of a model' },
-  predict: { module: './cli/predict.js', summary: 'run a model on an input .npy' },
-  explain: { module: './cli/explain.js', summary: 'LRP relevance for an input' },
-  check: { module: './cli/check.js', summary: 'artifact checks on models (text, JSON, SARIF)' },
-  data: { module: './cli/data.js', summary: 'data info / data export for npy, npz, NetCDF, images, CSV' },
-  report: { module: './cli/report.js', summary: 'HTML report over a folder of models and data' },
-  bench: { module: './cli/bench.js', summary: 'throughput and latency of LRP' },
-  lsp: { module: './cli/lsp.js', summary: 'start the language server (--stdio)' },
+const COMMANDS: Record<string, { module: string; summary: string; usage: string }> = {
+  inspect: {
+    module: './cli/inspect.js',
+    summary: 'format, shapes and a Keras-style summary of a model',
+    usage: 'lrp-lens inspect MODEL [--weights FILE] [--json]',
+  },
+  predict: {
+    module: './cli/predict.js',
+    summary: 'run a model on an input (in the file\'s own layout)',
+    usage:
+      'lrp-lens predict [MODEL] (--input X.npy[,X2.npy,...] | --data FILE [--var NAME] [--select DIM=START:STOP,...] [--fill V] | --config lrp-lens.json [--model NAME]) --out Y.npy [--weights FILE] [--backend NAME] [--batch-size N] [--json]\n' +
+      '       MODEL defaults to the --config entry\'s model file; --fill V: what missing cells of --data become (default 0)',
+  },
+  explain: {
+    module: './cli/explain.js',
+    summary: 'LRP relevance for an input',
+    usage:
+      'lrp-lens explain [MODEL] (--input X.npy | --data FILE [--var NAME] [--select DIM=START:STOP,...] [--fill V] | --config lrp-lens.json [--model NAME]) [--composite NAME] [--epsilon E] [--gamma G] [--low L --high H] [--rules FILE|SPEC] [--target predicted|label|INDEX|A-B|regression] [--init onehot|output] [--max-pool winner|avg] [--backend NAME] [--batch-size N] --out R.npy [--json]\n' +
+      '       MODEL defaults to the --config entry\'s model file; the entry\'s explain composite and target apply unless given (default epsilon, predicted);\n' +
+      '       epsilon-gamma-box takes --low/--high, or the data\'s range with --data/--config; --target label needs labels in lrp-lens.json',
+  },
+  check: {
+    module: './cli/check.js',
+    summary: 'artifact checks on models (text, JSON, SARIF)',
+    usage:
+      'lrp-lens check [PATH...] [--data FILE [--var NAME] [--select DIM=START:STOP,...] [--fill V] | --config lrp-lens.json [--model NAME]] [--composite NAME] [--format text|json|sarif] [--json]\n' +
+      '       with --data or --config the relevance-map checks run too; --config without PATH checks every entry\'s model files on their own data and mask',
+  },
+  data: {
+    module: './cli/data.js',
+    summary: 'data info / data export for npy, npz, NetCDF, images, CSV',
+    usage: 'lrp-lens data info FILE [--json]\n       lrp-lens data export FILE --var NAME [--select DIM=START:STOP,...] --out X.npy',
+  },
+  report: {
+    module: './cli/report.js',
+    summary: 'HTML report over a folder of models and data',
+    usage: 'lrp-lens report PATH --out DIR [--config lrp-lens.json] [--samples N]',
+  },
+  bench: {
+    module: './cli/bench.js',
+    summary: 'throughput and latency of LRP',
+    usage: 'lrp-lens bench [--model FILE --input X.npy] [--backend NAME] [--json]',
+  },
+  lsp: { module: './cli/lsp.js', summary: 'start the language server', usage: 'lrp-lens lsp --stdio | --node-ipc | --socket=PORT' },
 };
 
 function usage(): string {
@@ -33,6 +68,10 @@ export async function main(argv: string[]): Promise<number> {
   if (!entry) {
     process.stderr.write(`lrp-lens: unknown command '${command}'\n${usage()}\n`);
     return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`usage: ${entry.usage}\n`);
+    return 0;
   }
   const json = rest.includes('--json') || rest.includes('--format=json') || (rest.includes('--format') && rest[rest.indexOf('--format') + 1] === 'json');
   try {

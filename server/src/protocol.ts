@@ -19,6 +19,8 @@ export const Method = {
   cancel: 'lrpLens/cancel',
   /** ReanalyzeParams -> ReanalyzeResult: forget cached results and analyze every model again. */
   reanalyze: 'lrpLens/reanalyze',
+  /** core/render/png-request.ts PngRequest -> { base64 }: the panel's PNG export, rendered with sharp. */
+  renderPng: 'lrpLens/renderPng',
 } as const;
 
 export const Notification = {
@@ -113,8 +115,15 @@ export interface SampleSelection {
   maxSamples?: number;
 }
 
+/** Gradient baselines the server runs through the same engine instead of an LRP composite (comparisons). */
+export const BASELINE_METHODS = ['gradient', 'gradient-x-input', 'integrated-gradients', 'smoothgrad'] as const;
+
 export interface CompositeChoice {
-  /** A composite name the engine knows (epsilon, epsilon-plus, epsilon-gamma-box, ...). */
+  /**
+   * A composite name the engine knows (epsilon, epsilon-plus, epsilon-gamma-box, ...), or one of
+   * BASELINE_METHODS (params: steps and reference for integrated gradients; samples, noise and seed
+   * for SmoothGrad).
+   */
   name: string;
   /** Its parameters (epsilon, gamma, low, high, alpha, beta, ...). */
   params?: Record<string, number>;
@@ -132,6 +141,12 @@ export interface ExplainParams {
   jobId?: string;
   /** Keep per-layer relevance sums (for hover shares). Default true. */
   layerShares?: boolean;
+  /**
+   * A control for comparisons: 'randomized' explains the same samples on the model with every linear
+   * layer re-initialized (the cascading-randomization sanity check, all layers); 'blank' explains one
+   * all-zero input (the blank-input prior).
+   */
+  variant?: 'randomized' | 'blank';
 }
 
 /** A float32 array sent as base64 of its little-endian bytes (compact, exact). */
@@ -162,6 +177,10 @@ export interface ExplainResult {
   target: number[];
   /** Indices of the samples explained. */
   samples: number[];
+  /** Where the samples came from, as the request gave it (a client re-explaining the same data sends it back). */
+  selection?: SampleSelection;
+  /** The lrp-lens.json whose data pipeline gave the samples (when the request named no data). */
+  projectFile?: string;
   /** Input relevance, in the model file's input layout, batch first. */
   relevance: EncodedArray;
   /** The inputs that were explained (same shape), for overlays. */
@@ -175,6 +194,31 @@ export interface ExplainResult {
   durationMs: number;
   /** true when served from the cache (same file content, settings and parameters). */
   cached: boolean;
+  /** The model file's input layout of `relevance` and `input` (NHWC, NCHW, NC, ...). */
+  layout?: string;
+  /**
+   * How to view one sample of a flattened input (an MLP fed lrp-lens.json data with input.flatten) as a
+   * map: the per-sample shape before flattening and where its channel axis is ('NHWC': last, 'NCHW':
+   * first, 'HW': none).
+   */
+  grid?: { shape: number[]; layout: 'NHWC' | 'NCHW' | 'HW' };
+  /**
+   * Cell-centre coordinates of the map's rows (lat) and columns (lon), when the samples came from
+   * lrp-lens.json data with a lat/lon grid. lon includes the `wrapLon` columns the pipeline added on each
+   * side (continuing monotonically past the grid's ends).
+   */
+  coords?: { lat: number[]; lon: number[] };
+  /** Columns copied onto each side of the map by the periodic longitude wrap (lrp-lens.json input.wrapLon). */
+  wrapLon?: number;
+  /** Base64 of one byte per map cell (rows x columns, wrapped columns included): 1 = masked (land, missing). */
+  mask?: string;
+  /** Physical units of the input, where the data say them. */
+  inputUnits?: string;
+  /** Per explained sample: its date (samples along a time axis), its label (lrp-lens.json labels). */
+  times?: string[];
+  labels?: number[];
+  /** Names of the output classes (lrp-lens.json classNames). */
+  classNames?: string[];
 }
 
 export interface CheckDataParams {
@@ -240,10 +284,8 @@ export interface LensSettings {
   backend: 'auto' | 'wasm' | 'cpu' | 'tensorflow' | 'tensorflow-gpu' | 'webgpu';
   workers: number;
   memoryLimitMB: number;
-  /** Finding codes not to publish. */
+  /** Finding codes not to publish (static LRP1xx and relevance-map LRP2xx alike). */
   disabledChecks: string[];
-  /** Run the relevance-map checks (LRP2xx) after an explain. */
-  mapChecks: boolean;
 }
 
 export const DEFAULT_SETTINGS: LensSettings = {
@@ -256,7 +298,6 @@ export const DEFAULT_SETTINGS: LensSettings = {
   workers: 1,
   memoryLimitMB: 4096,
   disabledChecks: [],
-  mapChecks: true,
 };
 
 /** Decode an EncodedArray (server, client and webview alike). */

@@ -4,8 +4,7 @@
  * the static checks as diagnostics, re-analyzes on change, and answers the lrpLens/* requests.
  * `startServer()` runs it on the connection the process was started with (--stdio, --node-ipc).
  */
-import { watch, type FSWatcher } from 'node:fs';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
@@ -51,6 +50,7 @@ import {
   type StatusParams,
 } from './protocol.js';
 import { WorkerPool, defaultWorkerScript } from './lsp/pool.js';
+import { FolderWatcher } from './lsp/watch.js';
 import { discoverModels, isModelFile } from './lsp/discovery.js';
 import { hashModelFile } from './lsp/content-hash.js';
 import { modelDiagnostics, docFor, findingToDiagnostic, type DiagnosticContext } from './lsp/diagnostics.js';
@@ -94,7 +94,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   const debounce = new Map<string, NodeJS.Timeout>();
   /** Client job ids -> cancel functions of running jobs. */
   const jobs = new Map<string, { kind: 'analyze' | 'explain' | 'checkData'; model: string; cancel(): void }>();
-  const watchers: FSWatcher[] = [];
+  let folderWatcher: FolderWatcher | undefined;
   const projectPublished = new Set<string>();
   let roots: string[] = [];
   let settings: LensSettings = { ...DEFAULT_SETTINGS };
@@ -103,8 +103,11 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   let canPullConfig = false;
   let canRegisterWatchers = false;
   let canProgress = false;
+  let canWorkspaceFolders = false;
   let pool: WorkerPool | undefined;
   let jobCounter = 0;
+  /** The tfjs backend the last explanation actually ran on ('auto' resolves to one). */
+  let activeBackend: string | undefined;
   const docsRoot = findDocsRoot();
   // One failed promise somewhere must not take the server (and every other model's diagnostics) down.
   process.on('unhandledRejection', (e) => connection.console.error(`[lrp-lens] unhandled: ${e instanceof Error ? e.stack : String(e)}`));
@@ -141,7 +144,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
 
   function sendStatus(): void {
     const status: StatusParams = {
-      backend: settings.backend,
+      backend: activeBackend && settings.backend === 'auto' ? `auto (${activeBackend})` : settings.backend,
       running: [...jobs.entries()].map(([jobId, j]) => ({ jobId, kind: j.kind, model: j.model })),
       models: models.size,
       withErrors: [...models.values()].filter((m) => m.summary.state === 'error' || m.summary.findings.some((f) => f.severity === 'error')).length,
@@ -213,6 +216,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
           jobs.delete(jobId);
         }
         analysisCache.set(key, summary);
+        if (analysisCache.size > 1000) analysisCache.delete(analysisCache.keys().next().value!);
       }
     } catch (e) {
       const err = toLensError(e, file);
@@ -300,18 +304,10 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     if (models.has(file) || isModelFile(roots, file, settings.modelGlobs, settings.exclude)) schedule(file);
   }
 
-  function startFsWatchers(): void {
-    for (const root of roots) {
-      try {
-        const w = watch(root, { recursive: true }, (_event, name) => {
-          if (name) onFsEvent(join(root, name.toString()));
-        });
-        w.on('error', (e) => log(`file watcher: ${e.message}`));
-        watchers.push(w);
-      } catch (e) {
-        log(`cannot watch ${root}: ${(e as Error).message}`);
-      }
-    }
+  async function startFsWatchers(): Promise<void> {
+    folderWatcher?.close();
+    folderWatcher = new FolderWatcher(roots, settings.exclude, onFsEvent, log);
+    await folderWatcher.start();
   }
 
   async function loadSettings(): Promise<void> {
@@ -326,6 +322,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     }
     const poolShape = (s: LensSettings) => `${s.workers}|${s.memoryLimitMB}|${s.backend}`;
     const restartPool = pool && poolShape(next) !== poolShape(settings);
+    if (next.backend !== settings.backend) activeBackend = undefined;
     settings = next;
     if (restartPool) {
       const old = pool!;
@@ -405,6 +402,10 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     canPullConfig = caps.workspace?.configuration === true;
     canRegisterWatchers = caps.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
     canProgress = caps.window?.workDoneProgress === true;
+    canWorkspaceFolders = caps.workspace?.workspaceFolders === true;
+    // Start the workers now: their start-up (loading the core) overlaps the client's next round trips.
+    settings = { ...DEFAULT_SETTINGS, ...(initOptions.settings ?? {}) };
+    pool = makePool();
     return {
       capabilities: {
         textDocumentSync: TextDocumentSyncKind.Incremental,
@@ -417,12 +418,19 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   });
 
   connection.onInitialized(async () => {
+    if (canWorkspaceFolders) {
+      connection.workspace.onDidChangeWorkspaceFolders(async (e) => {
+        const gone = new Set(e.removed.map((f) => fileURLToPath(f.uri)));
+        roots = [...roots.filter((r) => !gone.has(r)), ...e.added.filter((f) => f.uri.startsWith('file:')).map((f) => fileURLToPath(f.uri))];
+        if (!canRegisterWatchers) await startFsWatchers();
+        await scanAll();
+      });
+    }
     await loadSettings();
-    pool = makePool();
     if (canRegisterWatchers) {
       const globs = [...settings.modelGlobs, `**/${PROJECT_FILE}`, '**/*.bin'];
       await connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: globs.map((globPattern) => ({ globPattern })) });
-    } else startFsWatchers();
+    } else await startFsWatchers();
     await scanAll();
   });
 
@@ -452,14 +460,18 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     const composite = compositeOf(params.composite);
     const jobId = params.jobId ?? `explain-${++jobCounter}`;
     const hash = entry?.hash ?? (await hashModelFile(file, file.endsWith('.json'))).hash;
-    const key = JSON.stringify({ hash, s: params.samples ?? null, composite, t: params.target ?? 'argmax', b: settings.backend, ls: params.layerShares !== false });
+    const key = JSON.stringify({ hash, s: params.samples ?? null, composite, t: params.target ?? 'argmax', v: params.variant ?? null, b: settings.backend, ls: params.layerShares !== false, p: stamp(projectFileFor(file)), d: stamp(params.samples?.data) });
     const hit = explainCache.get(key);
     if (hit) return { ...hit, jobId, cached: true };
     const payload: ExplainJobPayload = { file, params: { ...params, layerShares: params.layerShares !== false }, composite, compositeExplicit: params.composite !== undefined, projectFile: projectFileFor(file) };
     const started = Date.now();
     const r = await runLong<Omit<ExplainResult, 'jobId' | 'cached'>>('explain', jobId, file, payload, token, params as { workDoneToken?: unknown });
     const result: ExplainResult = { ...r, jobId, cached: false, durationMs: r.durationMs ?? Date.now() - started };
+    if (params.samples) result.selection = { ...params.samples };
+    else if (payload.projectFile) result.projectFile = payload.projectFile;
     explainCache.set(key, result);
+    activeBackend = result.backend;
+    sendStatus();
     if (explainCache.size > 32) explainCache.delete(explainCache.keys().next().value!);
     if (entry && result.layerShares) entry.shares = new Map(result.layerShares.map((s) => [s.layer, s.share]));
     void connection.sendNotification(Notification.explainDone, { result });
@@ -505,6 +517,15 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     return { models: models.size };
   }));
 
+  connection.onRequest(Method.renderPng, guarded(async (req: unknown): Promise<{ base64: string }> => {
+    // Loaded on first use: sharp is a native module, not needed to serve diagnostics.
+    const { renderPngRequest } = await import('./core/render/png-request.js').catch((e: Error) => {
+      throw new LensError('BACKEND_UNAVAILABLE', `PNG export needs the sharp package, which did not load here (${e.message.split('\n')[0]})`);
+    });
+    const png = await renderPngRequest(req as Parameters<typeof renderPngRequest>[0]);
+    return { base64: png.toString('base64') };
+  }));
+
   connection.onHover((p) => {
     if (!p.textDocument.uri.startsWith('file:')) return null;
     const entry = models.get(fileURLToPath(p.textDocument.uri));
@@ -528,7 +549,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   });
 
   connection.onShutdown(async () => {
-    for (const w of watchers) w.close();
+    folderWatcher?.close();
     for (const t of debounce.values()) clearTimeout(t);
     await pool?.dispose();
   });
@@ -560,6 +581,17 @@ export function guarded<P, R>(fn: (p: P, token: CancellationToken) => Promise<R>
       throw new ResponseError(code, `${err.code}: ${err.message}`, err.toJSON());
     }
   };
+}
+
+/** Path, size and modification time: a changed data or project file is a different cache entry. */
+function stamp(file: string | undefined): string | null {
+  if (!file) return null;
+  try {
+    const st = statSync(file);
+    return `${file}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return file;
+  }
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

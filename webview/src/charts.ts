@@ -52,8 +52,8 @@ export function drawColorbar(c: HTMLCanvasElement, lim: Limits, label: string, h
   c.setAttribute('aria-label', `Colour bar: ${label}, from ${formatValue(lim.vmin)} (blue) through 0 (white) to ${formatValue(lim.vmax)} (red)`);
 }
 
-/** Conservation: the relevance sum after each layer as bars, output relevance as a reference line. */
-export function drawConservation(c: HTMLCanvasElement, rows: { layer: string; sum: number }[], reference: number): void {
+/** Conservation: the relevance sum at each layer's output as bars, output relevance as a reference line. */
+export function drawConservation(c: HTMLCanvasElement, rows: { layer: string; sum: number; change?: number }[], reference: number): void {
   const rowH = 20;
   const labelW = 200;
   const w = Math.max(360, (c.parentElement?.clientWidth ?? 480) - 8);
@@ -74,9 +74,9 @@ export function drawConservation(c: HTMLCanvasElement, rows: { layer: string; su
     ctx.fillStyle = fg;
     ctx.textAlign = 'right';
     ctx.fillText(r.layer.length > 30 ? r.layer.slice(0, 29) + '…' : r.layer, labelW - 6, y + rowH / 2);
-    const dev = Math.abs(r.sum - reference) / (Math.abs(reference) || 1);
-    // Bars that lose or gain more than 1 % stand out in the theme's warning colour.
-    ctx.fillStyle = dev > 0.01 ? themeColor('--vscode-editorWarning-foreground', '#bf8803') : themeColor('--vscode-charts-blue', '#3794ff');
+    const leak = Math.abs(r.change ?? 0) / (Math.abs(reference) || 1);
+    // Layers that lose or gain more than 0.5 % stand out in the theme's warning colour.
+    ctx.fillStyle = leak > 0.005 ? themeColor('--vscode-editorWarning-foreground', '#bf8803') : themeColor('--vscode-charts-blue', '#3794ff');
     const bw = r.sum * scale;
     ctx.fillRect(Math.min(x0, x0 + bw), y + 3, Math.abs(bw), rowH - 6);
     ctx.fillStyle = fg;

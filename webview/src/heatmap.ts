@@ -47,6 +47,9 @@ export class MapCanvas {
   readonly canvas: HTMLCanvasElement;
   private d?: MapDraw;
   private cellsCanvas?: HTMLCanvasElement;
+  /** Overlay mode: the relevance layer drawn over the grey input with globalAlpha. */
+  private topCanvas?: HTMLCanvasElement;
+  private hatchLayer?: HTMLCanvasElement;
   private maskCanvas?: HTMLCanvasElement;
   private mask?: Uint8Array;
   private coast?: { key: string; path: Path2D };
@@ -80,8 +83,24 @@ export class MapCanvas {
   set(d: MapDraw): void {
     this.d = d;
     const { width: w, height: h } = d.spec;
-    const px = timed('set.cellRaster', () => cellRaster(d.spec));
-    this.cellsCanvas = timed('set.image', () => gridCanvas(w, h, px));
+    if (d.spec.mode === 'overlay') {
+      // Two layers, blended by the canvas with globalAlpha = opacity: the same blend as cellRaster's
+      // overlay mode (and the PNG export), and moving the opacity slider only redraws.
+      const base = timed('set.cellRaster', () => cellRaster({ ...d.spec, mode: 'input', inputColormap: 'grey' }));
+      const top = timed('set.cellRaster', () => cellRaster({ ...d.spec, mode: 'relevance' }));
+      const rel = d.spec.relevance!;
+      for (let r = 0; r < h; r++) {
+        const dr = d.spec.flipRows ? h - 1 - r : r;
+        for (let c = 0; c < w; c++) if (Number.isNaN(rel[r * w + c])) top[(dr * w + c) * 4 + 3] = 0; // no relevance: input only
+      }
+      this.cellsCanvas = timed('set.image', () => gridCanvas(w, h, base));
+      this.topCanvas = gridCanvas(w, h, top);
+    } else {
+      const px = timed('set.cellRaster', () => cellRaster(d.spec));
+      this.cellsCanvas = timed('set.image', () => gridCanvas(w, h, px));
+      this.topCanvas = undefined;
+    }
+    this.hatchLayer = undefined;
     this.mask = timed('set.mask', () => effectiveMask(d.spec));
     if (this.mask) {
       const m = new Uint8ClampedArray(w * h * 4);
@@ -93,6 +112,13 @@ export class MapCanvas {
     } else this.maskCanvas = undefined;
     if (this.cursor && (this.cursor[0] >= h || this.cursor[1] >= w)) this.cursor = undefined;
     timed('set.redraw', () => this.redraw());
+  }
+
+  /** Overlay opacity (no raster rebuild: the layers are blended when drawn). */
+  setOpacity(opacity: number): void {
+    if (!this.d) return;
+    this.d = { ...this.d, spec: { ...this.d.spec, opacity } };
+    this.redraw();
   }
 
   /** Same data, new overlays (no raster rebuild). */
@@ -133,6 +159,11 @@ export class MapCanvas {
     // Shrinking a large map averages neighbours; enlarging keeps cells crisp.
     ctx.imageSmoothingEnabled = pw * dpr < w;
     ctx.drawImage(this.cellsCanvas, M.left, M.top, pw, ph);
+    if (this.topCanvas) {
+      ctx.globalAlpha = Math.max(0, Math.min(1, d.spec.opacity ?? 0.6));
+      ctx.drawImage(this.topCanvas, M.left, M.top, pw, ph);
+      ctx.globalAlpha = 1;
+    }
     if (d.overlays.hatch && this.maskCanvas) timed('redraw.hatch', () => this.drawHatch(ctx, pw, ph));
     if (d.geo) timed('redraw.coast', () => this.drawCoast(ctx, d, pw, ph));
     this.drawOverlays(ctx, d, pw, ph);
@@ -153,7 +184,13 @@ export class MapCanvas {
   }
 
   private drawHatch(ctx: CanvasRenderingContext2D, pw: number, ph: number): void {
+    // The hatch layer changes only with the size or the data: hovering reuses it.
+    if (this.hatchLayer?.width === Math.ceil(pw) && this.hatchLayer.height === Math.ceil(ph)) {
+      ctx.drawImage(this.hatchLayer, M.left, M.top);
+      return;
+    }
     const layer = document.createElement('canvas');
+    this.hatchLayer = layer;
     layer.width = Math.ceil(pw);
     layer.height = Math.ceil(ph);
     const l = layer.getContext('2d')!;

@@ -21,10 +21,10 @@ import { MapCanvas, describeCell, type MapOverlays, type MapDraw } from './heatm
 import { drawColorbar, drawConservation } from './charts.js';
 import { phases, resetPhases, timed } from './timing.js';
 import {
-  artifactShare, classMeans, correlation, mapSummary, meanMap, overlayGeometry, toMaps, type MapBatch,
+  artifactShare, classMeans, correlation, mapSummary, meanMap, overlayGeometry, toMaps, unwrapBatch, unwrapColumns, type MapBatch,
 } from './maps.js';
 import {
-  DEFAULT_STATE, decodeBytes, decodeFloat32, encodeFloat32, parseToWebview,
+  DEFAULT_STATE, decodeBytes, decodeFloat32, encodeBytes, encodeFloat32, parseToWebview,
   type CompareKind, type FindingSummary, type ModelSummary, type PanelExplainParams, type PanelResult,
   type PanelState, type PngRequest, type ToHost, type ToWebview,
 } from './messages.js';
@@ -64,6 +64,7 @@ const pending = new Map<string, { purpose: 'main' | 'compare'; key: string; t0: 
 const cache = new Map<string, PanelResult>();
 const CACHE_SIZE = 8;
 let reqCounter = 0;
+let compositeOptions: string[] = [];
 let renderT0 = 0;
 
 // ---------------------------------------------------------------- maps
@@ -96,8 +97,14 @@ mapA.onCell = (info) => {
 // ---------------------------------------------------------------- decoding
 function decode(result: PanelResult): Shown {
   const relData = decodeFloat32(result.relevance);
-  const rel = toMaps(relData, result.relevance.shape, result.layout, 'sum');
-  const inp = result.input ? toMaps(decodeFloat32(result.input), result.input.shape, result.layout, 'first') : undefined;
+  // A flattened input (an MLP on a grid) is drawn through the grid the server gives for it.
+  const g = result.grid;
+  const fits = (n: number) => !!g && g.shape.reduce((a, b) => a * b, 1) * result.relevance.shape[0] === n;
+  const shapeOf = (a: { shape: number[] }, n: number) => (g && fits(n) ? [a.shape[0], ...g.shape] : a.shape);
+  const layout = g && fits(relData.length) ? g.layout : result.layout;
+  let rel = toMaps(relData, shapeOf(result.relevance, relData.length), layout, 'sum');
+  const inData = result.input ? decodeFloat32(result.input) : undefined;
+  let inp = result.input && inData ? toMaps(inData, shapeOf(result.input, inData.length), layout, 'first') : undefined;
   let outputs: Shown['outputs'];
   if (result.outputs) outputs = { data: decodeFloat32(result.outputs), classes: result.outputs.shape[1] ?? 1 };
   let mask: Uint8Array | undefined;
@@ -105,10 +112,19 @@ function decode(result: PanelResult): Shown {
     mask = decodeBytes(result.mask);
     if (mask.length !== rel.height * rel.width) mask = undefined;
   }
+  let lon = result.coords?.lon;
+  // The periodic wrap's copied columns: relevance folds back onto the cells they copy, the rest is cropped.
+  const wrap = result.wrapLon ?? 0;
+  if (wrap > 0 && rel.width > 2 * wrap) {
+    if (mask) mask = unwrapColumns(mask, rel.height, rel.width, wrap, 'crop');
+    if (lon && lon.length === rel.width) lon = lon.slice(wrap, lon.length - wrap);
+    rel = unwrapBatch(rel, wrap, 'fold');
+    if (inp) inp = unwrapBatch(inp, wrap, 'crop');
+  }
   let geo: Shown['geo'];
-  if (result.coords && result.coords.lat.length === rel.height && result.coords.lon.length === rel.width) {
-    const frame = geoFrame(result.coords);
-    if (frame) geo = { frame, lat: result.coords.lat, lon: result.coords.lon };
+  if (result.coords && lon && result.coords.lat.length === rel.height && lon.length === rel.width) {
+    const frame = geoFrame({ lat: result.coords.lat, lon });
+    if (frame) geo = { frame, lat: result.coords.lat, lon };
   }
   const outs = result.conservation.outputRelevance ?? [];
   const init = outs.length > 0 && outs.every((v) => Math.abs(v - 1) < 1e-6) ? 'one-hot' : 'output';
@@ -157,9 +173,8 @@ function renderSample(): void {
   const overlay = state.view === 'overlay' && !!inp;
   $('figInput').hidden = overlay || !inp;
   $('barInput').hidden = overlay || !inp;
-  const sampleNo = s.result.samples[k] ?? k;
-  const target = s.result.target[k];
-  $('capRel').textContent = `${overlay ? 'Relevance over input' : 'Relevance'} · sample ${sampleNo} · class ${target} · ${compositeName(s)}`;
+  const sampleNo = `${s.result.samples[k] ?? k}${s.result.times?.[k] ? ` (${s.result.times[k]})` : ''}`;
+  $('capRel').textContent = `${overlay ? 'Relevance over input' : 'Relevance'} · sample ${sampleNo} · class ${className(s, s.result.target[k])} · ${compositeName(s)}`;
   $('capInput').textContent = `Input · sample ${sampleNo}`;
   if (inp && !overlay) timed('inputMap', () => {
     const il = inputLimits(inp, s.mask);
@@ -236,7 +251,7 @@ function renderDataset(): void {
   for (const m of means) {
     const fig = document.createElement('figure');
     const cap = document.createElement('figcaption');
-    cap.textContent = `Class ${m.cls} · mean of ${m.count} sample${m.count === 1 ? '' : 's'}`;
+    cap.textContent = `Class ${className(s, m.cls)} · mean of ${m.count} sample${m.count === 1 ? '' : 's'}`;
     fig.appendChild(cap);
     const box = document.createElement('div');
     box.className = 'mapbox';
@@ -262,7 +277,8 @@ function renderDataset(): void {
     btn.textContent = `#${s.result.samples[k] ?? k}`;
     btn.setAttribute('aria-label', `Show sample ${s.result.samples[k] ?? k}`);
     btn.addEventListener('click', () => { setSample(k); selectTab(0); });
-    const cells: (string | HTMLElement)[] = [btn, String(s.result.target[k]), pred === undefined ? '' : String(pred), out.map((v) => formatValue(v)).join(', '), formatValue(mapSummary(m, s.rel.width).sum)];
+    const label = s.result.labels?.[k];
+    const cells: (string | HTMLElement)[] = [btn, s.result.times?.[k] ?? '', label === undefined ? '' : className(s, label), className(s, s.result.target[k]), pred === undefined ? '' : className(s, pred), out.map((v) => formatValue(v)).join(', '), formatValue(mapSummary(m, s.rel.width).sum)];
     for (const c of cells) {
       const td = document.createElement('td');
       td.append(c);
@@ -272,12 +288,23 @@ function renderDataset(): void {
   });
 }
 
+const BASELINES = new Set(['gradient', 'gradient-x-input', 'integrated-gradients', 'smoothgrad']);
+
+function relativeToMax(m: Float32Array): Float32Array {
+  let max = 0;
+  for (const v of m) if (Number.isFinite(v)) max = Math.max(max, Math.abs(v));
+  return max > 0 ? m.map((v) => v / max) : m;
+}
+
 function renderCompare(): void {
   if (!main || !compared) return;
   const k = sampleIndex(main);
-  const a = main.rel.maps[k];
   const kb = Math.min(k, compared.shown.rel.n - 1);
-  const b = compared.shown.rel.maps[kb];
+  // A gradient baseline is in other units than LRP relevance (per unit of input, or of the logit):
+  // both maps are then drawn relative to their own largest |value|, so their patterns share the scale.
+  const baselineB = BASELINES.has(compared.shown.result.composite?.name ?? '');
+  const a = baselineB ? relativeToMax(main.rel.maps[k]) : main.rel.maps[k];
+  const b = baselineB ? relativeToMax(compared.shown.rel.maps[kb]) : compared.shown.rel.maps[kb];
   if (b.length !== a.length) {
     $('compareSummary').textContent = 'The two maps have different grids and cannot share a scale.';
     return;
@@ -285,13 +312,14 @@ function renderCompare(): void {
   const lim = limitsFor([a, b]);
   $('capA').textContent = `A · ${compositeName(main)} · class ${main.result.target[k]}`;
   $('capB').textContent = `B · ${compared.label}`;
-  mapA.onLayout = (h) => drawColorbar($('barCompare'), lim, `${unitsLabel(main!)}, shared`, h);
+  const barLabel = baselineB ? 'relative to each map\'s max |value|' : `${unitsLabel(main)}, shared`;
+  mapA.onLayout = (h) => drawColorbar($('barCompare'), lim, barLabel, h);
   mapA.set(drawFor(main, { mode: 'relevance', relevance: a, input: main.inp?.maps[k], relLimits: lim }));
   mapB.set(drawFor(main, { mode: 'relevance', relevance: b, input: main.inp?.maps[k], relLimits: lim }));
-  drawColorbar($('barCompare'), lim, `${unitsLabel(main)}, shared`, mapA.canvas.clientHeight || 300);
-  const sa = mapSummary(a, main.rel.width);
-  const sb = mapSummary(b, main.rel.width);
-  const text = `Shared scale ${formatValue(lim.vmin)} to ${formatValue(lim.vmax)}. Correlation of A and B: ${correlation(a, b).toFixed(3)}. Sum of R: A ${formatValue(sa.sum)}, B ${formatValue(sb.sum)}.`;
+  drawColorbar($('barCompare'), lim, barLabel, mapA.canvas.clientHeight || 300);
+  const sa = mapSummary(main.rel.maps[k], main.rel.width);
+  const sb = mapSummary(compared.shown.rel.maps[kb], main.rel.width);
+  const text = `${baselineB ? 'Each map relative to its own largest |value| (the baseline is in other units); shared' : 'Shared'} scale ${formatValue(lim.vmin)} to ${formatValue(lim.vmax)}. Correlation of A and B: ${correlation(a, b).toFixed(3)}. Sum of R: A ${formatValue(sa.sum)}, B ${formatValue(sb.sum)}.`;
   $('compareSummary').textContent = text;
   mapA.canvas.setAttribute('aria-label', `Comparison map A (${compositeName(main)}). ${text}`);
   mapB.canvas.setAttribute('aria-label', `Comparison map B (${compared.label}). ${text}`);
@@ -304,19 +332,21 @@ function renderConservation(): void {
   if (!s) return;
   const c = s.result.conservation;
   const mean = (a: number[]) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : NaN);
-  const rows = c.perLayer && c.perLayer.length
-    ? c.perLayer
-    : [{ layer: 'output', sum: mean(c.outputRelevance) }, { layer: 'input', sum: mean(c.inputRelevance) }];
+  const inSum = mean(c.inputRelevance);
+  // Rows: the relevance sum at each layer's output, from the model output down, then at the input.
+  // What a layer loses or gains (bias, BatchNorm, epsilon) is the next row's sum minus its own.
+  const sums = c.perLayer && c.perLayer.length ? c.perLayer : [{ layer: 'output', sum: mean(c.outputRelevance) }];
+  const rows = [...sums, { layer: 'input', sum: inSum }].map((r, i, all) => ({
+    layer: r.layer, sum: r.sum, change: i + 1 < all.length ? all[i + 1].sum - r.sum : undefined,
+  }));
   drawConservation($('conservationChart'), rows, mean(c.outputRelevance));
-  rows.forEach((r, i) => {
+  for (const r of rows) {
     const tr = document.createElement('tr');
-    // The change from the layer above is where relevance leaks in or out (bias, BatchNorm, epsilon).
-    const change = i === 0 ? r.sum - mean(c.outputRelevance) : r.sum - rows[i - 1].sum;
-    for (const v of [r.layer, formatValue(r.sum), formatValue(change)]) { const td = document.createElement('td'); td.textContent = v; tr.appendChild(td); }
+    for (const v of [r.layer, formatValue(r.sum), r.change === undefined ? '' : formatValue(r.change)]) { const td = document.createElement('td'); td.textContent = v; tr.appendChild(td); }
     tbody.appendChild(tr);
-  });
-  $('conservationSummary').textContent = `Mean over ${c.inputRelevance.length} samples: relevance in ${formatValue(mean(c.outputRelevance))}, at the input ${formatValue(mean(c.inputRelevance))}; largest relative error ${(c.maxRelativeError * 100).toFixed(2)} %.${c.perLayer ? '' : ' The engine reported no per-layer sums.'}`;
-  $('conservationChart').setAttribute('aria-label', `Relevance sum per layer: ${rows.map((r) => `${r.layer} ${formatValue(r.sum)}`).join(', ')}`);
+  }
+  $('conservationSummary').textContent = `Mean over ${c.inputRelevance.length} samples: relevance in ${formatValue(mean(c.outputRelevance))}, at the input ${formatValue(inSum)}; largest relative error ${(c.maxRelativeError * 100).toFixed(2)} %.${c.perLayer ? ' Layers that lose or gain more than 0.5 % are drawn in the warning colour.' : ' The engine reported no per-layer sums.'}`;
+  $('conservationChart').setAttribute('aria-label', `Relevance sum at each layer's output: ${rows.map((r) => `${r.layer} ${formatValue(r.sum)}`).join(', ')}`);
 }
 
 function renderFindings(): void {
@@ -356,12 +386,25 @@ function renderAll(): void {
 }
 
 // ---------------------------------------------------------------- requests
+/** A class index with its name from lrp-lens.json classNames, when there is one. */
+function className(s: Shown, k: number): string {
+  const name = s.result.classNames?.[k];
+  return name ? `${k} (${name})` : String(k);
+}
+
 function compositeName(s: Shown): string {
   return s.result.composite?.name ?? state.composite;
 }
 
 function currentModel(): ModelSummary | undefined {
   return models.find((m) => m.uri === state.model || m.file === state.model);
+}
+
+/** file:// URI of an absolute path (as the server writes ModelSummary.uri). */
+function fileUri(path: string): string {
+  if (/^[a-z][\w+.-]*:/i.test(path) && !/^[a-z]:[\\/]/i.test(path)) return path;
+  const p = path.replace(/\\/g, '/');
+  return 'file://' + (p.startsWith('/') ? '' : '/') + p.split('/').map(encodeURIComponent).join('/').replace(/^\/([a-z])%3A/i, '/$1:');
 }
 
 function explainParams(): PanelExplainParams | undefined {
@@ -371,7 +414,7 @@ function explainParams(): PanelExplainParams | undefined {
     model,
     composite: { name: state.composite, params: state.params },
     target: state.target,
-    samples: { maxSamples: 64 },
+    samples: { ...(state.data ? { data: state.data } : {}), ...(state.indices ? { indices: state.indices } : {}), maxSamples: 64 },
     jobId: `panel-${++reqCounter}-${Date.now()}`,
   };
 }
@@ -411,7 +454,11 @@ function runCompare(): void {
     case 'class': p.target = state.compare.classB; label = `class ${state.compare.classB}`; break;
     case 'randomized': p.variant = 'randomized'; label = 'randomized model'; break;
     case 'blank': p.variant = 'blank'; label = 'blank-input prior'; break;
-    case 'gradient': p.composite = { name: 'gradient' }; label = 'gradient'; break;
+    case 'gradient': case 'gradient-x-input': case 'integrated-gradients': case 'smoothgrad':
+      // A baseline the server computes in place of a composite, on the same samples and target.
+      p.composite = { name: kind };
+      label = { gradient: 'gradient', 'gradient-x-input': 'gradient × input', 'integrated-gradients': 'integrated gradients', smoothgrad: 'SmoothGrad' }[kind];
+      break;
   }
   request(p, 'compare', label);
 }
@@ -457,6 +504,7 @@ function handle(m: ToWebview): void {
     case 'init': {
       models = m.models;
       if (m.state) state = { ...DEFAULT_STATE, ...m.state };
+      compositeOptions = m.composites;
       fillSelect('composite', m.composites, state.composite);
       fillSelect('compositeB', m.composites, state.compare.composite);
       fillSelect('backend', m.backends, state.backend);
@@ -464,9 +512,16 @@ function handle(m: ToWebview): void {
       applyStateToControls();
       findings = currentModel()?.findings ?? [];
       renderFindings();
-      if (state.model) recompute();
+      if (state.model && m.autoExplain !== false) recompute();
       break;
     }
+    case 'dataPicked':
+      state.data = m.path;
+      state.indices = undefined;
+      $<ValueEl>('data').value = m.path;
+      save();
+      recompute();
+      break;
     case 'models':
       models = m.models;
       fillModels();
@@ -479,6 +534,27 @@ function handle(m: ToWebview): void {
       break;
     }
     case 'result': {
+      if (/^(host|ext)-/.test(m.requestId) && m.purpose === 'main' && !pending.has(m.requestId)) {
+        // The host shows a result it asked for itself (the Explain command): adopt its model, samples,
+        // composite and target, so the controls describe what is shown and a recompute explains the same data.
+        const q = m.params;
+        const r = m.result;
+        const wanted = [q?.model, r.model].filter((v): v is string => !!v);
+        const known = models.find((x) => wanted.some((w) => x.uri === w || x.file === w || x.uri === fileUri(w)));
+        state.model = known?.uri ?? wanted[0];
+        const sel = q?.samples ?? r.selection;
+        state.data = sel?.data;
+        state.indices = sel?.indices ? [...sel.indices] : undefined;
+        state.target = q?.target ?? 'argmax';
+        if (r.composite?.name) { state.composite = r.composite.name; state.params = r.composite.params ?? {}; }
+        fillSelect('composite', [...new Set([...compositeOptions, state.composite])], state.composite);
+        fillModels();
+        applyStateToControls();
+        findings = currentModel()?.findings ?? [];
+        renderFindings();
+        save();
+        pending.set(m.requestId, { purpose: 'main', key: keyOf(explainParams()!), t0: performance.now(), params: explainParams()! });
+      }
       const p = pending.get(m.requestId);
       if (!p) return; // cancelled or superseded
       pending.delete(m.requestId);
@@ -507,11 +583,17 @@ function handle(m: ToWebview): void {
     case 'error':
       if (m.requestId) pending.delete(m.requestId);
       busy(pending.size > 0);
-      setStatus(`${m.code}: ${m.message}`, true);
+      setStatus(m.message.startsWith(m.code) ? m.message : `${m.code}: ${m.message}`, true);
       break;
     case 'exported':
       setStatus(m.path ? `Saved ${m.what} to ${m.path}.` : `Exported ${m.what}.`);
       break;
+    case 'renderPngLocally': {
+      const base64 = viewPng();
+      if (base64) post({ type: 'savePng', name: m.name, base64 });
+      else setStatus('Nothing to export yet.', true);
+      break;
+    }
   }
 }
 
@@ -544,6 +626,14 @@ function fillModels(): void {
   if (!state.model && usable[0]) state.model = usable[0].uri;
   const sel = $<ValueEl>('model');
   sel.textContent = '';
+  // A model the list does not have (yet): still shown as the selection rather than another model.
+  if (state.model && !currentModel()) {
+    const o = document.createElement('vscode-option');
+    o.setAttribute('value', state.model);
+    o.textContent = decodeURIComponent(state.model.split(/[\\/]/).pop() ?? state.model);
+    o.setAttribute('selected', '');
+    sel.appendChild(o);
+  }
   for (const m of models) {
     const o = document.createElement('vscode-option');
     o.setAttribute('value', m.uri);
@@ -555,6 +645,7 @@ function fillModels(): void {
 }
 
 function applyStateToControls(): void {
+  $<ValueEl>('data').value = state.data ?? '';
   $<ValueEl>('epsilon').value = state.params.epsilon !== undefined ? String(state.params.epsilon) : '';
   $<ValueEl>('gamma').value = state.params.gamma !== undefined ? String(state.params.gamma) : '';
   $<ValueEl>('target').value = state.target === 'argmax' ? '' : String(state.target);
@@ -607,8 +698,10 @@ function on(id: string, ev: string, fn: (el: ValueEl & CheckEl) => void): void {
   $(id).addEventListener(ev, (e) => fn(e.currentTarget as ValueEl & CheckEl));
 }
 
-on('model', 'change', (el) => { state.model = el.value; findings = currentModel()?.findings ?? []; renderFindings(); save(); recompute(); });
+on('model', 'change', (el) => { state.model = el.value; state.indices = undefined; findings = currentModel()?.findings ?? []; renderFindings(); save(); recompute(); });
 on('composite', 'change', (el) => { state.composite = el.value; save(); });
+on('data', 'change', (el) => { state.data = el.value.trim() || undefined; state.indices = undefined; save(); });
+on('pickData', 'click', () => post({ type: 'pickData' }));
 on('epsilon', 'change', (el) => { const n = num(el.value); if (n === undefined) delete state.params.epsilon; else state.params.epsilon = n; save(); });
 on('gamma', 'change', (el) => { const n = num(el.value); if (n === undefined) delete state.params.gamma; else state.params.gamma = n; save(); });
 on('target', 'change', (el) => { const n = num(el.value); state.target = n !== undefined && Number.isInteger(n) && n >= 0 ? n : 'argmax'; save(); });
@@ -624,7 +717,7 @@ $('viewMode').addEventListener('change', (e) => {
   const v = (e.target as HTMLElement & { value: string }).value;
   if (v === 'side' || v === 'overlay') { state.view = v; save(); renderSample(); }
 });
-on('opacity', 'input', (el) => { state.opacity = Number(el.value) / 100; if (state.view === 'overlay') renderSample(); });
+on('opacity', 'input', (el) => { state.opacity = Number(el.value) / 100; if (state.view === 'overlay') mapRel.setOpacity(state.opacity); });
 on('opacity', 'change', () => save());
 on('symmetric', 'change', (el) => { state.symmetric = el.checked; save(); renderAll(); });
 on('percentile', 'change', (el) => { const n = num(el.value); if (n !== undefined && n > 50 && n <= 100) { state.percentile = n; save(); renderAll(); } });
@@ -660,7 +753,7 @@ function pngRequest(): PngRequest | undefined {
   const enc = (m: Float32Array) => encodeFloat32(m, [s.rel.height, s.rel.width]);
   const base = {
     height: s.rel.height, width: s.rel.width, opacity: state.opacity,
-    mask: s.result.mask, coords: s.geo ? { lat: s.geo.lat, lon: s.geo.lon } : undefined,
+    mask: s.mask ? encodeBytes(s.mask) : undefined, coords: s.geo ? { lat: s.geo.lat, lon: s.geo.lon } : undefined,
   };
   if (state.tab === 2 && compared) {
     const a = s.rel.maps[k];
@@ -678,6 +771,56 @@ function pngRequest(): PngRequest | undefined {
   const overlay = state.view === 'overlay' && inp;
   return { ...base, title: `sample-${s.result.samples[k] ?? k}`, limits: limitsFor([rel], s.mask), colorbarLabel: unitsLabel(s),
     panels: [{ title: `sample ${s.result.samples[k] ?? k}, class ${s.result.target[k]}, ${compositeName(s)}`, mode: overlay ? 'overlay' : 'relevance', relevance: enc(rel), input: inp ? enc(inp) : undefined }] };
+}
+
+/**
+ * PNG of the current tab's maps and colour bars as drawn on screen (same colours: the canvases hold the
+ * cell rasters of core/render), for when the server cannot render one. Base64 without the data: prefix.
+ */
+function viewPng(): string | undefined {
+  const tab = document.querySelectorAll('vscode-tab-panel')[state.tab];
+  if (!tab || !main) return undefined;
+  const canvases = Array.from(tab.querySelectorAll('canvas')).filter((c) => c.getClientRects().length > 0 && c.width > 0 && c.height > 0);
+  if (canvases.length === 0) return undefined;
+  // The figures' captions (HTML text) are drawn too, so the PNG says what it shows.
+  const captions = Array.from(tab.querySelectorAll('figcaption')).filter((c) => c.getClientRects().length > 0 && c.textContent);
+  const rects = [...canvases, ...captions].map((c) => c.getBoundingClientRect());
+  const left = Math.min(...rects.map((r) => r.left));
+  const top = Math.min(...rects.map((r) => r.top));
+  const right = Math.max(...rects.map((r) => r.right));
+  const bottom = Math.max(...rects.map((r) => r.bottom));
+  const scale = Math.max(1, window.devicePixelRatio || 1);
+  const pad = 8;
+  const out = document.createElement('canvas');
+  out.width = Math.ceil((right - left + 2 * pad) * scale);
+  out.height = Math.ceil((bottom - top + 2 * pad) * scale);
+  const ctx = out.getContext('2d')!;
+  // The theme's background behind the maps, so their labels (in the theme's foreground) stay readable.
+  ctx.fillStyle = getComputedStyle(document.body).backgroundColor || '#ffffff';
+  ctx.fillRect(0, 0, out.width, out.height);
+  ctx.imageSmoothingEnabled = false;
+  canvases.forEach((c, i) => {
+    const r = rects[i];
+    ctx.drawImage(c, (r.left - left + pad) * scale, (r.top - top + pad) * scale, r.width * scale, r.height * scale);
+  });
+  captions.forEach((c, i) => {
+    const r = rects[canvases.length + i];
+    const cs = getComputedStyle(c);
+    ctx.font = `${cs.fontWeight} ${parseFloat(cs.fontSize) * scale}px ${cs.fontFamily}`;
+    ctx.fillStyle = cs.color;
+    ctx.textBaseline = 'top';
+    // Wrapped at the caption's width, as on screen.
+    const maxW = r.width * scale;
+    const lines: string[] = [];
+    for (const word of c.textContent!.trim().split(/\s+/)) {
+      const last = lines[lines.length - 1];
+      if (last !== undefined && ctx.measureText(`${last} ${word}`).width <= maxW) lines[lines.length - 1] = `${last} ${word}`;
+      else lines.push(word);
+    }
+    const lh = (parseFloat(cs.lineHeight) || parseFloat(cs.fontSize) * 1.2) * scale;
+    lines.forEach((line, j) => ctx.fillText(line, (r.left - left + pad) * scale, (r.top - top + pad) * scale + j * lh));
+  });
+  return out.toDataURL('image/png').replace(/^data:image\/png;base64,/, '');
 }
 
 on('exportPng', 'click', () => {

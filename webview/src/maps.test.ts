@@ -57,3 +57,19 @@ test('overlay geometry is read from the findings figures', () => {
   assert.deepEqual(g, { band: 4, stride: 2 });
   assert.deepEqual(overlayGeometry([]), {});
 });
+
+test('the longitude wrap is undone: relevance of copied columns folds back, inputs are cropped', async () => {
+  const { unwrapColumns, unwrapBatch } = await import('./maps.js');
+  // 1 row of 4 longitudes wrapped by 2: columns are copies of [2, 3], then 0..3, then copies of [0, 1].
+  const inner = [10, 20, 30, 40];
+  const wrapped = Float32Array.from([30, 40, ...inner, 10, 20]);
+  assert.deepEqual(Array.from(unwrapColumns(wrapped, 1, 8, 2, 'crop')), inner);
+  const rel = Float32Array.from([1, 2, 100, 200, 300, 400, 3, 4]);
+  // Column 2 gets the left copy 1, column 3 the left copy 2, columns 0 and 1 the right copies 3 and 4.
+  assert.deepEqual(Array.from(unwrapColumns(rel, 1, 8, 2, 'fold')), [103, 204, 301, 402]);
+  const sum = (a: ArrayLike<number>) => Array.from(a).reduce((x, y) => x + y, 0);
+  const b = unwrapBatch({ n: 1, height: 1, width: 8, maps: [rel] }, 2, 'fold');
+  assert.equal(b.width, 4);
+  assert.equal(sum(b.maps[0]), sum(rel), 'folding keeps the sum of relevance');
+  assert.deepEqual(Array.from(unwrapColumns(Uint8Array.from([0, 1, 1, 0, 0, 0, 1, 0]), 1, 8, 2, 'crop')), [1, 0, 0, 0]);
+});

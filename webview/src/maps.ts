@@ -180,3 +180,31 @@ export function overlayGeometry(findings: { code: string; data?: Record<string, 
   }
   return out;
 }
+
+/**
+ * Undo the periodic longitude wrap of lrp-lens.json (input.wrapLon): the model saw `wrap` copied columns
+ * on each side. Relevance of a copy belongs to the cell it copies, so it is added back onto that column
+ * ('fold', which keeps each map's sum); inputs, masks and coordinates just drop the copies ('crop').
+ */
+export function unwrapColumns<T extends Float32Array | Uint8Array>(map: T, height: number, width: number, wrap: number, how: 'fold' | 'crop'): T {
+  const inner = width - 2 * wrap;
+  if (wrap <= 0 || inner <= 0) return map;
+  const out = new (map.constructor as { new (n: number): T })(height * inner);
+  for (let r = 0; r < height; r++) {
+    for (let j = 0; j < inner; j++) out[r * inner + j] = map[r * width + wrap + j];
+    if (how === 'fold') {
+      for (let j = 0; j < wrap; j++) {
+        // Left copies hold the last columns, right copies the first ones.
+        out[r * inner + ((j - wrap + inner * 2) % inner)] += map[r * width + j];
+        out[r * inner + (j % inner)] += map[r * width + wrap + inner + j];
+      }
+    }
+  }
+  return out;
+}
+
+/** unwrapColumns over a whole batch. */
+export function unwrapBatch(b: MapBatch, wrap: number, how: 'fold' | 'crop'): MapBatch {
+  if (wrap <= 0 || b.width - 2 * wrap <= 0) return b;
+  return { n: b.n, height: b.height, width: b.width - 2 * wrap, maps: b.maps.map((m) => unwrapColumns(m, b.height, b.width, wrap, how)) };
+}

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_STATE, decodeFloat32, encodeFloat32, parseToHost, parseToWebview } from './messages.js';
+import { DEFAULT_STATE, decodeBytes, decodeFloat32, encodeFloat32, parseToHost, parseToWebview } from './messages.js';
 import { loadReference } from '../../server/src/core/render/test-fixtures.js';
 
 test('float32 arrays survive the base64 transport exactly', () => {
@@ -8,6 +8,13 @@ test('float32 arrays survive the base64 transport exactly', () => {
   const rel = ref.relevance['epsilon_gamma_box'];
   const enc = encodeFloat32(rel, [ref.n, ref.height, ref.width, 1]);
   assert.deepEqual(decodeFloat32(enc), rel);
+});
+
+test('base64 decoding matches Node for every padding length', () => {
+  for (let len = 0; len < 40; len++) {
+    const bytes = Uint8Array.from({ length: len }, (_, i) => (i * 97 + len * 31) & 255);
+    assert.deepEqual(decodeBytes(Buffer.from(bytes).toString('base64')), bytes);
+  }
 });
 
 test('the host accepts well-formed panel messages and rejects the rest', () => {
@@ -39,4 +46,31 @@ test('the page accepts results only with consistent arrays', () => {
   assert.equal(parseToWebview({ type: 'result', requestId: 'a', purpose: 'main', result: { ...result, relevance: { ...rel, base64: 'AAAA' } } }), undefined);
   assert.equal(parseToWebview({ type: 'result', requestId: 'a', purpose: 'main', result: { ...result, coords: { lat: ['x'], lon: [] } } }), undefined);
   assert.equal(parseToWebview({ type: 'init', models: 'x', backends: [], composites: [] }), undefined);
+});
+
+test('the PNG fallback: the host takes only PNG bytes from the page; the page takes the host\'s request', async () => {
+  const sharp = (await import('sharp')).default;
+  const png = (await sharp({ create: { width: 2, height: 2, channels: 3, background: { r: 200, g: 0, b: 0 } } }).png().toBuffer()).toString('base64');
+  assert.ok(parseToHost({ type: 'savePng', name: 'sample-0.png', base64: png }));
+  const jpeg = (await sharp({ create: { width: 2, height: 2, channels: 3, background: { r: 200, g: 0, b: 0 } } }).jpeg().toBuffer()).toString('base64');
+  assert.equal(parseToHost({ type: 'savePng', name: 'x.png', base64: jpeg }), undefined, 'not a PNG');
+  assert.equal(parseToHost({ type: 'savePng', name: 'x.png', base64: 'iVBORw0KGgo<script>' }), undefined, 'not base64');
+  assert.equal(parseToHost({ type: 'savePng', name: 5, base64: png }), undefined);
+  assert.ok(parseToWebview({ type: 'renderPngLocally', name: 'sample-0.png' }));
+  const { isBackendUnavailable, pngBytes } = await import('../../client/src/panel-export.js');
+  // As vscode-languageclient rejects a request the server answered with LensError BACKEND_UNAVAILABLE.
+  assert.equal(isBackendUnavailable({ code: -32603, message: 'PNG export needs the sharp package', data: { code: 'BACKEND_UNAVAILABLE' } }), true);
+  assert.equal(isBackendUnavailable({ code: -32603, message: 'boom', data: { code: 'BAD_INPUT' } }), false);
+  assert.deepEqual(Buffer.from(pngBytes(png)), Buffer.from(png, 'base64'));
+  assert.throws(() => pngBytes(jpeg), /not a PNG/);
+});
+
+test('results with geographic fields are validated', () => {
+  const arr = encodeFloat32(new Float32Array([1, 2, 3, 4]), [1, 4]);
+  const base = { relevance: arr, target: [0], samples: [0], conservation: {} };
+  const ok = { ...base, grid: { shape: [2, 2], layout: 'HW' }, wrapLon: 1, times: ['2000-01-01'], labels: [1], classNames: ['a', 'b'] };
+  assert.ok(parseToWebview({ type: 'result', requestId: 'ext-1', purpose: 'main', result: ok }));
+  for (const bad of [{ grid: { shape: [4], layout: 'HW' } }, { grid: { shape: [2, 2], layout: 'XY' } }, { wrapLon: -1 }, { times: [1] }, { labels: ['x'] }]) {
+    assert.equal(parseToWebview({ type: 'result', requestId: 'ext-1', purpose: 'main', result: { ...ok, ...bad } }), undefined, JSON.stringify(bad));
+  }
 });

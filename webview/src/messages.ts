@@ -18,7 +18,9 @@ export interface PanelCoords {
 }
 
 /** What makes a comparison's second map differ from the first. */
-export type CompareKind = 'composite' | 'randomized' | 'blank' | 'class' | 'gradient';
+export type CompareKind = 'composite' | 'randomized' | 'blank' | 'class' | BaselineKind;
+/** Gradient baselines the server runs in place of a composite (protocol.ts BASELINE_METHODS). */
+export type BaselineKind = 'gradient' | 'gradient-x-input' | 'integrated-gradients' | 'smoothgrad';
 
 /**
  * An explain request from the panel: the server's ExplainParams, plus a model variant the server may
@@ -28,20 +30,19 @@ export interface PanelExplainParams extends ExplainParams {
   variant?: 'randomized' | 'blank';
 }
 
-/** A result as the panel shows it: the server's ExplainResult, plus coordinates and mask when known. */
-export interface PanelResult extends ExplainResult {
-  coords?: PanelCoords;
-  /** 1 = masked cell, one per cell of one sample map (height*width), base64 of bytes. */
-  mask?: string;
-  /** Physical units of the input (degC, ...), for the readout. */
-  inputUnits?: string;
-  /** Layout of `relevance` and `input` (the model file's input layout: NHWC, NCHW, NC, ...). */
-  layout?: string;
-}
+/**
+ * A result as the panel shows it: the server's ExplainResult, whose geographic fields (coords, wrapLon,
+ * mask, grid, times, labels, classNames, inputUnits, layout) the server fills for lrp-lens.json data.
+ */
+export type PanelResult = ExplainResult;
 
 /** Everything the panel keeps across reloads (through vscode.setState and the serializer). */
 export interface PanelState {
   model?: string;
+  /** Data file with the samples to explain (default: what lrp-lens.json says). */
+  data?: string;
+  /** Sample indices of the shown result when it named them (kept so a recompute explains the same samples). */
+  indices?: number[];
   composite: string;
   params: Record<string, number>;
   target: 'argmax' | number;
@@ -81,7 +82,10 @@ export type ToHost =
   | { type: 'cancel'; requestId: string }
   | { type: 'checkData'; requestId: string; model: string; composite?: string | CompositeChoice }
   | { type: 'setBackend'; backend: string }
+  | { type: 'pickData' }
   | { type: 'exportPng'; view: PngRequest }
+  /** The page's own PNG of the view (canvas.toDataURL), when the server cannot render one (no sharp). */
+  | { type: 'savePng'; name: string; base64: string }
   | { type: 'exportNpy'; array: EncodedArray; name: string }
   | { type: 'exportCsv'; findings: FindingSummary[]; name: string }
   | { type: 'openDocs'; url: string }
@@ -90,13 +94,17 @@ export type ToHost =
 
 // ---- host -> webview ----
 export type ToWebview =
-  | { type: 'init'; models: ModelSummary[]; state?: PanelState; backends: string[]; composites: string[] }
+  | { type: 'init'; models: ModelSummary[]; state?: PanelState; backends: string[]; composites: string[]; /** false when the host is about to send a result itself */ autoExplain?: boolean }
+  | { type: 'dataPicked'; path: string }
   | { type: 'models'; models: ModelSummary[] }
   | { type: 'progress'; requestId: string; percentage?: number; message?: string }
-  | { type: 'result'; requestId: string; purpose: 'main' | 'compare'; result: PanelResult }
+  /** requestId 'host-…': a result the host shows on its own (the Explain command), with its request. */
+  | { type: 'result'; requestId: string; purpose: 'main' | 'compare'; result: PanelResult; params?: ExplainParams }
   | { type: 'findings'; requestId: string; findings: FindingSummary[] }
   | { type: 'error'; requestId?: string; code: string; message: string }
-  | { type: 'exported'; what: string; path?: string };
+  | { type: 'exported'; what: string; path?: string }
+  /** The server could not render the PNG: the page draws it from its canvases and sends savePng. */
+  | { type: 'renderPngLocally'; name: string };
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStr = (v: unknown, max = 4096): v is string => typeof v === 'string' && v.length <= max;
@@ -120,7 +128,8 @@ function isComposite(v: unknown): boolean {
 }
 
 function isState(v: unknown): v is PanelState {
-  return isObj(v) && isStr(v.composite, 100) && isObj(v.params) && (v.target === 'argmax' || isNum(v.target)) && isNum(v.sample)
+  return isObj(v) && isStr(v.composite, 100) && isObj(v.params) && isOptStr(v.data) && isOptStr(v.model)
+    && (v.indices === undefined || (Array.isArray(v.indices) && v.indices.length <= 100000 && v.indices.every((i) => Number.isInteger(i) && i >= 0))) && (v.target === 'argmax' || isNum(v.target)) && isNum(v.sample)
     && (v.view === 'side' || v.view === 'overlay') && isNum(v.opacity) && isObj(v.overlays) && isObj(v.compare);
 }
 
@@ -162,8 +171,12 @@ export function parseToHost(m: unknown): ToHost | undefined {
       return isStr(m.requestId, 100) && isStr(m.model) && (m.composite === undefined || isComposite(m.composite)) ? (m as ToHost) : undefined;
     case 'setBackend':
       return isStr(m.backend, 40) && /^[a-z-]+$/.test(m.backend) ? (m as ToHost) : undefined;
+    case 'pickData':
+      return m as ToHost;
     case 'exportPng':
       return isPngRequest(m.view) ? (m as ToHost) : undefined;
+    case 'savePng':
+      return isStr(m.name, 200) && isPngBase64(m.base64) ? (m as ToHost) : undefined;
     case 'exportNpy':
       return isEncodedArray(m.array) && isStr(m.name, 200) ? (m as ToHost) : undefined;
     case 'exportCsv':
@@ -188,6 +201,8 @@ export function parseToWebview(m: unknown): ToWebview | undefined {
       return Array.isArray(m.models) && Array.isArray(m.backends) && Array.isArray(m.composites) && (m.state === undefined || isState(m.state)) ? (m as ToWebview) : undefined;
     case 'models':
       return Array.isArray(m.models) ? (m as ToWebview) : undefined;
+    case 'dataPicked':
+      return isStr(m.path) ? (m as ToWebview) : undefined;
     case 'progress':
       return isStr(m.requestId, 100) && (m.percentage === undefined || isNum(m.percentage)) && isOptStr(m.message) ? (m as ToWebview) : undefined;
     case 'result': {
@@ -197,6 +212,13 @@ export function parseToWebview(m: unknown): ToWebview | undefined {
       if (!Array.isArray(r.target) || !Array.isArray(r.samples) || !isObj(r.conservation)) return undefined;
       if (r.coords !== undefined && !(isObj(r.coords) && Array.isArray(r.coords.lat) && Array.isArray(r.coords.lon) && r.coords.lat.every(isNum) && r.coords.lon.every(isNum))) return undefined;
       if (r.mask !== undefined && !isStr(r.mask, 1 << 26)) return undefined;
+      if (r.wrapLon !== undefined && !(Number.isInteger(r.wrapLon) && (r.wrapLon as number) >= 0)) return undefined;
+      if (r.grid !== undefined && !(isObj(r.grid) && Array.isArray(r.grid.shape) && r.grid.shape.length >= 2 && r.grid.shape.length <= 3
+        && r.grid.shape.every((d) => Number.isInteger(d) && (d as number) > 0) && ['NHWC', 'NCHW', 'HW'].includes(r.grid.layout as string))) return undefined;
+      if (r.times !== undefined && !(Array.isArray(r.times) && r.times.every((t) => isStr(t, 64)))) return undefined;
+      if (r.labels !== undefined && !(Array.isArray(r.labels) && r.labels.every(isNum))) return undefined;
+      if (r.classNames !== undefined && !(Array.isArray(r.classNames) && r.classNames.every((t) => isStr(t, 200)))) return undefined;
+      if (m.params !== undefined && !isExplainParams(m.params)) return undefined;
       return m as ToWebview;
     }
     case 'findings':
@@ -205,9 +227,21 @@ export function parseToWebview(m: unknown): ToWebview | undefined {
       return isStr(m.code, 100) && isStr(m.message, 10000) ? (m as ToWebview) : undefined;
     case 'exported':
       return isStr(m.what, 100) ? (m as ToWebview) : undefined;
+    case 'renderPngLocally':
+      return isStr(m.name, 200) ? (m as ToWebview) : undefined;
     default:
       return undefined;
   }
+}
+
+/** Largest PNG the page may hand to the host to save (bytes). */
+export const MAX_PNG_BYTES = 64 << 20;
+
+/** A base64 string of a PNG file: the signature, and no bigger than MAX_PNG_BYTES. */
+export function isPngBase64(v: unknown): v is string {
+  if (!isStr(v, Math.ceil(MAX_PNG_BYTES / 3) * 4) || !/^[A-Za-z0-9+/]+={0,2}$/.test(v.slice(0, 64)) || v.length % 4 !== 0) return false;
+  // "\x89PNG\r\n\x1a\n" in base64.
+  return v.startsWith('iVBORw0KGgo');
 }
 
 /** Base64 of a Float32Array's bytes (little-endian on every platform VS Code runs on). */
@@ -220,16 +254,35 @@ export function encodeFloat32(data: Float32Array, shape: number[]): EncodedArray
 }
 
 export function decodeFloat32(a: EncodedArray): Float32Array {
-  const bin = atob(a.base64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  const bytes = decodeBytes(a.base64);
   return new Float32Array(bytes.buffer, 0, bytes.length >> 2);
 }
 
+const B64 = (() => {
+  const t = new Uint8Array(128).fill(255);
+  const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  for (let i = 0; i < abc.length; i++) t[abc.charCodeAt(i)] = i;
+  return t;
+})();
+
+/** Base64 to bytes with a lookup table: several times faster than atob for the 4 MB of a 720x1440 map. */
 export function decodeBytes(b64: string): Uint8Array {
-  const bin = atob(b64);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  let n = b64.length;
+  while (n > 0 && b64.charCodeAt(n - 1) === 61) n--; // '=' padding
+  const out = new Uint8Array((n * 3) >> 2);
+  let o = 0;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = (B64[b64.charCodeAt(i)] << 18) | (B64[b64.charCodeAt(i + 1)] << 12) | (B64[b64.charCodeAt(i + 2)] << 6) | B64[b64.charCodeAt(i + 3)];
+    out[o++] = v >> 16;
+    out[o++] = (v >> 8) & 255;
+    out[o++] = v & 255;
+  }
+  if (n - i >= 2) {
+    const v = (B64[b64.charCodeAt(i)] << 18) | (B64[b64.charCodeAt(i + 1)] << 12) | (n - i > 2 ? B64[b64.charCodeAt(i + 2)] << 6 : 0);
+    out[o++] = v >> 16;
+    if (n - i > 2) out[o++] = (v >> 8) & 255;
+  }
   return out;
 }
 

@@ -15,6 +15,8 @@ import { loadModel } from '../../server/src/core/model/load.js';
 import { LrpExplainer, type ExplainerOptions } from '../../server/src/core/lrp/engine.js';
 import { GraphBuilder, rng } from '../../server/src/core/lrp/test-graphs.js';
 import { runStaticChecks } from '../../server/src/core/artifacts/catalogue.js';
+import { baseline, type BaselineMethod } from '../../server/src/core/lrp/baselines.js';
+import { BASELINE_METHODS } from '../../server/src/protocol.js';
 import { randomizedTop } from '../../server/src/core/artifacts/collect.js';
 import type { Finding } from '../../server/src/core/artifacts/finding.js';
 import type { ModelGraph } from '../../server/src/core/model/graph.js';
@@ -199,7 +201,9 @@ export async function openPanel(browser: Browser, theme: keyof typeof THEMES, sc
         await send({ type: 'result', requestId: m.requestId, purpose: m.purpose, result: { ...result, jobId: m.params.jobId ?? m.requestId } });
       }
     } catch (e) {
-      await send({ type: 'error', requestId: 'requestId' in m ? m.requestId : undefined, code: (e as { code?: string }).code ?? 'ERROR', message: (e as Error).message });
+      if (page.isClosed()) return; // the test closed the page while the stub was answering
+      await send({ type: 'error', requestId: 'requestId' in m ? m.requestId : undefined, code: (e as { code?: string }).code ?? 'ERROR', message: (e as Error).message })
+        .catch(() => undefined);
     }
   };
   await page.goto(`${ORIGIN}/index.html`);
@@ -242,9 +246,25 @@ function toResult(graph: ModelGraph, x: NdArray, p: PanelExplainParams, t0: numb
     g = randomizedTop(graph, linear, 7);
   }
   const input = p.variant === 'blank' ? { ...x, data: new Float32Array(x.data.length) } : x;
-  const ex = new LrpExplainer(g, opts);
+  const method = (BASELINE_METHODS as readonly string[]).includes(choice.name) ? (choice.name as BaselineMethod) : undefined;
+  const ex = new LrpExplainer(g, method ? { composite: 'epsilon' } : opts);
   try {
-    const e = ex.explain(input, { target: p.target === undefined || p.target === 'argmax' ? { type: 'predicted' } : { type: 'index', index: p.target } });
+    const target = p.target === undefined || p.target === 'argmax' ? { type: 'predicted' as const } : { type: 'index' as const, index: p.target };
+    if (method) {
+      // As the server does: a gradient baseline through the engine's forward pass (core/lrp/baselines.ts).
+      const b = baseline(ex, input, { method, target });
+      const r = b.relevance.data as Float32Array;
+      const n = b.relevance.shape[0];
+      const per = r.length / n;
+      const sums = Array.from({ length: n }, (_, s) => r.subarray(s * per, (s + 1) * per).reduce((a, v) => a + v, 0));
+      return {
+        jobId: p.jobId ?? '', model: p.model, composite: choice, target: b.targets.map((t) => t.index),
+        samples: Array.from({ length: n }, (_, i) => i), relevance: encodeFloat32(r, b.relevance.shape),
+        conservation: { outputRelevance: b.targets.map((t) => t.value), inputRelevance: sums, relativeError: sums.map(() => 0), maxRelativeError: 0 },
+        backend: 'wasm', durationMs: performance.now() - t0, cached: false, layout: graph.inputs[0]?.fileLayout,
+      };
+    }
+    const e = ex.explain(input, { target });
     const n = e.relevance.shape[0];
     const outRel = e.targets.map((t) => (e.init === 'onehot' ? 1 : t.value));
     const rel = e.relevance.data as Float32Array;

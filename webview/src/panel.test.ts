@@ -14,7 +14,7 @@ import { DIVERGING, LUT_MAX, colorOf, formatValue, relevanceLimits, sharedLimits
 import { cellRaster } from '../../server/src/core/render/raster.js';
 import { renderPngRequest } from '../../server/src/core/render/png-request.js';
 import { bundle, launch, openPanel, cnnScenario, sstScenario, CHROMIUM, type PanelPage } from './panel-harness.js';
-import { decodeFloat32, type PanelResult } from './messages.js';
+import { decodeFloat32, encodeFloat32, type PanelResult } from './messages.js';
 import { toMaps } from './maps.js';
 import { loadSst, type SstField } from '../../server/src/core/render/test-fixtures.js';
 
@@ -147,6 +147,13 @@ test('dark theme overlay: relevance blended over the grey input at the chosen op
   const got = px.at(...(await cellCentre(p, 'rel', row, col)));
   assert.ok(near(got, expected), `overlay cell drawn ${got}, expected ${expected}`);
   assert.equal(await p.page.locator('#figInput').isHidden(), true, 'overlay mode shows one map');
+  // The opacity slider re-blends the same cell.
+  await p.page.locator('#opacity').fill('25');
+  await p.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(null))));
+  const exp25 = Array.from(cellRaster({ ...spec, opacity: 0.25 }).subarray(best * 4, best * 4 + 3));
+  const got25 = (await pixels(p)).at(...(await cellCentre(p, 'rel', row, col)));
+  assert.ok(near(got25, exp25), `opacity 0.25: ${got25} vs ${exp25}`);
+  assert.ok(!near(got25, expected, 10), 'and the colour changed');
   // Page background follows the theme.
   assert.ok(near(px.at(5, px.width > 0 ? 895 : 0), [0x1f, 0x1f, 0x1f], 3), `dark background ${px.at(5, 895)}`);
   assert.deepEqual(await p.cspViolations(), []);
@@ -246,6 +253,21 @@ test('comparison view: two composites side by side on one shared colour scale', 
   await waitRendered(p, n2);
   assert.match((await p.page.locator('#capB').textContent())!, /randomized model/);
   await p.page.screenshot({ path: join(SHOTS, 'panel-compare-randomized.png'), fullPage: true });
+  // LRP vs a gradient baseline: the panel asks for the baseline by its name in place of a composite.
+  await p.page.evaluate(() => {
+    const el = document.getElementById('compareKind') as HTMLElement & { value: string };
+    el.value = 'gradient-x-input';
+    el.dispatchEvent(new Event('change'));
+  });
+  const n3 = p.received.length;
+  await p.page.locator('#runCompare').click();
+  const askB = await p.waitFor('explain', n3);
+  assert.deepEqual(askB.params.composite, { name: 'gradient-x-input' });
+  await waitRendered(p, n3);
+  assert.match((await p.page.locator('#capB').textContent())!, /gradient × input/);
+  const gsum = (await p.page.locator('#compareSummary').textContent())!;
+  assert.match(gsum, /^Each map relative to its own largest \|value\|.*shared scale -1(\.0+)? to \+?1(\.0+)?\. Correlation of A and B: -?\d\.\d{3}/, gsum);
+  await p.page.screenshot({ path: join(SHOTS, 'panel-compare-gradient.png'), fullPage: true });
   assert.deepEqual(await p.cspViolations(), []);
   await p.page.context().close();
 });
@@ -269,7 +291,11 @@ test('data-set view, conservation chart and the PNG export with the same colours
   await p.page.waitForTimeout(200);
   const layers = res.conservation.perLayer!;
   assert.ok(layers.length >= 4);
-  assert.equal(await p.page.locator('#conservationTable tbody tr').count(), layers.length);
+  assert.equal(await p.page.locator('#conservationTable tbody tr').count(), layers.length + 1, 'one row per layer and the input');
+  // The layer rows' changes add up to what is lost between output and input.
+  const lastCell = await p.page.locator('#conservationTable tbody tr').last().locator('td').nth(1).textContent();
+  const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+  assert.equal(lastCell, formatValue(mean(res.conservation.inputRelevance)));
   await p.page.screenshot({ path: join(SHOTS, 'panel-conservation.png'), fullPage: true });
 
   // Export PNG from the sample view: the request renders (core/render/png-request.ts) to the colours on screen.
@@ -357,5 +383,151 @@ test('recompute shows progress and can be cancelled; a late result is dropped', 
   const n = p.received.length;
   await p.page.locator('#recompute').click();
   await waitRendered(p, n);
+  await p.page.context().close();
+});
+
+test('a result the host sends on its own (the Explain command) is shown and its samples kept', opts, async () => {
+  const sc = await cnnScenario();
+  const p = await openPanel(browser, 'light', sc, { state: { composite: 'epsilon' } as never });
+  await waitRendered(p, 0);
+  const model = sc.models[0].uri;
+  const params = { model, composite: { name: 'epsilon-gamma-box', params: { gamma: 0.25, low: -5, high: 5 } }, samples: { data: '/data/x_nhwc.npy' } };
+  const result = await sc.explain(params);
+  const n = p.received.length;
+  await p.send({ type: 'result', requestId: 'host-cmd-1', purpose: 'main', result, params });
+  await waitRendered(p, n);
+  assert.match((await p.page.locator('#capRel').textContent())!, /epsilon-gamma-box/);
+  assert.equal(await p.page.evaluate(() => (document.getElementById('data') as HTMLElement & { value: string }).value), '/data/x_nhwc.npy');
+  // Recompute with the same settings is a cache hit (no request); another target asks the server.
+  let n2 = p.received.length;
+  await p.page.locator('#recompute').click();
+  await p.page.waitForTimeout(300);
+  assert.equal(p.received.slice(n2).filter((m) => m?.type === 'explain').length, 0, 'served from the cache');
+  await p.page.evaluate(() => {
+    const el = document.getElementById('target') as HTMLElement & { value: string };
+    el.value = '1';
+    el.dispatchEvent(new Event('change'));
+  });
+  n2 = p.received.length;
+  await p.page.locator('#recompute').click();
+  const ask = await p.waitFor('explain', n2);
+  assert.equal(ask.params.target, 1);
+  assert.equal(ask.params.samples?.data, '/data/x_nhwc.npy');
+  assert.deepEqual(ask.params.composite, { name: 'epsilon-gamma-box', params: { gamma: 0.25, low: -5, high: 5 } });
+  await p.page.context().close();
+});
+
+test('the Explain command\'s result (ext- id, no request) selects its model and keeps its samples', opts, async () => {
+  const sc = await cnnScenario();
+  const cnn = sc.models[0];
+  // Another loadable model listed first: the panel starts on it, as in VS Code with several models.
+  const other = { ...cnn, uri: cnn.uri.replace(/model\.json$/, 'other.json'), file: cnn.file.replace(/model\.json$/, 'other.json'), name: 'other' };
+  sc.models.unshift(other);
+  const p = await openPanel(browser, 'light', sc, { state: { composite: 'epsilon' } as never });
+  await waitRendered(p, 0);
+  // What the language server answers: the model as an absolute path, the request's samples in `selection`.
+  const r = await sc.explain({ model: cnn.uri, composite: { name: 'epsilon-plus' }, samples: { data: '/data/x_nhwc.npy' } });
+  const result = { ...r, model: cnn.file, selection: { data: '/data/x_nhwc.npy' } };
+  const n = p.received.length;
+  await p.send({ type: 'result', requestId: 'ext-explain-7', purpose: 'main', result });
+  await waitRendered(p, n);
+  assert.match((await p.page.locator('#capRel').textContent())!, /epsilon-plus/);
+  const value = (id: string) => p.page.evaluate((i) => (document.getElementById(i) as HTMLElement & { value: string }).value, id);
+  assert.equal(await value('model'), cnn.uri, 'the model of the result is selected');
+  assert.equal(await value('data'), '/data/x_nhwc.npy', 'the samples of the result are shown');
+  await p.page.evaluate(() => {
+    const el = document.getElementById('target') as HTMLElement & { value: string };
+    el.value = '1';
+    el.dispatchEvent(new Event('change'));
+  });
+  const n2 = p.received.length;
+  await p.page.locator('#recompute').click();
+  const ask = await p.waitFor('explain', n2);
+  assert.equal(ask.params.model, cnn.uri);
+  assert.equal(ask.params.samples?.data, '/data/x_nhwc.npy', 'a recompute explains the same data');
+  await p.page.context().close();
+});
+
+/** Columns of each [n, H, W] map extended periodically by `wrap` on each side (lrp-lens.json wrapLon). */
+function wrapColumns(a: Float32Array, n: number, h: number, w: number, wrap: number): Float32Array {
+  const W = w + 2 * wrap;
+  const out = new Float32Array(n * h * W);
+  for (let s = 0; s < n; s++) for (let r = 0; r < h; r++) for (let j = 0; j < W; j++) out[(s * h + r) * W + j] = a[(s * h + r) * w + ((j - wrap + w) % w)];
+  return out;
+}
+
+test('geographic mode for a flattened, lon-wrapped input from lrp-lens.json: cropped back to 89x180, dates and class names', opts, async () => {
+  const sc = await sstScenario({ months: [71], sst });
+  const p = await openPanel(browser, 'light', sc, { state: { composite: 'epsilon' } as never });
+  await waitRendered(p, 0);
+  const r = await sc.explain({ model: sc.models[0].uri });
+  const H = 89, W = 180, WRAP = 3;
+  // As the server sends it for an MLP on lrp-lens.json data with input.flatten and wrapLon.
+  const rel = wrapColumns(decodeFloat32(r.relevance), 1, H, W, WRAP);
+  const inp = wrapColumns(decodeFloat32(r.input!), 1, H, W, WRAP);
+  const mask = wrapColumns(Float32Array.from(Buffer.from(r.mask!, 'base64')), 1, H, W, WRAP);
+  const lon = [...r.coords!.lon.slice(W - WRAP).map((v) => v - 360), ...r.coords!.lon, ...r.coords!.lon.slice(0, WRAP).map((v) => v + 360)];
+  const flat = {
+    ...r, layout: 'NC',
+    relevance: encodeFloat32(rel, [1, H * (W + 2 * WRAP)]), input: encodeFloat32(inp, [1, H * (W + 2 * WRAP)]),
+    grid: { shape: [H, W + 2 * WRAP, 1], layout: 'NHWC' as const }, wrapLon: WRAP,
+    coords: { lat: r.coords!.lat, lon }, mask: Buffer.from(Uint8Array.from(mask)).toString('base64'),
+    times: ['2015-12-01'], labels: [2], classNames: ['La Nina', 'Neutral', 'El Nino'],
+  };
+  const n = p.received.length;
+  await p.send({ type: 'result', requestId: 'ext-geo-1', purpose: 'main', result: flat });
+  await waitRendered(p, n);
+  const summary = (await p.page.locator('#summary').textContent())!;
+  assert.match(summary, /^89 by 180 cells\./, summary);
+  // The copies' relevance folds back: the map's sum is the sum over all the model's input cells.
+  assert.match(summary, new RegExp(`Sum of relevance ${formatValue(rel.reduce((a, b) => a + b, 0)).replace(/[+.]/g, '\\$&')};`), summary);
+  assert.match((await p.page.locator('#capRel').textContent())!, /sample 71 \(2015-12-01\) · class 0 \(La Nina\)/);
+  // Geographic mode on the cropped grid: the strongest cell in the Nino-3.4 box, red, read in degrees.
+  const maps = mapsOf(r);
+  const best = argmax(maps.maps[0]);
+  const [row, col] = [Math.floor(best / W), best % W];
+  const px = await pixels(p, join(SHOTS, 'panel-geo-flat-wrapped.png'));
+  const got = px.at(...(await cellCentre(p, 'rel', row, col)));
+  assert.ok(got[0] > 2 * got[2], `Nino-3.4 cell drawn red: ${got}`);
+  await p.page.mouse.move(...(await cellCentre(p, 'rel', row, col)));
+  const readout = (await p.page.locator('#readout').textContent())!;
+  assert.match(readout, /\d(\.\d+)?°[NS]? \d+(\.\d+)?°[EW]? · input/, readout);
+  // Land is hatched where the (cropped) mask says: the masked share matches the unwrapped mask.
+  assert.match((await p.page.locator('#figMask').textContent()) ?? '', /on masked cells \(31\.4 % of cells\)/);
+  await p.page.locator('vscode-tab-header', { hasText: 'Data set' }).click();
+  await p.page.waitForTimeout(200);
+  const row0 = (await p.page.locator('#samplesTable tbody tr').first().textContent())!;
+  assert.match(row0, /2015-12-01/);
+  assert.match(row0, /2 \(El Nino\)/, row0); // the label column, with the class name
+  await p.page.context().close();
+});
+
+test('PNG export without the server\'s renderer: the page draws the PNG itself, same colours as on screen', opts, async () => {
+  const sc = await cnnScenario();
+  const p = await openPanel(browser, 'light', sc, { state: { composite: 'epsilon' } as never });
+  await waitRendered(p, 0);
+  const res = p.results[0];
+  const n = p.received.length;
+  // What the host sends when lrpLens/renderPng answers BACKEND_UNAVAILABLE (no sharp in the .vsix).
+  await p.send({ type: 'renderPngLocally', name: 'sample-0.png' });
+  const saved = await p.waitFor('savePng', n);
+  assert.equal(saved.name, 'sample-0.png');
+  const png = Buffer.from(saved.base64, 'base64');
+  writeFileSync(join(SHOTS, 'export-fallback.png'), png);
+  const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+  // The page composes the visible canvases and captions of the tab at their on-screen positions, 8 px of margin.
+  const origin = await p.page.evaluate(() => {
+    const tab = document.querySelectorAll('vscode-tab-panel')[0];
+    const rs = Array.from(tab.querySelectorAll('canvas, figcaption')).filter((c) => c.getClientRects().length > 0).map((c) => c.getBoundingClientRect());
+    return [Math.min(...rs.map((r) => r.left)), Math.min(...rs.map((r) => r.top))];
+  });
+  const m = mapsOf(res).maps[0];
+  const k = argmax(m);
+  const [cx, cy] = await cellCentre(p, 'rel', Math.floor(k / 32), k % 32);
+  const o = (Math.floor(cy - origin[1] + 8) * info.width + Math.floor(cx - origin[0] + 8)) * info.channels;
+  const exported = [data[o], data[o + 1], data[o + 2]];
+  const expected = Array.from(cellRaster({ width: 32, height: 16, mode: 'relevance', relevance: m, relLimits: relevanceLimits(m) }).subarray(k * 4, k * 4 + 3));
+  assert.ok(near(exported, expected), `exported ${exported} vs the colour of the strongest cell ${expected}`);
+  assert.ok(expected[0] > expected[2], 'the strongest cell is in the positive colour');
   await p.page.context().close();
 });

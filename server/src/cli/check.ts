@@ -1,11 +1,19 @@
 /**
- * `lrp-lens check PATH... [--data X.npy] [--composite NAME] [--format text|json|sarif]`: the artifact
- * catalogue over model files and folders. Exit 0 with no error-severity finding, 1 with one, 2 on a
+ * `lrp-lens check [PATH...] [--data FILE [--var NAME] [--select ...] [--fill V] | --config lrp-lens.json
+ * [--model NAME]] [--composite NAME] [--format text|json|sarif]`: the artifact catalogue over model files
+ * and folders. With data (resolveInput, input.ts) the relevance-map checks run too; with --config each
+ * model runs on its own entry's data, mask (LRP209) and explain composite, and without PATH every
+ * entry's model files are checked. Exit 0 with no error-severity finding, 1 with one, 2 on a
  * usage error (thrown as LensError('USAGE') for the dispatcher).
  */
 import { readdir, stat, readFile, open } from 'node:fs/promises';
-import { join, resolve, extname, basename } from 'node:path';
-import { parseArgs, flagString } from './args.js';
+import { join, resolve, extname, basename, relative } from 'node:path';
+import { parseArgs, flagString, type ParsedArgs } from './args.js';
+import { resolveInput, type ResolvedInput } from './input.js';
+import { checkFlags, dataFile, entryModelFiles, INPUT_FLAG_NAMES } from './project-model.js';
+import { findEntry, formatPath, rangeOf, readProject, type ModelEntry } from '../core/data/project.js';
+import { validTwin } from '../core/artifacts/twins.js';
+import { useBackend } from '../core/compute/backend.js';
 import { LensError, toLensError } from '../core/errors.js';
 import { loadModel } from '../core/model/load.js';
 import { loadFailureFinding, runMapChecks, runStaticChecks } from '../core/artifacts/catalogue.js';
@@ -65,30 +73,153 @@ export async function findModelFiles(path: string): Promise<string[]> {
 }
 
 export interface CheckOptions {
+  /** A data file for the relevance-map checks (any format resolveInput reads), with --var/--select/--fill. */
   data?: string;
+  var?: string;
+  select?: string;
+  fill?: string;
+  /** lrp-lens.json: each model on its entry's data (mask, coordinates, wrap and explain defaults included). */
+  config?: string;
+  /** With config: only this entry (by name or model path). */
+  model?: string;
   composite?: string;
 }
 
-/** Build the relevance-map context for one model on the data (the LRP engine does the work). */
-type Collector = (graph: ModelGraph, dataPath: string, composite: string) => Promise<MapContext>;
+/** Where the map checks' data came from, per model (JSON `inputs`, one text line each). */
+export interface CheckInput {
+  file: string;
+  entry?: string;
+  data: string;
+  shape: number[];
+  dims?: string[];
+  /** Samples the checks used (collectFromArray takes at most 32). */
+  samples: number;
+  dates?: [string, string];
+  lat?: { dim: string; first: number; last: number; count: number };
+  lon?: { dim: string; first: number; last: number; count: number };
+  wrapLon?: number;
+  /** Share of grid cells masked or missing (LRP209 judges relevance there). */
+  maskedShare?: number;
+  composite: string;
+  bounds?: [number, number];
+}
 
-async function loadCollector(): Promise<Collector> {
+export interface CheckRunResult extends CheckResult {
+  inputs: CheckInput[];
+}
+
+type Collect = typeof import('../core/artifacts/collect.js').collectFromArray;
+
+async function loadCollector(): Promise<Collect> {
   try {
-    const mod = (await import('../core/artifacts/collect.js')) as { collectMapContext: Collector };
-    return mod.collectMapContext;
+    const mod = await import('../core/artifacts/collect.js');
+    return mod.collectFromArray;
   } catch (e) {
     throw new LensError('LRP_UNSUPPORTED', `relevance-map checks are not available in this build: ${(e as Error).message}`);
   }
 }
 
-export async function checkPaths(paths: string[], opts: CheckOptions = {}): Promise<CheckResult> {
-  const files: string[] = [];
-  for (const p of paths) for (const f of await findModelFiles(p)) if (!files.includes(f)) files.push(f);
+/** MapContext's mask (1 = masked) over the model input's cells, channels-last, from the data's validity mask. */
+export function mapMask(r: ResolvedInput, channelsFirst: boolean): Uint8Array | undefined {
+  if (!r.mask) return undefined;
+  const n = r.x.shape[0];
+  const per = r.x.data.length / Math.max(n, 1);
+  let valid = r.mask.data;
+  // A --data field's mask covers the samples too: a cell is masked where any sample misses it.
+  if (r.from === 'data' && r.dims && r.dims[0] !== 'batch' && valid.length === n * per) {
+    const folded = new Uint8Array(per).fill(1);
+    for (let s = 0; s < n; s++) for (let i = 0; i < per; i++) if (!valid[s * per + i]) folded[i] = 0;
+    valid = folded;
+  }
+  if (valid.length === 0 || per % valid.length !== 0) return undefined;
+  const c = per / valid.length;
+  let out = Uint8Array.from(valid, (v) => (v ? 0 : 1));
+  if (channelsFirst && c === 1 && valid.length === per && r.x.shape.length > 2 && r.x.shape[1] > 1) {
+    // Channels-first data with its channels in the mask: to channels-last like the maps.
+    const ch = r.x.shape[1];
+    const cells = per / ch;
+    const t = new Uint8Array(per);
+    for (let k = 0; k < ch; k++) for (let i = 0; i < cells; i++) t[i * ch + k] = out[k * cells + i];
+    out = t;
+  }
+  return out.some((v) => v) ? out : undefined;
+}
+
+function extent(r: ResolvedInput, axis: 'lat' | 'lon'): CheckInput['lat'] {
+  const c = r.coords?.[axis];
+  return c && c.values.length ? { dim: c.dim, first: c.values[0], last: c.values[c.values.length - 1], count: c.values.length } : undefined;
+}
+
+function dataRange(a: Float32Array): [number, number] {
+  let lo = Infinity, hi = -Infinity;
+  for (const v of a) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return [lo, hi];
+}
+
+/** The flags resolveInput reads, for one model. */
+function inputArgs(opts: CheckOptions, entryName?: string): ParsedArgs {
+  const flags = new Map<string, string | true>();
+  if (opts.config !== undefined) {
+    flags.set('config', opts.config);
+    if (entryName !== undefined) flags.set('model', entryName);
+  } else if (opts.data !== undefined) {
+    flags.set('data', opts.data);
+    for (const k of ['var', 'select', 'fill'] as const) if (opts[k] !== undefined) flags.set(k, opts[k]!);
+  }
+  return { positional: [], flags };
+}
+
+/** Model files and their project entries: the paths given, or (with --config and no paths) every entry's files. */
+async function planModels(paths: string[], opts: CheckOptions, findings: Finding[]): Promise<{ file: string; entry?: ModelEntry }[]> {
+  const out: { file: string; entry?: ModelEntry }[] = [];
+  const add = (file: string, entry?: ModelEntry): void => {
+    if (!out.some((o) => o.file === file)) out.push({ file, entry });
+  };
+  const project = opts.config !== undefined ? await readProject(opts.config) : undefined;
+  const only = project && opts.model !== undefined ? findEntry(project, opts.model) : undefined;
+  if (paths.length === 0 && project) {
+    for (const e of only ? [only] : project.models) {
+      const files = entryModelFiles(e);
+      if (files.length === 0) {
+        const path = ['models', e.index, 'model'];
+        findings.push({
+          ...loadFailureFinding(new LensError('FILE_NOT_FOUND', `${formatPath(path)}: no model file matches '${e.model}'`, { file: project.file })),
+          severity: 'warning',
+          location: { file: project.file, range: rangeOf(project.locs, path) },
+        });
+      }
+      for (const f of files) add(f, e);
+    }
+    return out;
+  }
+  for (const p of paths) {
+    for (const f of await findModelFiles(p)) {
+      let entry = only;
+      if (project && !entry) {
+        try {
+          entry = findEntry(project, f);
+        } catch {
+          entry = undefined; // a model the project does not describe: static checks only
+        }
+      }
+      add(f, entry);
+    }
+  }
+  return out;
+}
+
+export async function checkPaths(paths: string[], opts: CheckOptions = {}): Promise<CheckRunResult> {
   const findings: Finding[] = [];
+  const models = await planModels(paths, opts, findings);
   const summaries: CheckResult['summaries'] = [];
-  const collector = opts.data ? await loadCollector() : undefined;
+  const inputs: CheckInput[] = [];
+  const withData = opts.data !== undefined || opts.config !== undefined;
+  const collect = withData ? await loadCollector() : undefined;
   let anyMaps = false;
-  for (const file of files) {
+  for (const { file, entry } of models) {
     let graph: ModelGraph;
     try {
       graph = await loadModel(file);
@@ -96,13 +227,36 @@ export async function checkPaths(paths: string[], opts: CheckOptions = {}): Prom
       findings.push(loadFailureFinding(toLensError(e, file), file));
       continue;
     }
-    const own = runStaticChecks(graph, { composite: opts.composite });
+    const composite = opts.composite ?? entry?.explain?.composite ?? 'epsilon';
+    const own = runStaticChecks(graph, { composite });
     let ctx: MapContext | undefined;
-    if (collector && opts.data) {
+    if (collect && (opts.config === undefined || entry)) {
       try {
-        ctx = await collector(graph, resolve(opts.data), opts.composite ?? 'epsilon');
+        const r = await resolveInput(inputArgs(opts, entry?.name), graph.inputs[0].fileShape);
+        const layout = graph.inputs[0].fileLayout;
+        const mask = mapMask(r, /^NC/.test(layout));
+        // epsilon-gamma-box needs bounds: the data's own range (as `explain` does for data files).
+        const bounds = composite === 'epsilon-gamma-box' ? dataRange(r.x.data) : undefined;
+        await useBackend();
+        const twin = validTwin(graph);
+        ctx = await collect(graph, r.x, composite, {
+          mask,
+          explainer: bounds ? { low: bounds[0], high: bounds[1] } : undefined,
+          twin: twin ? { name: 'valid twin (same weights)', graph: twin } : undefined,
+        });
         own.push(...runMapChecks(ctx));
         anyMaps = true;
+        const info: CheckInput = { file, data: dataFile(r), shape: r.x.shape, dims: r.dims, samples: ctx.n, composite };
+        if (entry) info.entry = entry.name;
+        if (r.times?.length) info.dates = [r.times[0], r.times[Math.min(ctx.n, r.times.length) - 1]];
+        const lat = extent(r, 'lat');
+        const lon = extent(r, 'lon');
+        if (lat) info.lat = lat;
+        if (lon) info.lon = lon;
+        if (r.wrapLon) info.wrapLon = r.wrapLon;
+        if (mask) info.maskedShare = mask.reduce((a, v) => a + v, 0) / mask.length;
+        if (bounds) info.bounds = bounds;
+        inputs.push(info);
       } catch (e) {
         const err = toLensError(e, file);
         // Data that does not fit this model (shape) is reported per model, so the rest still runs.
@@ -112,7 +266,23 @@ export async function checkPaths(paths: string[], opts: CheckOptions = {}): Prom
     findings.push(...own);
     summaries.push(summarize(graph, own, ctx));
   }
-  return { findings, summaries, staticOnly: !anyMaps };
+  return { findings, summaries, staticOnly: !anyMaps, inputs };
+}
+
+function inputLines(r: CheckRunResult, cwd = process.cwd()): string {
+  const rel = (f: string): string => relative(cwd, f) || f;
+  const deg = (c: CheckInput['lat']): string => (c ? `${c.first}..${c.last} (${c.count})` : '');
+  return r.inputs
+    .map((i) => {
+      const parts = [`${i.samples} sample(s) of (${i.shape.slice(1).join(', ')})`];
+      if (i.dates) parts.push(`${i.dates[0]}..${i.dates[1]}`);
+      if (i.lat) parts.push(`lat ${deg(i.lat)}`);
+      if (i.lon) parts.push(`lon ${deg(i.lon)}${i.wrapLon ? ` incl. ${i.wrapLon} wrapped on each side` : ''}`);
+      if (i.maskedShare !== undefined) parts.push(`${(100 * i.maskedShare).toFixed(1)} % of cells masked`);
+      parts.push(`composite ${i.composite}`);
+      return `${rel(i.file)}: maps on ${rel(i.data)}${i.entry ? ` (entry ${i.entry})` : ''}: ${parts.join(', ')}\n`;
+    })
+    .join('');
 }
 
 async function packageVersion(): Promise<string> {
@@ -124,19 +294,25 @@ async function packageVersion(): Promise<string> {
   }
 }
 
+const USAGE = 'usage: lrp-lens check [PATH...] [--data FILE [--var NAME] [--select DIM=START:STOP,...] [--fill V] | --config lrp-lens.json [--model NAME]] [--composite NAME] [--format text|json|sarif] [--json]';
+
 /** `write` receives the output (stdout by default; tests pass their own). */
 export async function run(argv: string[], write: (s: string) => void = (s) => void process.stdout.write(s)): Promise<number> {
   const args = parseArgs(argv, ['json', 'help']);
   if (args.flags.get('help')) {
-    write('usage: lrp-lens check PATH... [--data X.npy] [--composite NAME] [--format text|json|sarif]\n');
+    write(USAGE + '\n');
     return 0;
   }
   const format = args.flags.get('json') ? 'json' : (flagString(args, 'format') ?? 'text');
   if (!['text', 'json', 'sarif'].includes(format)) throw new LensError('USAGE', `--format must be text, json or sarif, got '${format}'`);
-  for (const k of args.flags.keys()) if (!['json', 'help', 'format', 'data', 'composite'].includes(k)) throw new LensError('USAGE', `unknown option --${k}`);
-  if (args.positional.length === 0) throw new LensError('USAGE', 'check needs at least one model file or folder');
-  const result = await checkPaths(args.positional, { data: flagString(args, 'data'), composite: flagString(args, 'composite') });
-  const text = format === 'json' ? formatJson(result) : format === 'sarif' ? formatSarif(result, await packageVersion()) : formatText(result);
+  // --input X.npy is explain/predict's; check takes its arrays as --data.
+  checkFlags(args, ['json', 'help', 'format', 'composite', ...INPUT_FLAG_NAMES.filter((k) => k !== 'input')]);
+  const opts: CheckOptions = {};
+  for (const k of ['data', 'var', 'select', 'fill', 'config', 'model', 'composite'] as const) opts[k] = flagString(args, k);
+  if (opts.data !== undefined && opts.config !== undefined) throw new LensError('USAGE', 'give --data or --config, not both');
+  if (args.positional.length === 0 && opts.config === undefined) throw new LensError('USAGE', `check needs at least one model file or folder (or --config lrp-lens.json)\n${USAGE}`);
+  const result = await checkPaths(args.positional, opts);
+  const text = format === 'json' ? formatJson(result) : format === 'sarif' ? formatSarif(result, await packageVersion()) : inputLines(result) + formatText(result);
   write(text);
   return result.findings.some((f) => f.severity === 'error') ? 1 : 0;
 }

@@ -1,13 +1,14 @@
 /** `lrp-lens inspect` and `lrp-lens predict`: JSON output, files written, and exit 2 with {"error"} on bad input. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../cli.js';
-import { REF, REPO, scratchDir } from '../testing/paths.js';
-import { readNpy, toFloat32 } from '../core/data/npy.js';
+import { REF, REPO, SAMPLES, scratchDir } from '../testing/paths.js';
+import { readNpy, toFloat32, writeNpy } from '../core/data/npy.js';
+import { HAVE_NCGEN, NCGEN } from '../core/data/testutil.js';
 import { readKerasH5Raw, writeKerasWeightsH5 } from '../core/model/writers/keras-h5-writer.js';
 
 /** Run the CLI in-process, capturing stdout. */
@@ -121,4 +122,72 @@ test('a Keras to_json file with --weights FILE: inspect and predict like the ful
   const want = toFloat32(readNpy(readFileSync(join(REF, 'mlp', 'logits.npy'))));
   const scale = Math.max(...Array.from(want, Math.abs));
   assert.ok(Array.from(y).every((v, k) => Math.abs(v - want[k]) <= 1e-4 * scale));
+});
+
+test('predict --data FILE.nc --var NAME on a NetCDF made by ncgen: missing cells become --fill, same outputs as the .npy', { skip: !HAVE_NCGEN && 'ncgen (netcdf-bin) not installed' }, async () => {
+  // Two samples of the reference input as a CF variable sst(time, lat, lon), one cell missing.
+  const x = readNpy(readFileSync(join(REF, 'mlp', 'x_nhwc.npy')));
+  const xs = toFloat32(x);
+  const [, h, w] = x.shape;
+  const vals = Array.from(xs.subarray(0, 2 * h * w), (v) => v.toPrecision(9));
+  const hole = h * w + 5 * w + 7; // sample 1, row 5, column 7
+  vals[hole] = '_';
+  const cdl = [
+    'netcdf two {',
+    `dimensions: time = UNLIMITED ; lat = ${h} ; lon = ${w} ;`,
+    'variables:',
+    '  double time(time) ; time:units = "days since 2000-01-01" ; time:calendar = "standard" ;',
+    '  float lat(lat) ; lat:units = "degrees_north" ;',
+    '  float lon(lon) ; lon:units = "degrees_east" ;',
+    '  float sst(time, lat, lon) ; sst:_FillValue = -999.f ;',
+    'data:',
+    '  time = 0, 31 ;',
+    `  lat = ${Array.from({ length: h }, (_, i) => -30 + 4 * i).join(', ')} ;`,
+    `  lon = ${Array.from({ length: w }, (_, i) => 4 * i).join(', ')} ;`,
+    `  sst = ${vals.join(', ')} ;`,
+    '}',
+  ].join('\n');
+  const cdlPath = join(dir, 'two.cdl');
+  writeFileSync(cdlPath, cdl);
+  const nc = join(dir, 'two.nc');
+  execFileSync(NCGEN, ['-k', 'nc4', '-o', nc, cdlPath]);
+  const out = join(dir, 'y-nc.npy');
+  const r = await cli(['predict', join(REF, 'mlp', 'model.h5'), '--data', nc, '--var', 'sst', '--fill', '0.5', '--out', out, '--json']);
+  assert.equal(r.code, 0, r.out);
+  const info = JSON.parse(r.out);
+  assert.deepEqual(info.inputs[0].shape, [2, h, w, 1]);
+  assert.equal(info.inputs[0].from, 'data');
+  assert.deepEqual(info.inputs[0].dates.map((d: string) => d.slice(0, 10)), ['2000-01-01', '2000-02-01']);
+  // The same two samples as X.npy with the hole set to the fill value.
+  const ref = xs.slice(0, 2 * h * w);
+  ref[hole] = 0.5;
+  const xPath = join(dir, 'two.npy');
+  writeFileSync(xPath, writeNpy(ref, [2, h, w, 1]));
+  const out2 = join(dir, 'y-npy.npy');
+  assert.equal((await cli(['predict', join(REF, 'mlp', 'model.h5'), '--input', xPath, '--out', out2])).code, 0);
+  const a = toFloat32(readNpy(readFileSync(out)));
+  const b = toFloat32(readNpy(readFileSync(out2)));
+  assert.deepEqual(a, b);
+  // Sample 0 has no hole: it is the reference logits.
+  const want = toFloat32(readNpy(readFileSync(join(REF, 'mlp', 'logits.npy'))));
+  const k = want.length / x.shape[0];
+  for (let c = 0; c < k; c++) assert.ok(Math.abs(a[c] - want[c]) <= 1e-4 * (1 + Math.abs(want[c])));
+  // An unknown variable is a coded error (exit 2).
+  const bad = await cli(['predict', join(REF, 'mlp', 'model.h5'), '--data', nc, '--var', 'sstt', '--out', out, '--json']);
+  assert.equal(bad.code, 2);
+  assert.equal(JSON.parse(bad.out).error.code, 'UNKNOWN_VARIABLE');
+});
+
+test('predict --config: MODEL from the entry, dates and labels with the outputs', { skip: !existsSync(join(SAMPLES, 'models', 'cnn_valid_wrap_avgpool', 'model.h5')) && 'sample models not built' }, async () => {
+  const out = join(dir, 'y-config.npy');
+  const r = await cli(['predict', '--config', join(SAMPLES, 'lrp-lens.json'), '--model', 'cnn_valid_wrap_avgpool', '--out', out, '--json']);
+  assert.equal(r.code, 0, r.out);
+  const info = JSON.parse(r.out);
+  assert.match(info.model, /cnn_valid_wrap_avgpool/);
+  const inp = info.inputs[0];
+  // The entry wraps 4 longitudes on each side: 72 + 8 columns, as the model declares.
+  assert.deepEqual(inp.shape.slice(1), [24, 80, 1]);
+  assert.equal(inp.dates.length, inp.shape[0]);
+  assert.equal(inp.labels.length, inp.shape[0]);
+  assert.deepEqual(toFloat32(readNpy(readFileSync(out))).length, inp.shape[0] * 3);
 });

@@ -14,6 +14,9 @@ import { loadModel } from '../core/model/load.js';
 import { runMapChecks, runStaticChecks } from '../core/artifacts/catalogue.js';
 import { readNpy, type NdArray } from '../core/data/npy.js';
 import type { TargetSpec } from '../core/lrp/targets.js';
+import type { BaselineMethod } from '../core/lrp/baselines.js';
+import type { ModelInput } from '../core/data/pipeline.js';
+import { BASELINE_METHODS } from '../protocol.js';
 import type { CompositeChoice, EncodedArray, ExplainParams, ExplainResult, FindingSummary, LayerSummary, LensSettings, ModelSummary, TensorInfo } from '../protocol.js';
 import type { JobContext } from './jobs.js';
 
@@ -87,14 +90,26 @@ export async function explainJob(p: ExplainJobPayload, ctx: JobContext, config: 
   const graph = await getGraph(p.file);
   ctx.checkCancelled();
   ctx.progress(0, 1, 'reading the samples');
-  const { x, indices, composite: projectComposite } = await samplesFor(p, graph);
+  let { x, indices, composite: projectComposite, view } = await samplesFor(p, graph);
   ctx.checkCancelled();
+  let model = graph;
+  if (p.params.variant === 'blank') {
+    x = { shape: [1, ...x.shape.slice(1)], data: new Float32Array(x.data.length / Math.max(1, x.shape[0])), dtype: 'f4' };
+    indices = [0];
+    if (view) view = { ...view, perSample: false }; // the blank input is no sample of the data set
+  } else if (p.params.variant === 'randomized') {
+    const { randomizedTop } = await import('../core/artifacts/collect.js');
+    const { isLinear } = await import('../core/lrp/linear.js');
+    model = randomizedTop(graph, graph.nodes.filter(isLinear).map((n) => n.name), 7);
+  }
   const backend = await ensureBackend(config);
   const { LrpExplainer } = await import('../core/lrp/engine.js');
   const cp = p.composite.params ?? {};
   // The request's composite wins; else the model's entry in lrp-lens.json; else the setting.
   const compositeName = p.compositeExplicit || !projectComposite ? p.composite.name : projectComposite;
-  const ex = new LrpExplainer(graph, { composite: compositeName, epsilon: cp.epsilon, gamma: cp.gamma, low: cp.low, high: cp.high });
+  const method = baselineMethod(compositeName);
+  // A gradient baseline runs the same forward pass; the explainer's composite is then unused.
+  const ex = new LrpExplainer(model, { composite: method ? 'epsilon' : compositeName, epsilon: cp.epsilon, gamma: cp.gamma, low: cp.low, high: cp.high });
   const n = x.shape[0];
   const per = x.data.length / Math.max(1, n);
   // Small chunks: progress and cancellation are checked between them, memory stays bounded.
@@ -113,6 +128,23 @@ export async function explainJob(p: ExplainJobPayload, ctx: JobContext, config: 
       ctx.checkCancelled();
       const size = Math.min(chunk, n - s0);
       const part = { shape: [size, ...x.shape.slice(1)], data: x.data.subarray(s0 * per, (s0 + size) * per), dtype: x.dtype };
+      if (method) {
+        const { baseline } = await import('../core/lrp/baselines.js');
+        const b = baseline(ex, part, { method, target: targetSpec(p.params.target), steps: cp.steps, reference: cp.reference, samples: cp.samples, noise: cp.noise, seed: cp.seed });
+        const fwd = forwardOutputs(ex, part);
+        const bm = b.relevance.data as Float32Array;
+        rel.push(bm);
+        relShape = b.relevance.shape.slice(1);
+        out.push(fwd.data);
+        outK = fwd.k;
+        for (const t of b.targets) {
+          targets.push(t.index);
+          initial.push(t.value); // no conservation to speak of: the report compares Σ map to the explained value
+        }
+        for (let s = 0; s < size; s++) inputSums.push(sumOf(bm, s, bm.length / size));
+        ctx.progress(s0 + size, n, `${s0 + size}/${n} samples`);
+        continue;
+      }
       const e = ex.explain(part, { target: targetSpec(p.params.target), chunkSize: chunk });
       usedComposite = e.composite;
       rel.push(Float32Array.from(e.relevance.data));
@@ -124,7 +156,11 @@ export async function explainJob(p: ExplainJobPayload, ctx: JobContext, config: 
         initial.push(e.init === 'onehot' ? 1 : t.value);
       }
       inputSums.push(...e.relevanceSum);
-      for (const l of e.layers) layerSums.set(l.name, [...(layerSums.get(l.name) ?? []), ...l.relevanceSum]);
+      for (const l of e.layers) {
+        const sums = layerSums.get(l.name) ?? [];
+        sums.push(...l.relevanceSum);
+        layerSums.set(l.name, sums);
+      }
       ctx.progress(s0 + size, n, `${s0 + size}/${n} samples`);
     }
   } finally {
@@ -144,8 +180,10 @@ export async function explainJob(p: ExplainJobPayload, ctx: JobContext, config: 
     conservation: { outputRelevance: initial, inputRelevance: inputSums, relativeError: relErr, maxRelativeError: Math.max(0, ...relErr), perLayer },
     backend,
     durationMs: Date.now() - started,
+    layout: graph.inputs[0]?.fileLayout,
   };
-  if (p.params.layerShares !== false) {
+  if (view) Object.assign(result, viewFields(view, indices));
+  if (p.params.layerShares !== false && !method) {
     result.layerShares = [...layerSums.entries()].map(([layer, sums]) => ({ layer, share: mean(sums.map((v, i) => v / (initial[i] || 1))) }));
   }
   return result;
@@ -155,13 +193,14 @@ export async function checkDataJob(p: CheckDataJobPayload, ctx: JobContext, conf
   ctx.progress(0, 3, 'loading the model');
   const graph = await getGraph(p.file);
   const maxSamples = p.params.samples?.maxSamples ?? 32;
-  const { x } = await samplesFor({ ...p, params: { ...p.params, samples: { ...p.params.samples, maxSamples } } }, graph);
+  const { x, view } = await samplesFor({ ...p, params: { ...p.params, samples: { ...p.params.samples, maxSamples } } }, graph);
   ctx.checkCancelled();
+  const mask = view ? checksMask(view, x) : undefined;
   await ensureBackend(config);
   // The engine passes behind the checks: the maps, runner-up maps, randomization and blank controls.
   ctx.progress(1, 3, 'explaining the samples and their controls');
   const { collectFromArray } = await import('../core/artifacts/collect.js');
-  const mapCtx = await collectFromArray(graph, x, p.composite.name, { maxSamples });
+  const mapCtx = await collectFromArray(graph, x, p.composite.name, { maxSamples, mask });
   ctx.checkCancelled();
   ctx.progress(2, 3, 'relevance-map checks');
   const severity: Record<string, 'off'> = {};
@@ -172,7 +211,7 @@ export async function checkDataJob(p: CheckDataJobPayload, ctx: JobContext, conf
 }
 
 /** The samples to explain, batch first, in the model file's input layout. */
-async function samplesFor(p: ExplainJobPayload, graph: ModelGraph): Promise<{ x: NdArray; indices: number[]; composite?: string }> {
+async function samplesFor(p: ExplainJobPayload, graph: ModelGraph): Promise<Samples> {
   const sel = p.params.samples ?? {};
   if (!sel.data && p.projectFile) return projectSamples(p, graph);
   if (!sel.data) {
@@ -198,7 +237,7 @@ async function samplesFor(p: ExplainJobPayload, graph: ModelGraph): Promise<{ x:
 }
 
 /** Samples from the model's entry in lrp-lens.json, through the data pipeline (selection, standardization, wrap). */
-async function projectSamples(p: ExplainJobPayload, graph: ModelGraph): Promise<{ x: NdArray; indices: number[]; composite?: string }> {
+async function projectSamples(p: ExplainJobPayload, graph: ModelGraph): Promise<Samples> {
   const { readProject, findEntry } = await import('../core/data/project.js');
   const { buildModelInput } = await import('../core/data/pipeline.js');
   const project = await readProject(p.projectFile!);
@@ -215,7 +254,127 @@ async function projectSamples(p: ExplainJobPayload, graph: ModelGraph): Promise<
   const per = input.x.data.length / Math.max(1, n);
   const data = new Float32Array(indices.length * per);
   indices.forEach((i, k) => data.set(input.x.data.subarray(i * per, (i + 1) * per), k * per));
-  return { x: { shape: [indices.length, ...input.x.shape.slice(1)], data, dtype: 'f4' }, indices, composite: entry.explain?.composite };
+  const x: NdArray = { shape: [indices.length, ...input.x.shape.slice(1)], data, dtype: 'f4' };
+  // A flattened input: the same entry unflattened, planned from the headers only, says the grid's axes.
+  let dims = input.dims.slice(1);
+  let perShape = input.x.shape.slice(1);
+  if (dims.length === 1 && dims[0] === 'features') {
+    const dry = await buildModelInput({ ...entry, input: { ...entry.input, flatten: false } }, undefined, { dryRun: true }).catch(() => undefined);
+    if (dry && product(dry.x.shape.slice(1)) === perShape[0]) {
+      dims = dry.dims.slice(1);
+      perShape = dry.x.shape.slice(1);
+    }
+  }
+  return { x, indices, composite: entry.explain?.composite, view: { input, dims, perShape, perSample: true } };
+}
+
+/** What the project's data pipeline knows about the samples beyond their values (geographic mode, labels). */
+interface DataView {
+  input: ModelInput;
+  /** Per-sample axes of the input before any flattening (lat, lon, channel, ...), and their sizes. */
+  dims: string[];
+  perShape: number[];
+  /** Whether the explained samples are the data's own (their dates and labels apply). */
+  perSample: boolean;
+}
+
+interface Samples {
+  x: NdArray;
+  indices: number[];
+  composite?: string;
+  view?: DataView;
+}
+
+const CHANNEL_DIMS = new Set(['channel', 'variable']);
+
+/** The map axes of a view: two spatial dims and where the channel axis is, or undefined when it is no map. */
+function mapAxes(v: Pick<DataView, 'dims' | 'perShape'>): { rows: string; cols: string; channelAxis: number } | undefined {
+  const spatial = v.dims.filter((d) => !CHANNEL_DIMS.has(d));
+  if (spatial.length !== 2) return undefined;
+  const channelAxis = v.dims.findIndex((d) => CHANNEL_DIMS.has(d));
+  return { rows: spatial[0], cols: spatial[1], channelAxis };
+}
+
+/** The result fields from lrp-lens.json data: coordinates, mask (1 = masked), dates, labels, grid of a flat input. */
+function viewFields(view: DataView, indices: number[]): Partial<ExplainResult> {
+  const out: Partial<ExplainResult> = {};
+  const { input } = view;
+  const axes = mapAxes(view);
+  if (axes && input.dims.length === 2 && input.dims[1] === 'features') {
+    const c = axes.channelAxis;
+    out.grid = { shape: view.perShape.slice(), layout: c < 0 ? 'HW' : c === 0 ? 'NCHW' : 'NHWC' };
+    if (c > 0 && c !== view.dims.length - 1) delete out.grid; // a channel axis in the middle: no map
+  }
+  if (axes) {
+    const size = (d: string) => view.perShape[view.dims.indexOf(d)];
+    const lat = input.coords.lat;
+    const lon = input.coords.lon;
+    if (lat && lon && lat.dim === axes.rows && lon.dim === axes.cols && lat.values.length === size(axes.rows) && lon.values.length === size(axes.cols)) {
+      out.coords = { lat: Array.from(lat.values), lon: Array.from(lon.values) };
+    }
+    if (input.wrapLon > 0 && lon?.dim === axes.cols) out.wrapLon = input.wrapLon;
+    const m = input.mask;
+    if (m && m.dims.length === 2 && m.dims[0] === axes.rows && m.dims[1] === axes.cols && m.data.length === size(axes.rows) * size(axes.cols)) {
+      const masked = new Uint8Array(m.data.length);
+      for (let i = 0; i < masked.length; i++) masked[i] = m.data[i] ? 0 : 1;
+      out.mask = Buffer.from(masked).toString('base64');
+    }
+  }
+  if (view.perSample && input.times) out.times = indices.map((i) => input.times![i] ?? '');
+  if (view.perSample && input.labels) out.labels = indices.map((i) => input.labels![i]);
+  if (view.input.classNames) out.classNames = [...view.input.classNames];
+  return out;
+}
+
+/**
+ * The relevance-map checks' mask (LRP209): one byte per input value in the checks' channels-last order,
+ * 1 = masked; from the pipeline's mask (1 = valid, over the spatial axes).
+ */
+function checksMask(view: DataView, x: NdArray): Uint8Array | undefined {
+  const m = view.input.mask;
+  if (!m) return undefined;
+  const per = x.data.length / Math.max(1, x.shape[0]);
+  const cells = m.data.length;
+  if (cells === 0 || per % cells !== 0) return undefined;
+  const c = per / cells;
+  const out = new Uint8Array(per);
+  // Channels first only for a flattened [channel, ...spatial] vector; the checks see every other
+  // layout channels-last (collect.ts transposes NCHW), so the channel runs fastest.
+  const flatChannelsFirst = view.input.dims[1] === 'features' && CHANNEL_DIMS.has(view.dims[0]) && c > 1;
+  for (let i = 0; i < cells; i++) {
+    const v = m.data[i] ? 0 : 1;
+    for (let k = 0; k < c; k++) out[flatChannelsFirst ? k * cells + i : i * c + k] = v;
+  }
+  return out;
+}
+
+/** The baseline a composite name stands for, if it is one. */
+function baselineMethod(name: string): BaselineMethod | undefined {
+  return (BASELINE_METHODS as readonly string[]).includes(name) ? (name as BaselineMethod) : undefined;
+}
+
+/** Model outputs of a batch (the engine's forward pass: before a stripped softmax, like LRP's). */
+function forwardOutputs(ex: InstanceType<typeof import('../core/lrp/engine.js').LrpExplainer>, x: NdArray): { data: Float32Array; k: number } {
+  const t = ex.inputOf(x);
+  try {
+    const y = ex.forwardOutput(t);
+    const data = Float32Array.from(y.dataSync() as Float32Array);
+    const k = y.shape[1] ?? 1;
+    y.dispose();
+    return { data, k };
+  } finally {
+    t.dispose();
+  }
+}
+
+function sumOf(a: Float32Array, s: number, per: number): number {
+  let acc = 0;
+  for (let i = s * per; i < (s + 1) * per; i++) acc += a[i];
+  return acc;
+}
+
+function product(a: number[]): number {
+  return a.reduce((x, y) => x * y, 1);
 }
 
 function targetSpec(t: ExplainParams['target']): TargetSpec {

@@ -7,7 +7,6 @@ import { pathToFileURL } from 'node:url';
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { SOURCE } from './diagnostics.js';
-import { validateProjectFile } from './analyzer.js';
 
 export const PROJECT_FILE = 'lrp-lens.json';
 
@@ -24,6 +23,8 @@ export async function projectDiagnostics(
     return [];
   }
   const doc = TextDocument.create(pathToFileURL(file).href, 'json', 0, text);
+  // Loaded on first use: the checks pull in the data readers, which the protocol thread needs only here.
+  const { validateProjectFile } = await import('./analyzer.js');
   const issues = await validateProjectFile(file, text, inputShapeOf).catch((e: Error) => [
     { range: [0, 1] as [number, number], message: `lrp-lens.json could not be checked: ${e.message}`, code: 'CONFIG_ERROR', severity: 'warning' as const },
   ]);

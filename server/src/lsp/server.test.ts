@@ -157,6 +157,25 @@ test('explain returns relevance matching Zennit, with $/progress and the conserv
   assert.match(h.contents.value, /relevance share \| -?\d+\.\d %/);
 });
 
+test('LRP vs gradient: explain runs the gradient baselines in place of a composite', async () => {
+  const ask = (composite: string) => client.conn.sendRequest('lrpLens/explain', {
+    model: uri('cnn/tfjs/model.json'), samples: { data: join(dir, 'data/x_nhwc.npy'), maxSamples: 2 }, composite, target: 1,
+  }) as Promise<ExplainResult>;
+  const g = await ask('gradient');
+  const gx = await ask('gradient-x-input');
+  assert.equal(g.composite.name, 'gradient');
+  assert.deepEqual(g.target, [1, 1]);
+  assert.deepEqual(g.relevance.shape, [2, 16, 32, 1]);
+  // gradient x input is the gradient times the input, cell by cell.
+  const a = decodeArray(g.relevance);
+  const b = decodeArray(gx.relevance);
+  const x = decodeArray(g.input!);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] * x[i] - b[i]) / Math.max(1e-6, Math.abs(b[i])));
+  assert.ok(worst < 1e-4, `relative mismatch ${worst}`);
+  assert.ok(a.some((v) => v !== 0), 'a gradient map that is not all zero');
+});
+
 test('explain honours $/cancelRequest and lrpLens/cancel, and the server keeps serving', async () => {
   // Many samples: long enough to cancel while it runs.
   const x = readNpy(readFileSync(join(REF, 'cnn_same', 'x_nhwc.npy')));
@@ -261,6 +280,7 @@ test('lrp-lens.json problems are diagnostics at the offending key, updated as th
 });
 
 test('a corrupt file added while the server runs gets LRP100; edits and deletes are followed', async () => {
+  await client.waitFor('diagnostics for all models', () => MODELS.every((m) => client.diagnostics.has(uri(m))));
   const junk = Buffer.alloc(4096);
   Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]).copy(junk); // HDF5 signature, then garbage
   for (let i = 8; i < junk.length; i++) junk[i] = (i * 7919) & 0xff;
@@ -286,5 +306,13 @@ test('a corrupt file added while the server runs gets LRP100; edits and deletes 
 
   rmSync(join(dir, 'corrupt.h5'));
   await client.waitFor('diagnostics cleared for a deleted file', () => client.diagnostics.get(uri('corrupt.h5'))?.length === 0);
+
+  // A new folder with a model in it (copied in one go) is watched and analyzed.
+  const fresh = join(scratchDir('lsp-protocol-src'), 'newdir');
+  rmSync(fresh, { recursive: true, force: true });
+  mkdirSync(join(fresh, 'deeper'), { recursive: true });
+  copyFileSync(join(REAL, 'ninolearn-broken', 'member0.h5'), join(fresh, 'deeper', 'again.h5'));
+  cpSync(fresh, join(dir, 'newdir'), { recursive: true });
+  await client.waitFor('diagnostics for a model in a new folder', () => client.diagnostics.get(uri('newdir/deeper/again.h5'))?.some((d) => d.code === 'LRP100'));
 });
 let latest: ListModelsResult | undefined;

@@ -137,3 +137,18 @@ test('the catalogue has unique codes LRP100-LRP113 and LRP201-LRP211, each with 
   assert.equal(STATIC_CHECKS.length + MAP_CHECKS.length + 1, want.length);
   for (const code of all) assert.ok(existsSync(join(REPO, 'docs', 'findings', `${code}.md`)), `docs/findings/${code}.md`);
 });
+
+test('each docs page states the default severity the code uses, and docs links rewrite to the local page', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { REPO } = await import('../../testing/paths.js');
+  const { docsLink, rewriteDocsLink } = await import('./docs-link.js');
+  for (const m of allChecks()) {
+    const page = readFileSync(join(REPO, 'docs', 'findings', `${m.code}.md`), 'utf8');
+    assert.ok(page.startsWith(`# ${m.code}: `), m.code);
+    assert.ok(page.includes(`Default severity: **${m.severity}**`), `${m.code} page says ${m.severity}`);
+  }
+  const local = rewriteDocsLink(docsLink('LRP202'), REPO);
+  assert.ok(local.startsWith('file://') && local.endsWith('/docs/findings/LRP202.md'));
+  assert.equal(rewriteDocsLink('https://example.org/x', REPO), 'https://example.org/x');
+});

@@ -55,6 +55,8 @@ test('LRP202 fires on a rim judged against a twin without one, and not when the 
   assert.equal(same.length, 0);
   const noControl = runMapChecks(ctx({ relevance: rim })).filter((f) => f.code === 'LRP202');
   assert.equal(noControl[0].severity, 'information', 'without a control the border may be quiet for physical reasons');
+  const randomized = runMapChecks(ctx({ relevance: rim, randomized: [{ layers: ['all'], relevance: maps(4, noise) }] })).filter((f) => f.code === 'LRP202');
+  assert.equal(randomized[0].severity, 'information', 'the randomized model does not hold the data-driven focus fixed');
 });
 
 test('LRP203 fires on a stride-2 checkerboard and not on smooth maps', () => {

@@ -4,7 +4,7 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scratchDir } from '../../testing/paths.js';
 import { LensError } from '../errors.js';
-import { loadField, openSource, planField, readPlan, withSource } from './load.js';
+import { describeFile, loadField, openSource, planField, readPlan, withSource } from './load.js';
 import { HAVE_NCGEN, cdlData, ncgen } from './testutil.js';
 
 const skip = HAVE_NCGEN ? false : 'ncgen (Debian netcdf-bin) is not installed';
@@ -149,4 +149,36 @@ test('damaged NetCDF-3 and NetCDF-4 files (bytes overwritten): every failure is 
     }
   }
   assert.ok(seen.size > 1, 'some mutations must fail');
+});
+
+test('NetCDF-3 record layout: a lone record variable is unpadded, several are padded to 4 bytes each', { skip }, async () => {
+  const dir = scratchDir('data-netcdf-rec');
+  const one = join(dir, 'one.cdl');
+  writeFileSync(one, 'netcdf one {\ndimensions:\n  t = UNLIMITED ;\n  x = 3 ;\nvariables:\n  short v(t, x) ;\ndata:\n  v = 1, 2, 3, 4, 5, 6, 7, 8, 9 ;\n}\n');
+  const two = join(dir, 'two.cdl');
+  writeFileSync(two, 'netcdf two {\ndimensions:\n  t = UNLIMITED ;\n  x = 3 ;\nvariables:\n  short v(t, x) ;\n  byte b(t) ;\ndata:\n  v = 1, 2, 3, 4, 5, 6, 7, 8, 9 ;\n  b = -1, -2, -3 ;\n}\n');
+  for (const cdl of [one, two]) {
+    const file = ncgen('classic', cdl, cdl.replace(/\.cdl$/, '.nc').split('/').pop(), dir);
+    const f = await loadField(file, { variable: 'v', select: 't=1:3' });
+    assert.deepEqual(Array.from(f.values), [4, 5, 6, 7, 8, 9], cdl);
+  }
+  const b = await loadField(join(dir, 'two.nc'), { variable: 'b' });
+  assert.deepEqual(Array.from(b.values), [-1, -2, -3]);
+});
+
+test('NetCDF-4 big-endian variables (_Endianness = "big") read as their values', { skip }, async () => {
+  const dir = scratchDir('data-netcdf-be');
+  const cdl = join(dir, 'be.cdl');
+  writeFileSync(cdl, 'netcdf be {\ndimensions:\n  x = 4 ;\nvariables:\n  float v(x) ;\n    v:_Endianness = "big" ;\n  short s(x) ;\n    s:_Endianness = "big" ;\n  double d(x) ;\n    d:_Endianness = "big" ;\ndata:\n  v = 1.5, -2.25, 3, 1e30 ;\n  s = 1, -2, 300, -32768 ;\n  d = 0.5, 2, -3, 4 ;\n}\n');
+  const file = ncgen('nc4', cdl, 'be.nc', dir);
+  assert.deepEqual(Array.from((await loadField(file, { variable: 'v' })).values), [1.5, -2.25, 3, Math.fround(1e30)]);
+  assert.deepEqual(Array.from((await loadField(file, { variable: 's' })).values), [1, -2, 300, -32768]);
+  assert.deepEqual(Array.from((await loadField(file, { variable: 'd' })).values), [0.5, 2, -3, 4]);
+});
+
+test('describeFile lists variables with units and long names (for completions in lrp-lens.json)', { skip }, async () => {
+  const d = await describeFile(ncgen('nc4'));
+  assert.equal(d.format, 'netcdf4');
+  const sst = d.variables.find((v) => v.name === 'sst')!;
+  assert.deepEqual([sst.units, sst.longName, sst.shape], ['degC', 'sea surface temperature', [6, 4, 8]]);
 });

@@ -178,3 +178,18 @@ test('pipeline: an image for an NHWC and an NCHW model', async () => {
   assert.deepEqual(nchw.dims, ['batch', 'channel', 'y', 'x']);
   for (let c = 0; c < 3; c++) for (let p = 0; p < 8; p++) assert.equal(nchw.x.data[c * 8 + p], raw[p * 3 + c]);
 });
+
+test('pipeline: a NumPy batch without a time axis gives its samples along the first dim when that fits the model', async () => {
+  const cfg = fixtureProject('data-pipeline-npy');
+  writeFileSync(cfg, JSON.stringify({ models: [{ model: 'models/grid.onnx', data: { file: join(BENCH, 'batch64_nhwc.npy') }, input: { sampleDim: undefined } }] }));
+  const e = (await readProject(cfg)).models[0];
+  const mi = await buildModelInput(e, [null, 89, 180, 1]);
+  assert.deepEqual(mi.x.shape, [64, 89, 180, 1]);
+  const ref = readNpy(new Uint8Array(readFileSync(join(BENCH, 'batch64_nhwc.npy'))));
+  const want = ref.data as Float32Array;
+  // Same values (no standardization, nothing missing).
+  for (let i = 0; i < want.length; i += 997) assert.equal(mi.x.data[i], want[i]);
+  // With an explicit null sample dim the whole array is one sample, which this model cannot take.
+  writeFileSync(cfg, JSON.stringify({ models: [{ model: 'models/grid.onnx', data: { file: join(BENCH, 'batch64_nhwc.npy') }, input: { sampleDim: null } }] }));
+  await assert.rejects(buildModelInput((await readProject(cfg)).models[0], [null, 89, 180, 1]), (err: Error & { code: string }) => err.code === 'SHAPE_MISMATCH');
+});

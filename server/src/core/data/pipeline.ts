@@ -1,7 +1,8 @@
 /**
  * From a project entry (lrp-lens.json, format in project.ts and docs/lrp-lens-json.md) to the model's
  * input, in this order:
- *   1. read each variable of `data` with its selection (all must have the same dims and shape);
+ *   1. read each variable of `data` with its selection (all must have the same dims and shape); the
+ *      sample dim is `input.sampleDim`, else the time dim, else (when that fits the model) the first dim;
  *   2. standardize each variable (a channel): (v - mean) / std, or an anomaly against a climatology
  *      ('monthly': the mean of the same calendar month over `period` or over a `climatology` file;
  *      'mean': the mean over all time steps), optionally divided by `std`;
@@ -237,9 +238,25 @@ export async function buildModelInput(entry: ModelEntry, modelInputShape?: Shape
   }
   const alias = (name: string): string => (name === 'lat' || name === 'lon' || name === 'time' || name === 'level' ? coords[name]?.dim ?? name : name);
 
+  // Whether taking samples along `sd` gives the model's per-sample size and rank (any order, wrap included).
+  const fitsModel = (sd: string | null): boolean => {
+    const m = modelInputShape!.slice(1);
+    if (m.some((d) => d === null)) return false;
+    const ps = plan0.shape.filter((_, i) => dims[i] !== sd);
+    const pd = dims.filter((d) => d !== sd);
+    const li = pd.indexOf(coords.lon?.dim ?? '');
+    if (li >= 0) ps[li] += 2 * (e.input.wrapLon ?? 0);
+    const size = product(ps) * names.length;
+    const rankOk = m.length === 1 || m.length === ps.length || m.length === ps.length + 1;
+    return rankOk && size === product(m as number[]);
+  };
   // Sample dim.
   let sampleDim: string | null;
-  if (e.input.sampleDim === undefined) sampleDim = coords.time && dims.includes(coords.time.dim) ? coords.time.dim : null;
+  if (e.input.sampleDim === undefined) {
+    sampleDim = coords.time && dims.includes(coords.time.dim) ? coords.time.dim : null;
+    // No time axis (a .npy batch, say): the first dim holds the samples when that is what fits the model.
+    if (sampleDim === null && modelInputShape && dims.length > 1 && !fitsModel(null) && fitsModel(dims[0])) sampleDim = dims[0];
+  }
   else if (e.input.sampleDim === null) sampleDim = null;
   else {
     sampleDim = alias(e.input.sampleDim);

@@ -20,6 +20,7 @@ import { type Composite, type CompositeOptions, type InitMode, type RuleMapEntry
 import { LinearLayer, isLinear } from './linear.js';
 import { type EngineMode, PreparedLinearRule, stabilize } from './linear-rule.js';
 import type { Rule } from './rules.js';
+import { maxPoolRoute } from './pooling.js';
 import { type SampleTarget, type TargetSpec, initialRelevance, resolveTargets } from './targets.js';
 
 export interface ExplainerOptions extends CompositeOptions {
@@ -33,7 +34,7 @@ export interface ExplainOptions {
   target?: TargetSpec;
   /** Default: the composite's convention (Zennit's one-hot, iNNvestigate presets: output). */
   init?: InitMode;
-  /** Samples per chunk (default 32). */
+  /** Samples per chunk (default 16): bounds memory; larger chunks gain little speed. */
   chunkSize?: number;
 }
 
@@ -135,7 +136,7 @@ export class LrpExplainer {
       }
       const xs = node.inbound.map((i) => acts.get(i)!);
       try {
-        acts.set(node.name, this.forwardNode(node, xs));
+        acts.set(node.name, tf.tidy(() => notAlias(this.forwardNode(node, xs), xs)));
       } catch (e) {
         if (e instanceof LensError) throw e.layer ? e : new LensError(e.code, e.message, { file: this.graph.file, layer: node.name });
         throw new LensError('LRP_UNSUPPORTED', `layer ${node.name} (${node.kind}) failed: ${(e as Error).message}`, { file: this.graph.file, layer: node.name });
@@ -152,12 +153,16 @@ export class LrpExplainer {
       case 'pass':
         if (xs.length === 1 && xs[0].size === r.size) return [tf.reshape(r, xs[0].shape)];
         return this.gradient(node, xs, r);
-      case 'gradient':
-        return this.gradient(node, xs, r);
+      case 'gradient': {
+        const routed = node.kind === 'Pool' ? maxPoolRoute(tf, node, xs[0], r) : undefined;
+        return routed ? [routed] : this.gradient(node, xs, r);
+      }
       case 'norm': {
         const f = this.opFor(node);
-        const d = tf.div(r, stabilize(tf, z, rule.stabilizer));
-        const gs = tf.grads((...ins: Tensor[]) => f(ins))(xs, d);
+        // Max pooling routed like average pooling divides by the average, not the stored maximum.
+        const zz = isMaxPool(node) ? f(xs) : z;
+        const d = tf.div(r, stabilize(tf, zz, rule.stabilizer));
+        const gs = tf.grads((...ins: Tensor[]) => notAlias(f(ins), ins))(xs, d);
         return xs.map((x, i) => tf.mul(x, gs[i]));
       }
       case 'split':
@@ -172,21 +177,31 @@ export class LrpExplainer {
 
   /** The op a norm rule divides by: max pooling routed like average pooling uses the average pool. */
   private opFor(node: LayerNode): (ins: Tensor[]) => Tensor {
-    if ((node.kind === 'Pool' || node.kind === 'GlobalPool') && node.params.op === 'max') {
-      const avg = { ...node, params: { ...node.params, op: 'avg' as const, countIncludePad: false } } as LayerNodeOf<'Pool'>;
+    if (isMaxPool(node)) {
+      const avg = { ...node, params: { ...node.params, op: 'avg' as const, countIncludePad: false } } as LayerNode;
       return (ins) => kindOf(avg).forward(avg as never, ins, tf);
     }
     return (ins) => this.forwardNode(node, ins);
   }
 
   private gradient(node: LayerNode, xs: Tensor[], r: Tensor): Tensor[] {
-    return tf.grads((...ins: Tensor[]) => this.forwardNode(node, ins))(xs, r);
+    return tf.grads((...ins: Tensor[]) => notAlias(this.forwardNode(node, ins), ins))(xs, r);
+  }
+
+  /** The explained output (channels-last input; a stripped softmax is not applied), with its temporaries freed. */
+  forwardOutput(x: Tensor): Tensor {
+    return tf.tidy(() => this.forwardAll(x).get(this.outNode)!);
+  }
+
+  /** The canonical graph's single input, in channels-last form. */
+  inputOf(x: NdArray): Tensor {
+    return inputTensor(this.graph, x);
   }
 
   /** Explain a batch given in the file's layout (a missing batch axis is added). */
   explain(x: NdArray, opts: ExplainOptions = {}): Explanation {
     const init = opts.init ?? this.composite.defaultInit;
-    const chunk = Math.max(1, Math.floor(opts.chunkSize ?? 32));
+    const chunk = Math.max(1, Math.floor(opts.chunkSize ?? 16));
     const spec = this.graph.inputs[0];
     const full = inputTensor(this.graph, x);
     const n = full.shape[0];
@@ -232,7 +247,7 @@ export class LrpExplainer {
     };
   }
 
-  private explainChunk(x: Tensor, target: TargetSpec, init: InitMode, isFull: boolean) {
+  private explainChunk(x: Tensor, target: TargetSpec, init: InitMode, isFull: boolean): ChunkResult {
     const spec = this.graph.inputs[0];
     const n = x.shape[0];
     let targets: SampleTarget[] = [];
@@ -258,15 +273,25 @@ export class LrpExplainer {
         const xs = node.inbound.map((i) => acts.get(i)!);
         let rin: Tensor[];
         try {
-          rin = this.backwardNode(node, rule, xs, acts.get(node.name)!, r);
+          // One tidy per node: a chunk holds its activations and the relevance front, not every temporary.
+          rin = tf.tidy(() => this.backwardNode(node, rule, xs, acts.get(node.name)!, r));
         } catch (e) {
           if (e instanceof LensError) throw e;
           throw new LensError('LRP_UNSUPPORTED', `relevance through layer ${node.name} (${node.kind}, rule ${rule.name}) failed: ${(e as Error).message}`, { file: this.graph.file, layer: node.name });
         }
         node.inbound.forEach((name, i) => {
           const prev = rel.get(name);
-          rel.set(name, prev ? tf.add(prev, rin[i]) : rin[i]);
+          if (prev) {
+            rel.set(name, tf.add(prev, rin[i]));
+            prev.dispose();
+            rin[i].dispose();
+          } else rel.set(name, rin[i]);
         });
+        // Consumers come first in reverse order: this node's output and relevance are no longer needed.
+        rel.delete(node.name);
+        if (node.name !== this.outNode) r.dispose();
+        const a = acts.get(node.name);
+        if (a && a !== x && node.name !== this.outNode) a.dispose();
       }
       const rIn = rel.get(this.inNode) ?? tf.zerosLike(x);
       return { relevance: fromChannelsLast(rIn, spec.fileLayout), out: tf.reshape(y, [n, k]), sums: tf.stack(sumTensors) };
@@ -283,6 +308,24 @@ export class LrpExplainer {
       if (!isFull) x.dispose();
     }
   }
+}
+
+interface ChunkResult {
+  relevance: Float32Array;
+  output: Float32Array;
+  targets: SampleTarget[];
+  sums: Map<string, number[]>;
+  relShape: number[];
+  outK: number;
+}
+
+function isMaxPool(node: LayerNode): node is LayerNodeOf<'Pool'> | LayerNodeOf<'GlobalPool'> {
+  return (node.kind === 'Pool' || node.kind === 'GlobalPool') && node.params.op === 'max';
+}
+
+/** tf.grad needs an op between x and y: an identity layer (Flatten of a flat input) returns its input. */
+function notAlias(y: Tensor, ins: Tensor[]): Tensor {
+  return ins.includes(y) ? y.clone() : y;
 }
 
 function concat(parts: Float32Array[]): Float32Array {

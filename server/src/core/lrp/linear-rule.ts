@@ -4,8 +4,11 @@
  * - 'fast': kernels are combined per (input modifier, denominator group) block once per layer and rule;
  *   on Dense and ungrouped Conv the blocks are stacked along the channel axes so that all modified
  *   forward passes are ONE convolution (inputs [in_a(x)] stacked, outputs [z_g] stacked) and all VJPs are
- *   ONE backward convolution (run as a forward conv, linear.ts). Passes on constant inputs (ones, ZBox
- *   bounds) run on one sample and broadcast. A single unmodified pass reuses the stored forward output.
+ *   ONE backward convolution (run as a forward conv, linear.ts). Further savings, each exact:
+ *   the stored forward output is reused where a group's pass is the layer itself (epsilon; ZBox's x pass);
+ *   x+ or x- drops out when x has one sign (after ReLU); for x >= 0 the gamma / alpha-beta groups come
+ *   from z and one conv with W+; constant-input passes (ones, ZBox bounds) run on one sample and their
+ *   VJPs fold into one output slice.
  * - 'grad': Zennit's literal procedure, one forward per pass and tf.grad per pass; the reference the
  *   fast path is tested against.
  *
@@ -13,6 +16,7 @@
  */
 import type * as tfTypes from '@tensorflow/tfjs';
 import { LinearLayer } from './linear.js';
+import { LensError } from '../errors.js';
 import { type InputMod, type LinearRule, type ParamMod, type Stabilizer, modifyParam } from './rules.js';
 
 type TF = typeof tfTypes;
@@ -22,16 +26,43 @@ export type EngineMode = 'fast' | 'grad';
 
 const CONSTANT: InputMod[] = ['ones', 'low', 'high'];
 
+/**
+ * [a, b] with k = a w + b w+ entry by entry (k scales w's negative entries by a and its positive ones by
+ * a + b), or undefined when k is not of that form.
+ */
+function splitByPart(k: Float32Array, w: Float32Array): [number, number] | undefined {
+  let cp: number | undefined;
+  let cn: number | undefined;
+  for (let i = 0; i < w.length; i++) {
+    const wi = w[i];
+    if (wi === 0) {
+      if (k[i] !== 0) return undefined;
+      continue;
+    }
+    const r = k[i] / wi;
+    if (wi > 0) cp ??= r;
+    else cn ??= r;
+    const c = wi > 0 ? cp! : cn!;
+    if (Math.abs(r - c) > 1e-6 * Math.max(1, Math.abs(c))) return undefined;
+  }
+  const a = cn ?? 0;
+  return [a, (cp ?? 0) - a];
+}
+
+/** A slice of a stacked kernel: one input modifier, or all constant inputs folded together. */
+type Slot = InputMod | 'const';
+
 /** z + eps * sign(z) with sign(0) = +1; eps scaled by the per-sample RMS of z when asked. */
 export function stabilize(tf: TF, z: Tensor, st: Stabilizer): Tensor {
-  const sign = tf.sub(tf.mul(tf.cast(tf.greaterEqual(z, 0), 'float32'), 2), 1);
   if (st.rms) {
+    const sign = tf.sub(tf.mul(tf.cast(tf.greaterEqual(z, 0), 'float32'), 2), 1);
     const axes = z.shape.map((_, i) => i).slice(1);
     const rms = tf.sqrt(tf.mean(tf.square(z), axes, true));
     return tf.add(z, tf.mul(sign, tf.mul(rms, st.epsilon)));
   }
   if (st.epsilon === 0) return z;
-  return tf.add(z, tf.mul(sign, st.epsilon));
+  // Four passes over z instead of six: elementwise ops are a large share of the cost on wasm.
+  return tf.where(tf.greaterEqual(z, 0), tf.add(z, st.epsilon), tf.sub(z, st.epsilon));
 }
 
 interface Block {
@@ -50,9 +81,17 @@ export class PreparedLinearRule {
   private readonly groups: number;
   /** The rule is one unmodified pass: its denominator is the stored forward output. */
   private readonly reuseZ: boolean;
+  /** The only varying block is x with the layer's own kernel (ZBox): its output is z minus the bias. */
+  private zMinusBias = false;
+  private origBias?: Tensor;
+  /**
+   * For inputs >= 0 (after ReLU), when every group's kernel is a_g W + b_g W+ (gamma, alpha-beta, z+):
+   * z_g = a_g (z - bias) + b_g conv(x, W+) + bias_g, one forward conv with F outputs instead of G*F.
+   */
+  private nonNeg?: { plus: Tensor; a: number[]; b: number[] };
   private readonly tensors: Tensor[] = [];
-  private fwdStack?: Tensor;
-  private bwdStack?: Tensor;
+  /** Stacked kernels per set of active varying inputs (x+ or x- drop out when x has one sign). */
+  private stacks = new Map<string, { fwd?: Tensor; bwd: Tensor }>();
   private fwdBlocks = new Map<string, Tensor>();
   private bwdBlocks = new Map<string, Tensor>();
   private biasPerGroup: (Tensor | undefined)[] = [];
@@ -96,6 +135,28 @@ export class PreparedLinearRule {
       }
     }
     this.blocks = [...blocks.values()];
+    if (layer.stackable && this.varying.includes('pos') && !this.reuseZ) {
+      const coef = this.blocks.filter((k) => k.input === 'pos').length === this.groups ? this.groups : 0;
+      const a: number[] = [];
+      const b: number[] = [];
+      for (let g = 0; g < coef; g++) {
+        const k = this.blocks.find((q) => q.input === 'pos' && q.group === g)!;
+        const ab = splitByPart(k.fwd, layer.kernel.data);
+        if (!ab) break;
+        a.push(ab[0]);
+        b.push(ab[1]);
+      }
+      if (coef && a.length === this.groups) {
+        const plus = modifyParam({ op: 'pos' }, layer.kernel.data);
+        this.nonNeg = { plus: this.keep(tf, tf.tensor(plus, layer.kernel.shape)), a, b };
+        if (layer.bias && !this.origBias) this.origBias = this.keep(tf, tf.tensor1d(layer.bias));
+      }
+    }
+    if (!this.reuseZ && this.groups === 1 && this.varying.length === 1 && this.varying[0] === 'id') {
+      const b = this.blocks.find((k) => k.input === 'id');
+      this.zMinusBias = !!b && b.fwd.every((v, i) => v === layer.kernel.data[i]);
+      if (this.zMinusBias && layer.bias && !this.origBias) this.origBias = this.keep(tf, tf.tensor1d(layer.bias));
+    }
     // Bias per group: sum of sign_i * b_i.
     for (let g = 0; g < this.groups; g++) {
       if (!layer.bias) {
@@ -113,16 +174,36 @@ export class PreparedLinearRule {
       this.biasPerGroup.push(any ? this.keep(tf, tf.tensor1d(sum)) : undefined);
     }
     if (layer.stackable) {
-      const allInputs = [...this.varying, ...this.constants];
-      if (this.varying.length) this.fwdStack = this.keep(tf, this.stack(tf, this.varying, 'fwd'));
-      this.bwdStack = this.keep(tf, this.stack(tf, allInputs, 'bwd'));
+      this.stacksFor(tf, this.varying);
     } else {
       const shape = layer.kernel.shape;
       for (const b of this.blocks) {
         this.fwdBlocks.set(`${b.input}|${b.group}`, this.keep(tf, tf.tensor(b.fwd, shape)));
-        this.bwdBlocks.set(`${b.input}|${b.group}`, this.keep(tf, tf.tensor(b.bwd, shape)));
+        this.bwdBlocks.set(`${b.input}|${b.group}`, this.keep(tf, tf.tidy(() => layer.backwardKernel(tf, tf.tensor(b.bwd, shape)))));
       }
     }
+  }
+
+  private stacksFor(tf: TF, active: InputMod[]): { fwd?: Tensor; bwd: Tensor } {
+    const key = active.join(',');
+    let st = this.stacks.get(key);
+    if (!st) {
+      const all: Slot[] = [...active, ...(this.constants.length ? ['const' as const] : [])];
+      st = {
+        fwd: active.length ? this.keep(tf, this.stack(tf, active, 'fwd')) : undefined,
+        bwd: this.keep(tf, tf.tidy(() => this.layer.backwardKernel(tf, this.stack(tf, all, 'bwd')))),
+      };
+      this.stacks.set(key, st);
+    }
+    return st;
+  }
+
+  /** Inputs that can be non-zero: x+ is zero where x <= 0 everywhere, x- where x >= 0 (after ReLU). */
+  private activeInputs(tf: TF, x: Tensor): { active: InputMod[]; nonNegative: boolean } {
+    if (!this.varying.includes('pos') && !this.varying.includes('neg')) return { active: this.varying, nonNegative: false };
+    const [mn, mx] = tf.tidy(() => tf.stack([tf.min(x), tf.max(x)]).dataSync());
+    const active = this.varying.filter((m) => !(m === 'neg' && mn >= 0) && !(m === 'pos' && mx <= 0));
+    return { active, nonNegative: mn >= 0 };
   }
 
   private keep(tf: TF, t: Tensor): Tensor {
@@ -131,14 +212,23 @@ export class PreparedLinearRule {
     return t;
   }
 
-  /** [S, A*Cin, G*Cout] kernel from the blocks (zeros where a block is absent). */
-  private stack(tf: TF, inputs: InputMod[], which: 'fwd' | 'bwd'): Tensor {
+  /**
+   * [S, A*Cin, G*Cout] kernel from the blocks (zeros where a block is absent). The 'const' slot (backward
+   * only) sums the constant-input blocks scaled by their input value, since J^T(v d) = v J^T d for an
+   * input that is a fixed value per channel: one output slice instead of one per constant.
+   */
+  private stack(tf: TF, inputs: Slot[], which: 'fwd' | 'bwd'): Tensor {
     const [s, cin, cout] = this.layer.view;
     const A = inputs.length;
     const G = this.groups;
     const out = new Float32Array(s * A * cin * G * cout);
     for (const b of this.blocks) {
-      const a = inputs.indexOf(b.input);
+      let a = inputs.indexOf(b.input);
+      let scale: Float32Array | undefined;
+      if (a < 0 && CONSTANT.includes(b.input)) {
+        a = inputs.indexOf('const');
+        scale = this.channelValues(b.input, cin);
+      }
       if (a < 0) continue;
       const src = b[which];
       const g = b.group;
@@ -146,11 +236,24 @@ export class PreparedLinearRule {
         for (let c = 0; c < cin; c++) {
           const srcOff = (si * cin + c) * cout;
           const dstOff = ((si * A + a) * cin + c) * G * cout + g * cout;
-          out.set(src.subarray(srcOff, srcOff + cout), dstOff);
+          const v = scale ? scale[c] : 1;
+          for (let f = 0; f < cout; f++) out[dstOff + f] += v * src[srcOff + f];
         }
       }
     }
     return tf.tensor(out, this.layer.kernelShape(A * cin, G * cout));
+  }
+
+  /** The value of a constant input per input channel. */
+  private channelValues(mod: InputMod, cin: number): Float32Array {
+    const out = new Float32Array(cin);
+    const b = this.rule.bounds;
+    const v = mod === 'ones' ? 1 : b ? (mod === 'low' ? b.low : b.high) : mod === 'low' ? -1 : 1;
+    if (Array.isArray(v)) {
+      if (v.length !== cin) throw new LensError('USAGE', `bounds have ${v.length} values but layer ${this.layer.node.name} has ${cin} input channels`, { layer: this.layer.node.name });
+      out.set(v);
+    } else out.fill(v);
+    return out;
   }
 
   dispose(): void {
@@ -203,8 +306,12 @@ export class PreparedLinearRule {
       let acc: Tensor | undefined;
       for (const b of this.blocks) {
         if (b.group !== g || !CONSTANT.includes(b.input)) continue;
-        const y = tf.tidy(() => this.layer.forward(tf, this.constInput(tf, b.input, x.shape), tf.tensor(b.fwd, shape)));
-        acc = acc ? tf.keep(tf.add(acc, y)) : tf.keep(y);
+        const prev = acc;
+        acc = tf.keep(tf.tidy(() => {
+          const y = this.layer.forward(tf, this.constInput(tf, b.input, x.shape), tf.tensor(b.fwd, shape));
+          return prev ? tf.add(prev, y) : y;
+        }));
+        prev?.dispose();
       }
       outs.push(acc ?? tf.keep(tf.zeros([1])));
     }
@@ -217,12 +324,21 @@ export class PreparedLinearRule {
     if (mode === 'grad') return this.applyGrad(tf, x, z, r);
     const consts = this.constants.length ? this.constOutputs(tf, x) : [];
     return tf.tidy(() => {
-      const inputs = this.varying.map((m) => this.inputFor(tf, m, x));
+      const { active, nonNegative } = this.activeInputs(tf, x);
+      const inputs = active.map((m) => (m === 'pos' && nonNegative ? x : this.inputFor(tf, m, x)));
+      const st = this.layer.stackable ? this.stacksFor(tf, active) : undefined;
       // Denominators z_g.
       let zs: Tensor[];
       if (this.reuseZ) zs = [z];
-      else if (this.layer.stackable) {
-        const y = inputs.length ? this.layer.forward(tf, inputs.length === 1 ? inputs[0] : tf.concat(inputs, -1), this.fwdStack!) : undefined;
+      else if (this.zMinusBias) zs = [this.origBias ? tf.sub(z, this.origBias) : z];
+      else if (this.nonNeg && nonNegative && active.length === 1 && active[0] === 'pos') {
+        const zc = this.origBias ? tf.sub(z, this.origBias) : z;
+        const p = this.layer.forward(tf, x, this.nonNeg.plus);
+        const { a, b } = this.nonNeg;
+        zs = a.map((ag, g) => tf.add(ag === 1 ? zc : tf.mul(zc, ag), b[g] === 1 ? p : tf.mul(p, b[g])));
+      }
+      else if (st) {
+        const y = st.fwd ? this.layer.forward(tf, inputs.length === 1 ? inputs[0] : tf.concat(inputs, -1), st.fwd) : undefined;
         zs = [];
         const parts = y ? (this.groups === 1 ? [y] : tf.split(y, this.groups, -1)) : [];
         for (let g = 0; g < this.groups; g++) zs.push(parts[g] ?? tf.zeros(z.shape));
@@ -230,7 +346,7 @@ export class PreparedLinearRule {
         zs = [];
         for (let g = 0; g < this.groups; g++) {
           let acc: Tensor | undefined;
-          this.varying.forEach((m, a) => {
+          active.forEach((m, a) => {
             const k = this.fwdBlocks.get(`${m}|${g}`);
             if (!k) return;
             const y = this.layer.forward(tf, inputs[a], k);
@@ -248,20 +364,28 @@ export class PreparedLinearRule {
           if (consts.length && consts[g].rank > 1) zg = tf.add(zg, consts[g]);
         }
         const spec = this.rule.groups[g];
+        if (spec.mask && spec.maskSign && !spec.stabilizer.rms) {
+          // Masked groups: where the mask is on, the denominator has the mask's sign (rules.ts).
+          const e = spec.mask === 'pos' ? spec.stabilizer.epsilon : -spec.stabilizer.epsilon;
+          const on = spec.mask === 'pos' ? tf.greater(z, 0) : tf.less(z, 0);
+          ds.push(tf.where(on, tf.div(r, tf.add(zg, e)), tf.zerosLike(r)));
+          continue;
+        }
         let d = tf.div(r, stabilize(tf, zg, spec.stabilizer));
         if (spec.mask === 'pos') d = tf.mul(d, tf.cast(tf.greater(z, 0), 'float32'));
         else if (spec.mask === 'neg') d = tf.mul(d, tf.cast(tf.less(z, 0), 'float32'));
         ds.push(d);
       }
-      const all = [...this.varying, ...this.constants];
+      const all: Slot[] = st ? [...active, ...(this.constants.length ? ['const' as const] : [])] : [...active, ...this.constants];
+      if (!all.length) return tf.zerosLike(x);
       let vs: Tensor[];
-      if (this.layer.stackable) {
+      if (st) {
         const dcat = ds.length === 1 ? ds[0] : tf.concat(ds, -1);
         const inShape = [...x.shape.slice(0, -1), all.length * this.cin];
-        const v = this.layer.backward(tf, dcat, this.bwdStack!, inShape);
+        const v = this.layer.backward(tf, dcat, st.bwd, inShape);
         vs = all.length === 1 ? [v] : tf.split(v, all.length, -1);
       } else {
-        vs = all.map((m) => {
+        vs = (all as InputMod[]).map((m) => {
           let acc: Tensor | undefined;
           for (let g = 0; g < this.groups; g++) {
             const k = this.bwdBlocks.get(`${m}|${g}`);
@@ -274,7 +398,7 @@ export class PreparedLinearRule {
       }
       let out: Tensor | undefined;
       all.forEach((m, a) => {
-        const term = m === 'ones' ? vs[a] : tf.mul(a < inputs.length ? inputs[a] : this.constInput(tf, m, x.shape), vs[a]);
+        const term = m === 'ones' || m === 'const' ? vs[a] : tf.mul(a < inputs.length ? inputs[a] : this.constInput(tf, m, x.shape), vs[a]);
         out = out ? tf.add(out, term) : term;
       });
       return out!;

@@ -104,6 +104,14 @@ export class LinearLayer {
       return x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), kernel.shape[1] as number]);
     }
     const pads = this.pads(x);
+    if (this.kind === 'conv' && this.rank <= 2) {
+      // Explicit padding inside the conv: no padded copy of x.
+      if (this.rank === 1) {
+        const y = tf.conv2d(tf.expandDims(x, 1) as T4, tf.expandDims(kernel, 0) as T4, [1, this.strides[0]], [[0, 0], [0, 0], pads[0], [0, 0]]);
+        return tf.squeeze(y, [1]);
+      }
+      return tf.conv2d(x as T4, kernel as T4, this.strides as [number, number], [[0, 0], pads[0], pads[1], [0, 0]]);
+    }
     const xp = pads.every(([a, b]) => a === 0 && b === 0) ? x : tf.pad(x, [[0, 0], ...pads, [0, 0]]);
     if (this.rank === 1) {
       const y = this.forward2d(tf, tf.expandDims(xp, 1) as T4, tf.expandDims(kernel, 0) as T4, [1, this.strides[0]]);
@@ -130,55 +138,68 @@ export class LinearLayer {
     }
   }
 
-  /** J_K^T dy as forward convolutions; `inShape` is the input's shape (with the input's channel count). */
-  backward(tf: TF, dy: Tensor, kernel: Tensor, inShape: number[]): Tensor {
+  /**
+   * The kernel in the form `backward` uses (made once per rule): convs flipped in space with in/out
+   * channels swapped, depthwise flipped as [..k, C*M, 1], dense unchanged.
+   */
+  backwardKernel(tf: TF, kernel: Tensor): Tensor {
+    if (this.kind === 'dense') return tf.transpose(kernel);
+    if (this.rank === 3) return tf.transpose(tf.reverse(kernel, [0, 1, 2]), [0, 1, 2, 4, 3]);
+    const k4 = (this.rank === 1 ? tf.expandDims(kernel, 0) : kernel) as T4;
+    const flipped = tf.reverse(k4, [0, 1]) as T4;
+    switch (this.kind) {
+      case 'conv':
+        return tf.transpose(flipped, [0, 1, 3, 2]);
+      case 'depthwise': {
+        const [kh, kw, c, m] = k4.shape;
+        return tf.reshape(flipped, [kh, kw, c * m, 1]);
+      }
+      default:
+        return flipped; // grouped: transposed per group in backward
+    }
+  }
+
+  /** J_K^T dy as forward convolutions; `bk` from backwardKernel; `inShape` is the input's shape. */
+  backward(tf: TF, dy: Tensor, bk: Tensor, inShape: number[]): Tensor {
     if (this.kind === 'dense') {
       const co = dy.shape[dy.rank - 1];
       const flat = dy.rank === 2 ? dy : tf.reshape(dy, [-1, co]);
-      const y = tf.matMul(flat as T2, kernel as T2, false, true);
+      const y = tf.matMul(flat as T2, bk as T2);
       return dy.rank === 2 ? y : tf.reshape(y, inShape);
     }
-    if (this.rank === 3) {
-      // wasm's Conv3DBackpropInputV2 gives wrong sums; the forward-conv form is right on every backend.
-      const pads = this.padsFor(inShape);
-      const ks = kernel.shape.slice(0, 3);
-      let g = dilateSpatial(tf, dy, this.strides);
-      g = padOrCrop(tf, g, ks.map((k, i) => [k - 1 - pads[i][0], inShape[i + 1] - g.shape[i + 1] - (k - 1 - pads[i][0]) + k - 1] as [number, number]));
-      const flipped3 = tf.transpose(tf.reverse(kernel, [0, 1, 2]), [0, 1, 2, 4, 3]);
-      return conv3dPlanes(tf, g, flipped3, [1, 1, 1]);
-    }
-    const x4 = this.rank === 1 ? [inShape[0], 1, inShape[1], inShape[2]] : inShape;
-    const dy4 = (this.rank === 1 ? tf.expandDims(dy, 1) : dy) as T4;
-    const k4 = (this.rank === 1 ? tf.expandDims(kernel, 0) : kernel) as T4;
-    const strides = this.rank === 1 ? [1, this.strides[0]] : this.strides;
     const pads = this.padsFor(inShape);
-    const pads2: [number, number][] = this.rank === 1 ? [[0, 0], pads[0]] : pads;
-    // Spread dy over the padded input grid, then correlate with the flipped kernel.
-    const kh = k4.shape[0];
-    const kw = k4.shape[1];
-    let g = dilateSpatial(tf, dy4, strides) as T4;
-    g = padOrCrop(tf, g, [
-      [kh - 1 - pads2[0][0], x4[1] - g.shape[1] - (kh - 1 - pads2[0][0]) + kh - 1],
-      [kw - 1 - pads2[1][0], x4[2] - g.shape[2] - (kw - 1 - pads2[1][0]) + kw - 1],
-    ]) as T4;
-    const flipped = tf.reverse(k4, [0, 1]) as T4;
+    // dy spread over the input grid (zeros between cells for strides), padded so that correlating it
+    // with the flipped kernel gives one value per input cell.
+    const span = this.kernel.shape.slice(0, this.rank);
+    const g0 = dilateSpatial(tf, dy, this.strides);
+    const full: [number, number][] = span.map((k, i) => {
+      const before = k - 1 - pads[i][0];
+      return [before, inShape[i + 1] + k - 1 - g0.shape[i + 1] - before];
+    });
+    if (this.rank === 3) return conv3dPlanes(tf, padOrCrop(tf, g0, full), bk, [1, 1, 1]);
+    if (this.kind === 'conv' && full.every(([a, b]) => a >= 0 && b >= 0)) {
+      if (this.rank === 1) return tf.squeeze(tf.conv2d(tf.expandDims(g0, 1) as T4, bk as T4, 1, [[0, 0], [0, 0], full[0], [0, 0]]), [1]);
+      return tf.conv2d(g0 as T4, bk as T4, 1, [[0, 0], full[0], full[1], [0, 0]]);
+    }
+    const g1 = padOrCrop(tf, g0, full);
+    const g = (this.rank === 1 ? tf.expandDims(g1, 1) : g1) as T4;
     let out: Tensor;
     switch (this.kind) {
       case 'conv':
-        out = tf.conv2d(g, tf.transpose(flipped, [0, 1, 3, 2]) as T4, 1, 'valid');
+        out = tf.conv2d(g, bk as T4, 1, 'valid');
         break;
       case 'depthwise': {
         // dx[c] = sum_m corr(dy[c*M + m], flip k[:, :, c, m]): a depthwise conv over C*M channels, then sum m.
-        const [, , c, m] = k4.shape;
-        const kd = tf.reshape(flipped, [kh, kw, c * m, 1]) as T4;
-        const y = tf.depthwiseConv2d(g, kd, 1, 'valid');
+        const c = inShape[inShape.length - 1];
+        const m = (bk.shape[2] as number) / c;
+        const y = tf.depthwiseConv2d(g, bk as T4, 1, 'valid');
         out = m === 1 ? y : tf.sum(tf.reshape(y, [...y.shape.slice(0, 3), c, m]), 4);
         break;
       }
       case 'grouped': {
         const ng = (this.node as LayerNodeOf<'Conv'>).params.groups;
         const gs = tf.split(g, ng, 3);
-        const ks = tf.split(flipped, ng, 3);
+        const ks = tf.split(bk, ng, 3);
         out = tf.concat(gs.map((gi, i) => tf.conv2d(gi as T4, tf.transpose(ks[i], [0, 1, 3, 2]) as T4, 1, 'valid')), 3);
         break;
       }

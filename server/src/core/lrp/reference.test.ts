@@ -12,8 +12,9 @@ import { REF } from '../../testing/paths.js';
 import { readNpy, toFloat32 } from '../data/npy.js';
 import { useBackend } from '../compute/backend.js';
 import { loadModel } from '../model/load.js';
-import { LrpExplainer, type ExplainerOptions } from './engine.js';
+import { LrpExplainer, type Explanation, type ExplainerOptions } from './engine.js';
 import type { EngineMode } from './linear-rule.js';
+import type { ModelGraph } from '../model/graph.js';
 
 const index = JSON.parse(readFileSync(join(REF, 'index.json'), 'utf8')) as {
   convention: { zbox_bounds: [number, number]; gamma: number };
@@ -66,7 +67,7 @@ for (const mode of ['fast', 'grad'] as EngineMode[]) {
       const logits = toFloat32(npy(join(dir, 'logits.npy')));
       for (const { file, layout } of FILES) {
         assert.ok(existsSync(join(dir, file)), `${model}/${file} missing`);
-        let graph;
+        let graph: ModelGraph;
         try {
           graph = await loadModel(join(dir, file));
         } catch (e) {
@@ -76,9 +77,9 @@ for (const mode of ['fast', 'grad'] as EngineMode[]) {
         const x = npy(join(dir, `x_${layout}.npy`));
         for (const comp of Object.keys(info.relevance)) {
           const ref = npy(join(dir, `relevance_${comp}_${layout}.npy`));
-          const ex = new LrpExplainer(graph, { ...compositeFor(comp), mode });
+          const ex: LrpExplainer = new LrpExplainer(graph, { ...compositeFor(comp), mode });
           try {
-            const e = ex.explain(x, { target: { type: 'predicted' }, init: 'onehot' });
+            const e: Explanation = ex.explain(x, { target: { type: 'predicted' }, init: 'onehot' });
             assert.deepEqual(e.relevance.shape, ref.shape, `${model}/${file} ${comp}: shape`);
             assert.deepEqual(e.targets.map((t) => t.index), Array.from(targets), `${model}/${file}: targets`);
             const k = e.output.shape[1];

@@ -166,3 +166,79 @@ test('stabilizer adds eps*sign(z) with sign(0) = +1', async () => {
   const out = tf.tidy(() => stabilize(tf, tf.tensor1d([-2, 0, 3]), { epsilon: 0.5 }).dataSync());
   assert.deepEqual(Array.from(out), [-2.5, 0.5, 3.5]);
 });
+
+test('max-pool routing (window argmax) equals the gradient, with odd sizes, padding and 1-D pools', async () => {
+  const { maxPoolRoute } = await import('./pooling.js');
+  const { kindOf } = await import('../model/kinds/registry.js');
+  for (const backend of ['cpu', 'wasm'] as const) {
+    await useBackend(backend);
+    for (const [shape, size, padding] of [
+      [[2, 9, 11, 3], [2, 2], 'valid'],
+      [[2, 9, 11, 3], [2, 3], 'same'],
+      [[1, 7, 4], [3], 'same'],
+      [[1, 8, 4], [2], 'valid'],
+    ] as [number[], number[], 'valid' | 'same'][]) {
+      const b = new GraphBuilder(rng(3), [null, ...shape.slice(1)]);
+      b.pool('max', size, padding);
+      const g = b.build('pool');
+      const node = g.nodes[1] as import('../model/graph.js').LayerNodeOf<'Pool'>;
+      const [fast, slow] = tf.tidy(() => {
+        const x = tf.tensor(randomArray(shape.reduce((a, c) => a * c, 1), rng(17)), shape);
+        const y = kindOf(node).forward(node as never, [x], tf);
+        const r = tf.tensor(randomArray(y.size, rng(19)), y.shape);
+        const a = maxPoolRoute(tf, node, x, r)!;
+        const gr = tf.grad((t: import('@tensorflow/tfjs').Tensor) => kindOf(node).forward(node as never, [t], tf))(x, r);
+        return [a.dataSync() as Float32Array, gr.dataSync() as Float32Array];
+      });
+      assert.equal(maxDiff(fast, slow), 0, `${backend} pool ${shape} ${size} ${padding}`);
+    }
+  }
+});
+
+test('ZBox with per-channel bounds: equal values match the scalar rule; distinct values match the per-pass reference', async () => {
+  await useBackend('cpu');
+  const b = new GraphBuilder(rng(23), [null, 6, 5, 3]);
+  b.conv(4, 3, [3, 3], { activation: { name: 'relu' } });
+  b.flatten();
+  b.dense(2, 120);
+  const g = b.build('zbox');
+  const x = input([2, 6, 5, 3], 24);
+  const run = (low: number | number[], high: number | number[], mode: 'fast' | 'grad') => {
+    const ex = new LrpExplainer(g, { composite: 'epsilon-gamma-box', low, high, mode });
+    try {
+      return ex.explain(x, { target: { type: 'index', index: 0 } }).relevance.data as Float32Array;
+    } finally {
+      ex.dispose();
+    }
+  };
+  const scalar = run(-2, 2, 'fast');
+  assert.ok(maxDiff(run([-2, -2, -2], [2, 2, 2], 'fast'), scalar) <= 1e-6 * maxAbs(scalar));
+  const fast = run([-1, -2, -3], [1, 2, 4], 'fast');
+  const slow = run([-1, -2, -3], [1, 2, 4], 'grad');
+  assert.ok(maxDiff(fast, slow) <= 1e-5 * maxAbs(slow));
+  assert.ok(maxDiff(fast, scalar) > 1e-3 * maxAbs(scalar), 'the bounds matter');
+});
+
+test('max pooling routed like average pooling (--max-pool avg) shares relevance proportionally and conserves it', async () => {
+  await useBackend('cpu');
+  const b = new GraphBuilder(rng(29), [null, 8, 8, 2]);
+  b.conv(3, 2, [3, 3], { bias: false, activation: { name: 'relu' } });
+  b.pool('max', [2, 2], 'valid', 'pool');
+  b.flatten();
+  b.dense(2, 48, { bias: false });
+  const g = b.build('maxavg');
+  const x = input([2, 8, 8, 2], 30);
+  const winner = new LrpExplainer(g, { composite: 'epsilon', epsilon: 1e-9 });
+  const avg = new LrpExplainer(g, { composite: 'epsilon', epsilon: 1e-9, maxPool: 'avg' });
+  try {
+    const a = winner.explain(x);
+    const v = avg.explain(x);
+    assert.equal(avg.ruleOf('pool')?.type, 'norm');
+    assert.equal(winner.ruleOf('pool')?.type, 'gradient');
+    assert.ok(maxDiff(a.relevance.data as Float32Array, v.relevance.data as Float32Array) > 1e-4);
+    for (const s of v.relevanceSum) assert.ok(Math.abs(s - 1) < 1e-3, `sum ${s}`);
+  } finally {
+    winner.dispose();
+    avg.dispose();
+  }
+});

@@ -49,6 +49,11 @@ export interface RuleGroup {
   stabilizer: Stabilizer;
   /** Only where the unmodified output z is positive / negative (generalized gamma). */
   mask?: 'pos' | 'neg';
+  /**
+   * Where the mask is on, the denominator has the mask's sign (gamma with its bias: z plus gamma times
+   * same-signed terms), so the stabilizer's sign test can be skipped. Not true without the bias.
+   */
+  maskSign?: boolean;
 }
 
 /** Bounds for ZBox: scalars or one value per input channel (channels-last, broadcast over space). */
@@ -107,7 +112,12 @@ export interface RuleOptions {
 
 function finish(rule: LinearRule, opts: RuleOptions): LinearRule {
   if (!opts.noBias) return rule;
-  return { ...rule, name: `${rule.name}[no-bias]`, passes: rule.passes.map((p) => ({ ...p, bias: ZERO })) };
+  return {
+    ...rule,
+    name: `${rule.name}[no-bias]`,
+    passes: rule.passes.map((p) => ({ ...p, bias: ZERO })),
+    groups: rule.groups.map(({ maskSign: _drop, ...g }) => g),
+  };
 }
 
 function pass(input: InputMod, weight: ParamMod, bias: ParamMod, group = 0, sign: 1 | -1 = 1, coeff = 1): RulePass {
@@ -147,8 +157,8 @@ export function gamma(g = 0.25, opts: RuleOptions & { stabilizer?: number } = {}
       name: `gamma(${g})`,
       passes: [pass('pos', gp, gp, 0), pass('neg', gn, ZERO, 0), pass('pos', gn, gn, 1), pass('neg', gp, ZERO, 1)],
       groups: [
-        { stabilizer: st, mask: 'pos' },
-        { stabilizer: st, mask: 'neg' },
+        { stabilizer: st, mask: 'pos', maskSign: true },
+        { stabilizer: st, mask: 'neg', maskSign: true },
       ],
     },
     opts,

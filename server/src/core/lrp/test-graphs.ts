@@ -3,17 +3,7 @@ import type { ActivationSpec, LayerNode, ModelGraph, Padding, WeightTensor } fro
 import { LINEAR } from '../model/graph.js';
 import { inferShapes } from '../model/shapes.js';
 
-/** Deterministic uniform numbers in [-1, 1) (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
-}
+export { rng } from './random.js';
 
 export function randomArray(n: number, rand: () => number, scale = 1): Float32Array {
   const a = new Float32Array(n);

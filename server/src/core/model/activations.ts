@@ -68,7 +68,7 @@ export function applyActivation(x: Tensor, spec: ActivationSpec, tf: TF): Tensor
     case 'gelu': {
       if (spec.approximate) {
         // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
-        const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
+        const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.mul(x, tf.mul(x, x)))));
         return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
       }
       return tf.mul(tf.mul(0.5, x), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));

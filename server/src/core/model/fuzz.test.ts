@@ -1,8 +1,10 @@
 /**
  * Loader fuzzing (issue 2): every fixture mutated (flipped bytes, truncation, deleted or retyped JSON
  * fields, edits inside an HDF5 file's embedded JSON config), a few hundred runs in total, seeded. Each
- * run must load (and, for small inputs, run) or throw a LensError with a specific code, within 2 s.
- * INTERNAL counts as a failure: it means some exception escaped a loader's own checks.
+ * run must load (and, for small inputs, run) or throw a LensError with a specific code, within 2 s of
+ * CPU time (CPU, not wall clock: the test machine is shared, and a busy neighbour must not fail it);
+ * a run that does not answer at all within HANG_MS is a hang. INTERNAL counts as a failure: it means
+ * some exception escaped a loader's own checks.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +17,7 @@ import { writeKerasZip } from './writers/keras-zip-writer.js';
 import type { FuzzReply, FuzzRequest } from './fuzz-worker.js';
 
 const LIMIT_MS = 2000;
+const HANG_MS = 20_000;
 const dir = scratchDir('fuzz');
 
 function rng(seed: number): () => number {
@@ -239,23 +242,20 @@ test('fuzzed model files load or fail with a LensError, each within 2 s', async 
   const tally = new Map<string, number>();
   const times: [number, string][] = [];
   for (const c of cases) {
-    let r = await send({ path: c.main, runBelow: 20_000 }, LIMIT_MS);
+    const r = await send({ path: c.main, runBelow: 20_000 }, HANG_MS);
     if (r === 'timeout') {
-      // A fresh worker pays start-up again: warm it, then retry once before calling it a hang.
+      failures.push(`${c.label}: no answer within ${HANG_MS} ms (hang)`);
       await send({ path: join(REF, 'cnn_same', 'model.h5'), runBelow: 0 }, 60_000);
-      r = await send({ path: c.main, runBelow: 20_000 }, LIMIT_MS);
-    }
-    if (r === 'timeout') {
-      failures.push(`${c.label}: no answer within ${LIMIT_MS} ms`);
       continue;
     }
-    times.push([r.ms, `${c.label} ${r.outcome}`]);
+    times.push([r.cpuMs, `${c.label} ${r.outcome}`]);
+    if (r.cpuMs > LIMIT_MS) failures.push(`${c.label}: took ${r.cpuMs.toFixed(0)} ms of CPU (limit ${LIMIT_MS})`);
     const key = r.outcome === 'lens-error' ? (r.code as string) : r.outcome;
     tally.set(key, (tally.get(key) ?? 0) + 1);
     if (r.outcome === 'other-error') failures.push(`${c.label}: not a LensError: ${r.message}`);
     else if (r.outcome === 'lens-error' && r.code === 'INTERNAL') failures.push(`${c.label}: INTERNAL: ${r.message}`);
   }
-  console.log(`# fuzz: ${cases.length} runs over ${fx.length} fixtures; outcomes ${JSON.stringify(Object.fromEntries(tally))}; slowest ${times.sort((a, b) => b[0] - a[0]).slice(0, 3).map(([ms, l]) => `${l} ${ms} ms`).join(', ')}`);
+  console.log(`# fuzz: ${cases.length} runs over ${fx.length} fixtures; outcomes ${JSON.stringify(Object.fromEntries(tally))}; most CPU ${times.sort((a, b) => b[0] - a[0]).slice(0, 3).map(([ms, l]) => `${l} ${ms.toFixed(0)} ms`).join(', ')}`);
   assert.ok(cases.length >= 200);
   assert.deepEqual(failures, []);
 });

@@ -26,6 +26,8 @@ export interface RasterSpec {
   opacity?: number;
   /** Draw the last row at the top (data stored south to north, shown north up). */
   flipRows?: boolean;
+  /** Colours of mode 'input': viridis (default), or grey as under an overlay. */
+  inputColormap?: 'sequential' | 'grey';
 }
 
 /** Whether cell i is masked: flagged in the mask, or its input is not a number. */
@@ -67,7 +69,7 @@ export function cellRaster(spec: RasterSpec): Uint8ClampedArray {
   const il = spec.inLimits ?? { vmin: 0, vmax: 1 };
   const a = Math.max(0, Math.min(1, spec.opacity ?? 0.6));
   const D = DIVERGING.lut;
-  const S = SEQUENTIAL.lut;
+  const S = spec.inputColormap === 'grey' ? GREY.lut : SEQUENTIAL.lut;
   const G = GREY.lut;
   // One loop per mode (this runs over a million cells for a 720x1440 map).
   for (let r = 0; r < h; r++) {

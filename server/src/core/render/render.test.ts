@@ -10,6 +10,7 @@ import { cellRaster, colorbarRaster, effectiveMask, upscale, hatchTile } from '.
 import { coastlinePath, geoFrame, latToY, lonToX } from './geo.js';
 import { renderPng } from './png.js';
 import { findingsToCsv } from './csv.js';
+import { pngViewOf } from './png-request.js';
 import { loadReference, loadSst, nino34Relevance, sstAnomaly } from './test-fixtures.js';
 
 const require = createRequire(import.meta.url);
@@ -164,4 +165,14 @@ test('findings CSV quotes commas, quotes and newlines', () => {
   assert.equal(lines[0], 'code,severity,layer,layerIndex,message,remedy,file,docs,data');
   assert.ok(csv.includes('"border band ""same"", 3 cells\nwide"'));
   assert.ok(csv.includes('"{""band"":3}"'));
+});
+
+test('PNG export requests are checked before anything is allocated', () => {
+  const ok = { title: 't', height: 2, width: 2, limits: { vmin: -1, vmax: 1 }, colorbarLabel: 'R', opacity: 0.5,
+    panels: [{ title: 'a', mode: 'relevance' as const, relevance: { shape: [2, 2], dtype: 'float32' as const, base64: Buffer.from(new Float32Array([1, -1, 0, 0.5]).buffer).toString('base64') } }] };
+  assert.equal(pngViewOf(ok).panels[0].spec.relevance![3], 0.5);
+  assert.throws(() => pngViewOf({ ...ok, panels: [] }), /1 to 4 panels/);
+  assert.throws(() => pngViewOf({ ...ok, height: 1e5, width: 1e5 }), /bad map size/);
+  assert.throws(() => pngViewOf({ ...ok, limits: { vmin: NaN, vmax: 1 } }), /finite/);
+  assert.throws(() => pngViewOf({ ...ok, height: 3 }), /needs 24 bytes/);
 });

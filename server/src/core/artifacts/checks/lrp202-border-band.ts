@@ -18,12 +18,12 @@ export const meta: CheckMeta = {
 const SIDES = ['top', 'bottom', 'left', 'right'] as const;
 
 /** The control ratios: a valid/wrapped twin on the same data, else the randomized model, else the blank-input prior. */
-export function controlRatios(ctx: MapContext, band: number): { name: string; r: BandRatios } | undefined {
+export function controlRatios(ctx: MapContext, band: number): { name: string; twin: boolean; r: BandRatios } | undefined {
   const g = mapGrid(ctx);
-  if (ctx.twin) return { name: `twin '${ctx.twin.name}'`, r: borderBand(cellShares(ctx, ctx.twin.relevance), g, band) };
+  if (ctx.twin) return { name: `the ${ctx.twin.name}`, twin: true, r: borderBand(cellShares(ctx, ctx.twin.relevance), g, band) };
   const full = ctx.randomized?.[ctx.randomized.length - 1];
-  if (full) return { name: 'the randomized model', r: borderBand(cellShares(ctx, full.relevance), g, band) };
-  if (ctx.blank) return { name: 'the blank-input prior', r: borderBand(cellShares(ctx, ctx.blank, 1), g, band) };
+  if (full) return { name: 'the randomized model', twin: false, r: borderBand(cellShares(ctx, full.relevance), g, band) };
+  if (ctx.blank) return { name: 'the blank-input prior', twin: false, r: borderBand(cellShares(ctx, ctx.blank, 1), g, band) };
   return undefined;
 }
 
@@ -52,8 +52,9 @@ export const check: MapCheck = {
     if (flagged.length === 0) return out;
     out.push(
       makeFinding(meta, ctx.graph, {
-        // Without a control the border may be quiet for physical reasons: say so and do not warn.
-        severity: ctl ? meta.severity : 'information',
+        // Only a twin holds data and weights fixed; against the randomized model or the blank prior a trained
+        // model's relevance also gathers where its signal is, so a quiet border may be physics: inform only.
+        severity: ctl?.twin ? meta.severity : 'information',
         message:
           `border band of ${band} cells holds ${fmt(r.all)} x the interior's mean |R| (per side: ${sides.map((s) => `${s} ${fmt(r[s])}`).join(', ')})` +
           (ctl ? `; ${ctl.name} gives ${fmt(ctl.r.all)} (${sides.map((s) => `${s} ${fmt(ctl.r[s])}`).join(', ')})` : '; no control available, judged against 1') +

@@ -7,7 +7,9 @@ import { per } from './map-common.js';
 export const meta: CheckMeta = {
   code: 'LRP206',
   title: 'Class-insensitive maps',
-  severity: 'warning',
+  // Information only: on the benchmark the z+ chain (epsilon-plus on five convs) gave cosine -0.23 and
+  // epsilon -0.11 (two-class softmax models): the check did not separate them.
+  severity: 'information',
   thresholds: { cosine: 0.9 },
   remedy: 'Use epsilon or gamma on the upper layers instead of a z+ chain; explain a contrast of the two classes (target A-B).',
 };

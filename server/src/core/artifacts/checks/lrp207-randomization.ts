@@ -9,7 +9,10 @@ export const meta: CheckMeta = {
   code: 'LRP207',
   title: 'Map survives weight randomization',
   severity: 'warning',
-  thresholds: { similarity: 0.5 },
+  // Calibrated on the benchmark (32 held-out fields, all variants): ordinary epsilon maps keep 0.48-0.59
+  // after randomizing every layer (their |R| follows |x|), the flat first layer keeps 1.00. 0.5 flagged
+  // four clean models; 0.8 lies between the two groups.
+  thresholds: { similarity: 0.8 },
   remedy: 'A pattern that survives randomization comes from the architecture or the rule (a flat or w-square first layer, padding), not from what the model learned: change the rule on the first layer or read only what changes under randomization.',
 };
 

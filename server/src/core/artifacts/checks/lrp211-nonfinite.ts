@@ -32,13 +32,16 @@ export const check: MapCheck = {
           break;
         }
     const node = where ? ctx.graph.nodes[where.index] : undefined;
+    // NaN in the data (unfilled missing cells) spreads through the forward pass: name it as the origin.
+    const badInput = countNonFinite(ctx.x.subarray(0, ctx.n * p));
     return [
       makeFinding(meta, ctx.graph, {
         node,
         message:
           (bad > 0 ? `${bad} input relevance values are NaN or infinite` : `input relevance reaches ${fmt(factor)} x the output relevance (threshold ${fmt(meta.thresholds.explode)})`) +
-          (where ? `; it starts at layer '${where.name}'` : ''),
-        data: { nonFinite: bad, factor, layer: where?.name ?? '' },
+          (badInput > 0 ? `; the input itself holds ${badInput} NaN or infinite values (missing cells not filled?)` : '') +
+          (where ? `; going from the output to the input it first appears in the relevance of layer '${where.name}'` : ''),
+        data: { nonFinite: bad, factor, layer: where?.name ?? '', nonFiniteInputs: badInput },
       }),
     ];
   },

@@ -148,3 +148,107 @@ export function padSpatial(tf: TF, x: Tensor, pads: [number, number][], value = 
   if (pads.every(([a, b]) => a === 0 && b === 0)) return x;
   return tf.pad(x, [[0, 0], ...pads, [0, 0]], value);
 }
+
+/**
+ * The input cells one window tap sees: x[:, off_i + o_i * s_i, ..., :] for every output position, as a
+ * [N, ...out, C] tensor. Built from slice and reshape only (both have correct gradients on every tfjs
+ * backend). `x` must extend to at least off_i + out_i * s_i along each spatial dim (pad it first).
+ */
+export function stridedTap(tf: TF, x: Tensor, offsets: number[], out: number[], strides: number[]): Tensor {
+  const shape = x.shape as number[];
+  const n = shape[0];
+  const c = shape[shape.length - 1];
+  let t = tf.slice(x, [0, ...offsets, 0], [n, ...out.map((o, i) => o * strides[i]), c]);
+  for (let i = 0; i < out.length; i++) {
+    const s = strides[i];
+    if (s === 1) continue;
+    const cur = t.shape as number[];
+    const before = cur.slice(0, i + 1).reduce((a, b) => a * b, 1);
+    const after = cur.slice(i + 2).reduce((a, b) => a * b, 1);
+    const picked = tf.slice(tf.reshape(t, [before * out[i], s, after]), [0, 0, 0], [before * out[i], 1, after]);
+    t = tf.reshape(picked, [...cur.slice(0, i + 1), out[i], ...cur.slice(i + 2)]);
+  }
+  return t;
+}
+
+/** Pad the end of each spatial dim so every tap of a window op (kernel k, stride s, out o) is in range. */
+export function padForTaps(tf: TF, x: Tensor, kernel: number[], out: number[], strides: number[], value = 0): Tensor {
+  const sizes = spatialOf(x);
+  const extra = sizes.map((sz, i) => [0, Math.max(0, kernel[i] - 1 + out[i] * strides[i] - sz)] as [number, number]);
+  return padSpatial(tf, x, extra, value);
+}
+
+/** Every tap offset of a window (C order). */
+export function tapOffsets(kernel: number[]): number[][] {
+  const out: number[][] = [[]];
+  for (const k of kernel) {
+    const next: number[][] = [];
+    for (const o of out) for (let i = 0; i < k; i++) next.push([...o, i]);
+    out.splice(0, out.length, ...next);
+  }
+  return out;
+}
+
+/** Kernel with (d-1) zeros between taps along each spatial axis: [...k, ci, co] -> [...((k-1)d+1), ci, co]. */
+export function dilateKernel(w: WeightTensor, rank: number, dilation: number[]): WeightTensor {
+  if (dilation.every((d) => d === 1)) return w;
+  const k = w.shape.slice(0, rank);
+  const inner = w.shape.slice(rank).reduce((a, b) => a * b, 1);
+  const kd = k.map((s, i) => (s - 1) * dilation[i] + 1);
+  const out = new Float32Array(kd.reduce((a, b) => a * b, 1) * inner);
+  const idx = new Array<number>(rank).fill(0);
+  const n = k.reduce((a, b) => a * b, 1);
+  for (let t = 0; t < n; t++) {
+    let src = 0;
+    let dst = 0;
+    for (let i = 0; i < rank; i++) {
+      src = src * k[i] + idx[i];
+      dst = dst * kd[i] + idx[i] * dilation[i];
+    }
+    out.set(w.data.subarray(src * inner, (src + 1) * inner), dst * inner);
+    for (let i = rank - 1; i >= 0; i--) {
+      if (++idx[i] < k[i]) break;
+      idx[i] = 0;
+    }
+  }
+  return { shape: [...kd, ...w.shape.slice(rank)], data: out };
+}
+
+/**
+ * Adjoint of stridedTap: put g ([N, ...out, C]) back at the cells the tap read, zeros elsewhere, in a
+ * tensor of `fullShape` (the padded input's shape). Only pad and reshape.
+ */
+export function stridedTapAdjoint(tf: TF, g: Tensor, offsets: number[], out: number[], strides: number[], fullShape: number[]): Tensor {
+  let t = g;
+  for (let i = out.length - 1; i >= 0; i--) {
+    const s = strides[i];
+    if (s === 1) continue;
+    const cur = t.shape as number[];
+    const before = cur.slice(0, i + 1).reduce((a, b) => a * b, 1);
+    const after = cur.slice(i + 2).reduce((a, b) => a * b, 1);
+    const spread = tf.pad(tf.reshape(t, [before * out[i], 1, after]), [[0, 0], [0, s - 1], [0, 0]]);
+    t = tf.reshape(spread, [...cur.slice(0, i + 1), out[i] * s, ...cur.slice(i + 2)]);
+  }
+  const pads: [number, number][] = offsets.map((o, i) => [o, fullShape[i + 1] - o - out[i] * strides[i]]);
+  return padSpatial(tf, t, pads);
+}
+
+/**
+ * `fast(...xs)` for the value, `grad(xs, dy)` for the vector-Jacobian products (one per input): where a
+ * tfjs-wasm kernel is fast but its gradient kernel is missing or wrong (MaxPoolGrad with several
+ * channels or samples, no depthwise-conv backprop). Every tensor the gradient needs must be an input,
+ * so tfjs keeps it alive until the backward pass.
+ */
+export function withGradient(tf: TF, xs: Tensor[], fast: (xs: Tensor[]) => Tensor, grad: (xs: Tensor[], dy: Tensor) => Tensor[]): Tensor {
+  const f = tf.customGrad(((...args: unknown[]) => {
+    const inputs = args.slice(0, xs.length) as Tensor[];
+    const save = args[xs.length] as (ts: Tensor[]) => void;
+    save(inputs);
+    const gradFunc = (dy: Tensor, saved: Tensor[]) => {
+      const gs = grad(saved, dy);
+      return gs.length === 1 ? gs[0] : gs;
+    };
+    return { value: fast(inputs), gradFunc };
+  }) as unknown as Parameters<TF['customGrad']>[0]);
+  return (f as unknown as (...a: Tensor[]) => Tensor)(...xs);
+}

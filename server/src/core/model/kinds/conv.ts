@@ -8,7 +8,7 @@ import type { KindModule } from './kind.js';
 import type { ConvParams, LayerNodeOf, Shape, WeightTensor } from '../graph.js';
 import { depthwiseValid } from './depthwise-conv.js';
 import {
-  type TF, type Tensor, badConfig, channels, checkPositiveInts, checkSize, expectInputs, expectRank,
+  type TF, type Tensor, badConfig, dilateKernel, channels, checkPositiveInts, checkSize, expectInputs, expectRank,
   expectWeight, mismatch, padSpatial, resolvePads, spatialOf, weightTensor, windowOut,
 } from './common.js';
 
@@ -25,30 +25,8 @@ function checkParams(node: Node): ConvParams {
   return p;
 }
 
-/** Kernel with (d-1) zeros between taps along each spatial axis: [...k, ci, co] -> [...((k-1)d+1), ci, co]. */
-export function dilateKernel(w: WeightTensor, rank: number, dilation: number[]): WeightTensor {
-  if (dilation.every((d) => d === 1)) return w;
-  const k = w.shape.slice(0, rank);
-  const inner = w.shape.slice(rank).reduce((a, b) => a * b, 1);
-  const kd = k.map((s, i) => (s - 1) * dilation[i] + 1);
-  const out = new Float32Array(kd.reduce((a, b) => a * b, 1) * inner);
-  const idx = new Array<number>(rank).fill(0);
-  const n = k.reduce((a, b) => a * b, 1);
-  for (let t = 0; t < n; t++) {
-    let src = 0;
-    let dst = 0;
-    for (let i = 0; i < rank; i++) {
-      src = src * k[i] + idx[i];
-      dst = dst * kd[i] + idx[i] * dilation[i];
-    }
-    out.set(w.data.subarray(src * inner, (src + 1) * inner), dst * inner);
-    for (let i = rank - 1; i >= 0; i--) {
-      if (++idx[i] < k[i]) break;
-      idx[i] = 0;
-    }
-  }
-  return { shape: [...kd, ...w.shape.slice(rank)], data: out };
-}
+// Re-exported: the LRP engine imports it from here.
+export { dilateKernel };
 
 /** Plain (ungrouped, undilated, unpadded) conv of rank 1-3 on channels-last x. */
 function convValid(tf: TF, x: Tensor, kernel: Tensor, rank: number, strides: number[]): Tensor {
@@ -124,9 +102,7 @@ export const conv: KindModule<'Conv'> = {
       if (p.groups === ci && p.rank <= 2) {
         // Depthwise: kernel [..k, 1, C*mult] reads as [..k, C, mult] (output channel c*mult + m in both).
         const k2 = tf.reshape(kernel, [...kw.shape.slice(0, p.rank), ci, mult]);
-        y = p.rank === 1
-          ? tf.squeeze(depthwiseValid(tf, tf.expandDims(xp, 1), tf.expandDims(k2, 0), [1, p.strides[0]]), [1])
-          : depthwiseValid(tf, xp, k2, p.strides as [number, number]);
+        y = depthwiseValid(tf, xp, k2, p.strides);
       } else {
         const xs = tf.split(xp, p.groups, xp.rank - 1);
         const ks = tf.split(kernel, p.groups, kernel.rank - 1);

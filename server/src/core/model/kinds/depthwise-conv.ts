@@ -1,16 +1,16 @@
 /**
  * DepthwiseConv: per-channel conv (Keras DepthwiseConv1D/2D; the first half of SeparableConv).
- * Computed as a sum over kernel taps of shifted, strided input slices times per-channel weights:
- * tfjs-wasm has no gradient kernel for depthwiseConv2d (DepthwiseConv2dNativeBackpropInput), and the
- * LRP engine needs gradients; slices, reshapes and products all have them.
+ * tfjs-wasm has no gradient kernel for depthwiseConv2d (DepthwiseConv2dNativeBackpropInput) and the
+ * LRP engine needs gradients: the op carries its own (see depthwiseValid).
  */
 import type { KindModule } from './kind.js';
 import type { LayerNodeOf, Shape } from '../graph.js';
+
+type T4 = import('@tensorflow/tfjs').Tensor4D;
 import {
-  type TF, type Tensor, badConfig, channels, checkPositiveInts, checkSize, expectInputs, expectRank, expectWeight,
-  padSpatial, resolvePads, spatialOf, weightTensor, windowOut,
+  type TF, type Tensor, badConfig, channels, dilateKernel, checkPositiveInts, checkSize, expectInputs, expectRank, expectWeight,
+  padForTaps, padSpatial, resolvePads, spatialOf, stridedTap, stridedTapAdjoint, tapOffsets, weightTensor, windowOut, withGradient,
 } from './common.js';
-import { dilateKernel } from './conv.js';
 
 function checkParams(node: LayerNodeOf<'DepthwiseConv'>) {
   const p = node.params;
@@ -23,30 +23,38 @@ function checkParams(node: LayerNodeOf<'DepthwiseConv'>) {
 }
 
 /**
- * Valid depthwise conv of a padded 2-D input x [N, H, W, C] with an undilated kernel [kh, kw, C, M];
- * output channel c*M + m (the TF / Keras order). Strided slices use pad + reshape + slice.
+ * Valid depthwise conv of a padded input x [N, ...spatial, C] (1 or 2 spatial dims) with an undilated
+ * kernel [...k, C, M]; output channel c*M + m (the TF / Keras order). The value comes from tfjs'
+ * depthwiseConv2d; the gradient (which tfjs-wasm lacks) from taps: dx = sum over taps of the tap's
+ * cells receiving sum_m dy[c, m] * k[tap, c, m].
  */
-export function depthwiseValid(tf: TF, x: Tensor, kernel: Tensor, strides: [number, number]): Tensor {
-  const [n, h, w, c] = x.shape as number[];
-  const [kh, kw, , m] = kernel.shape as number[];
-  const [sh, sw] = strides;
-  const ho = Math.floor((h - kh) / sh) + 1;
-  const wo = Math.floor((w - kw) / sw) + 1;
-  // Room for whole stride groups after the last tap's window.
-  const xx = padSpatial(tf, x, [[0, Math.max(0, kh - 1 + ho * sh - h)], [0, Math.max(0, kw - 1 + wo * sw - w)]]);
-  let acc: Tensor | null = null;
-  for (let i = 0; i < kh; i++) {
-    for (let j = 0; j < kw; j++) {
-      let tap = tf.slice(xx, [0, i, j, 0], [n, ho * sh, wo * sw, c]);
-      if (sh > 1 || sw > 1) {
-        tap = tf.slice(tf.reshape(tap, [n * ho, sh, wo, sw * c]), [0, 0, 0, 0], [n * ho, 1, wo, c]);
-      }
-      const wk = tf.reshape(tf.slice(kernel, [i, j, 0, 0], [1, 1, c, m]), [c, m]);
-      const term = tf.mul(tf.reshape(tap, [n, ho, wo, c, 1]), wk);
-      acc = acc ? tf.add(acc, term) : term;
+export function depthwiseValid(tf: TF, x: Tensor, kernel: Tensor, strides: number[]): Tensor {
+  const r = x.rank - 2;
+  const k = (kernel.shape as number[]).slice(0, r);
+  const [c, m] = (kernel.shape as number[]).slice(r);
+  const fast = ([t, w]: Tensor[]): Tensor =>
+    r === 1
+      ? tf.squeeze(tf.depthwiseConv2d(tf.expandDims(t, 1) as T4, tf.expandDims(w, 0) as T4, [1, strides[0]], 'valid'), [1])
+      : tf.depthwiseConv2d(t as T4, w as T4, strides as [number, number], 'valid');
+  const grad = ([t, w]: Tensor[], dy: Tensor): Tensor[] => {
+    const out = spatialOf(dy);
+    const n = t.shape[0] as number;
+    const xx = padForTaps(tf, t, k, out, strides);
+    const dyc = tf.reshape(dy, [n, ...out, c, m]);
+    const sumAxes = Array.from({ length: r + 1 }, (_, i) => i);
+    let gx: Tensor | null = null;
+    const gw: Tensor[] = [];
+    for (const off of tapOffsets(k)) {
+      const wk = tf.reshape(tf.slice(w, [...off, 0, 0], [...off.map(() => 1), c, m]), [c, m]);
+      const part = stridedTapAdjoint(tf, tf.sum(tf.mul(dyc, wk), -1), off, out, strides, xx.shape as number[]);
+      gx = gx ? tf.add(gx, part) : part;
+      // dk[tap, c, m] = sum over samples and positions of x_tap[c] * dy[c, m].
+      const tap = stridedTap(tf, xx, off, out, strides);
+      gw.push(tf.sum(tf.mul(tf.reshape(tap, [n, ...out, c, 1]), dyc), sumAxes));
     }
-  }
-  return tf.reshape(acc as Tensor, [n, ho, wo, c * m]);
+    return [tf.slice(gx as Tensor, t.shape.map(() => 0), t.shape as number[]), tf.reshape(tf.stack(gw), w.shape)];
+  };
+  return withGradient(tf, [x, kernel], fast, grad);
 }
 
 export const depthwiseConv: KindModule<'DepthwiseConv'> = {
@@ -71,10 +79,7 @@ export const depthwiseConv: KindModule<'DepthwiseConv'> = {
     const pads = resolvePads(node, p.padding, spatialOf(x), p.kernelSize, p.strides, p.dilation);
     const xp = padSpatial(tf, x, pads);
     const kernel = weightTensor(tf, dilateKernel(node.weights.kernel, p.rank, p.dilation));
-    let y =
-      p.rank === 1
-        ? tf.squeeze(depthwiseValid(tf, tf.expandDims(xp, 1), tf.expandDims(kernel, 0), [1, p.strides[0]]), [1])
-        : depthwiseValid(tf, xp, kernel, p.strides as [number, number]);
+    let y = depthwiseValid(tf, xp, kernel, p.strides);
     if (p.useBias) y = tf.add(y, weightTensor(tf, node.weights.bias));
     return y;
   },

@@ -9,6 +9,7 @@ import type { ActivationSpec, KindParams, LayerKind, LayerNode, ModelGraph, Shap
 import { inferShapes } from '../shapes.js';
 import { runGraph } from '../execute.js';
 import { samePads } from './common.js';
+import { depthwiseValid } from './depthwise-conv.js';
 import { LensError } from '../../errors.js';
 
 before(async () => {
@@ -548,17 +549,17 @@ test('graph checks: unknown inbound, cycles, wrong weight shapes and absurd shap
 test('forwards are differentiable (the LRP engine takes gradients): Euler identity <grad sum f(x), x> = sum f(x)', () => {
   // Every layer below is positively homogeneous of degree 1 (no bias), so the identity holds exactly.
   const cases: { shape: number[]; layer: LayerNode }[] = [
-    { shape: [1, 7, 6, 4], layer: node('c', 'Conv', ['in0'], { rank: 2, filters: 4, kernelSize: [3, 3], strides: [2, 2], dilation: [1, 2], padding: { mode: 'same', pads: [] }, groups: 2, useBias: false }, { kernel: W([3, 3, 2, 4], 40) }) },
-    { shape: [1, 7, 6, 4], layer: node('c', 'Conv', ['in0'], { rank: 2, filters: 8, kernelSize: [3, 3], strides: [1, 1], dilation: [1, 1], padding: { mode: 'same', pads: [] }, groups: 4, useBias: false }, { kernel: W([3, 3, 1, 8], 41) }) },
-    { shape: [1, 5, 4, 3, 2], layer: node('c', 'Conv', ['in0'], { rank: 3, filters: 2, kernelSize: [2, 2, 2], strides: [2, 1, 1], dilation: [1, 1, 1], padding: { mode: 'same', pads: [] }, groups: 1, useBias: false }, { kernel: W([2, 2, 2, 2, 2], 42) }) },
-    { shape: [1, 9, 3], layer: node('c', 'Conv', ['in0'], { rank: 1, filters: 2, kernelSize: [3], strides: [2], dilation: [1], padding: { mode: 'causal', pads: [] }, groups: 1, useBias: false }, { kernel: W([3, 3, 2], 43) }) },
-    { shape: [1, 7, 6, 3], layer: node('d', 'DepthwiseConv', ['in0'], { rank: 2, depthMultiplier: 2, kernelSize: [3, 3], strides: [2, 2], dilation: [1, 1], padding: { mode: 'same', pads: [] }, useBias: false }, { kernel: W([3, 3, 3, 2], 44) }) },
-    { shape: [1, 7, 9, 2], layer: node('p', 'Pool', ['in0'], { op: 'max', rank: 2, poolSize: [2, 2], strides: [2, 2], padding: { mode: 'same', pads: [] }, ceilMode: true, countIncludePad: false }) },
-    { shape: [1, 7, 9, 2], layer: node('p', 'Pool', ['in0'], { op: 'avg', rank: 2, poolSize: [3, 3], strides: [2, 2], padding: { mode: 'explicit', pads: [[1, 1], [1, 0]] }, ceilMode: true, countIncludePad: false }) },
-    { shape: [1, 5, 4, 6, 2], layer: node('p', 'Pool', ['in0'], { op: 'max', rank: 3, poolSize: [2, 2, 2], strides: [2, 2, 2], padding: { mode: 'valid', pads: [] }, ceilMode: false, countIncludePad: false }) },
-    { shape: [1, 3, 4, 2], layer: node('u', 'UpSampling', ['in0'], { rank: 2, size: [2, 2], interpolation: 'nearest' }) },
-    { shape: [1, 3, 4, 2], layer: node('u', 'UpSampling', ['in0'], { rank: 2, size: [2, 2], interpolation: 'bilinear' }) },
-    { shape: [1, 3, 4, 5], layer: node('f', 'Flatten', ['in0'], { channelsFirst: true }) },
+    { shape: [2, 7, 6, 4], layer: node('c', 'Conv', ['in0'], { rank: 2, filters: 4, kernelSize: [3, 3], strides: [2, 2], dilation: [1, 2], padding: { mode: 'same', pads: [] }, groups: 2, useBias: false }, { kernel: W([3, 3, 2, 4], 40) }) },
+    { shape: [2, 7, 6, 4], layer: node('c', 'Conv', ['in0'], { rank: 2, filters: 8, kernelSize: [3, 3], strides: [1, 1], dilation: [1, 1], padding: { mode: 'same', pads: [] }, groups: 4, useBias: false }, { kernel: W([3, 3, 1, 8], 41) }) },
+    { shape: [2, 5, 4, 3, 2], layer: node('c', 'Conv', ['in0'], { rank: 3, filters: 2, kernelSize: [2, 2, 2], strides: [2, 1, 1], dilation: [1, 1, 1], padding: { mode: 'same', pads: [] }, groups: 1, useBias: false }, { kernel: W([2, 2, 2, 2, 2], 42) }) },
+    { shape: [2, 9, 3], layer: node('c', 'Conv', ['in0'], { rank: 1, filters: 2, kernelSize: [3], strides: [2], dilation: [1], padding: { mode: 'causal', pads: [] }, groups: 1, useBias: false }, { kernel: W([3, 3, 2], 43) }) },
+    { shape: [2, 7, 6, 3], layer: node('d', 'DepthwiseConv', ['in0'], { rank: 2, depthMultiplier: 2, kernelSize: [3, 3], strides: [2, 2], dilation: [1, 1], padding: { mode: 'same', pads: [] }, useBias: false }, { kernel: W([3, 3, 3, 2], 44) }) },
+    { shape: [2, 7, 9, 2], layer: node('p', 'Pool', ['in0'], { op: 'max', rank: 2, poolSize: [2, 2], strides: [2, 2], padding: { mode: 'same', pads: [] }, ceilMode: true, countIncludePad: false }) },
+    { shape: [2, 7, 9, 2], layer: node('p', 'Pool', ['in0'], { op: 'avg', rank: 2, poolSize: [3, 3], strides: [2, 2], padding: { mode: 'explicit', pads: [[1, 1], [1, 0]] }, ceilMode: true, countIncludePad: false }) },
+    { shape: [2, 5, 4, 6, 2], layer: node('p', 'Pool', ['in0'], { op: 'max', rank: 3, poolSize: [2, 2, 2], strides: [2, 2, 2], padding: { mode: 'valid', pads: [] }, ceilMode: false, countIncludePad: false }) },
+    { shape: [2, 3, 4, 2], layer: node('u', 'UpSampling', ['in0'], { rank: 2, size: [2, 2], interpolation: 'nearest' }) },
+    { shape: [2, 3, 4, 2], layer: node('u', 'UpSampling', ['in0'], { rank: 2, size: [2, 2], interpolation: 'bilinear' }) },
+    { shape: [2, 3, 4, 5], layer: node('f', 'Flatten', ['in0'], { channelsFirst: true }) },
   ];
   for (const [i, c] of cases.entries()) {
     const g = graphOf([[null, ...c.shape.slice(1)]], [c.layer]);
@@ -570,5 +571,34 @@ test('forwards are differentiable (the LRP engine takes gradients): Euler identi
     });
     x.dispose();
     assert.ok(Math.abs(lhs - rhs) <= 1e-4 * Math.max(1, Math.abs(rhs)), `${c.layer.kind} #${i}: ${lhs} vs ${rhs}`);
+  }
+});
+
+test('depthwise conv gradients with respect to input and kernel (Euler identity in each)', () => {
+  const x = tf.tensor(randArray([2, 7, 6, 3], 60), [2, 7, 6, 3]);
+  const k = tf.tensor(randArray([3, 2, 3, 2], 61), [3, 2, 3, 2]);
+  const [ex, ek, total] = tf.tidy(() => {
+    const f = (a: import('@tensorflow/tfjs').Tensor, b: import('@tensorflow/tfjs').Tensor) => tf.sum(depthwiseValid(tf, a, b, [2, 1])) as import('@tensorflow/tfjs').Scalar;
+    const [gx, gk] = tf.grads(f)([x, k]);
+    return [tf.sum(tf.mul(gx, x)).dataSync()[0], tf.sum(tf.mul(gk, k)).dataSync()[0], f(x, k).dataSync()[0]];
+  });
+  tf.dispose([x, k]);
+  assert.ok(Math.abs(ex - total) <= 1e-4 * Math.max(1, Math.abs(total)), `input: ${ex} vs ${total}`);
+  assert.ok(Math.abs(ek - total) <= 1e-4 * Math.max(1, Math.abs(total)), `kernel: ${ek} vs ${total}`);
+});
+
+test('max pooling gradient goes to the first maximum of each window (PyTorch), also on ties, per sample and channel', () => {
+  // 2 samples, 4x4, 2 channels: channel 0 all zeros (every window ties), channel 1 ramps (unique maxima).
+  const shape = [2, 4, 4, 2];
+  const data = new Float32Array(64);
+  for (const [n, h, w, c] of indices(shape)) data[((n * 4 + h) * 4 + w) * 2 + c] = c === 0 ? 0 : n * 100 + h * 4 + w;
+  const g = graphOf([[null, 4, 4, 2]], [node('p', 'Pool', ['in0'], { op: 'max', rank: 2, poolSize: [2, 2], strides: [2, 2], padding: { mode: 'valid', pads: [] }, ceilMode: false, countIncludePad: false })]);
+  const x = tf.tensor(data, shape);
+  const grad = tf.tidy(() => tf.grad((t: import('@tensorflow/tfjs').Tensor) => tf.sum(runGraph(g, t)) as import('@tensorflow/tfjs').Scalar)(x).dataSync());
+  x.dispose();
+  for (const [n, h, w, c] of indices(shape)) {
+    // Channel 0: first cell of each window (even h, even w); channel 1: the last cell (odd h, odd w).
+    const want = c === 0 ? (h % 2 === 0 && w % 2 === 0 ? 1 : 0) : h % 2 === 1 && w % 2 === 1 ? 1 : 0;
+    assert.equal(grad[((n * 4 + h) * 4 + w) * 2 + c], want, `n${n} h${h} w${w} c${c}`);
   }
 });

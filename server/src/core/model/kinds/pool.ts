@@ -6,8 +6,8 @@
 import type { KindModule } from './kind.js';
 import type { LayerNodeOf, PoolParams, Shape } from '../graph.js';
 import {
-  type TF, type Tensor, badConfig, checkPositiveInts, checkSize, expectInputs, expectRank, padSpatial,
-  resolvePads, spatialOf, windowOut,
+  type TF, type Tensor, badConfig, checkPositiveInts, checkSize, expectInputs, expectRank, padForTaps, padSpatial,
+  resolvePads, spatialOf, stridedTap, stridedTapAdjoint, tapOffsets, windowOut, withGradient,
 } from './common.js';
 
 type Node = LayerNodeOf<'Pool'>;
@@ -32,17 +32,52 @@ export function poolGeometry(node: Node, spatial: number[]): { pads: [number, nu
   return { pads, extra, out };
 }
 
+/**
+ * Gradient of max pooling (x padded already, with -inf): each window's dy goes to its first maximum in
+ * row-major order (PyTorch's choice) and nowhere else. Built from taps (slice/compare/pad) because
+ * tfjs-wasm's MaxPoolGrad misroutes it when there are several channels or samples.
+ */
+function maxPoolGrad(tf: TF, x: Tensor, y: Tensor, dy: Tensor, size: number[], strides: number[]): Tensor {
+  const out = spatialOf(y);
+  const xx = padForTaps(tf, x, size, out, strides, -Infinity);
+  let free: Tensor = tf.onesLike(y).asType('bool');
+  let gx: Tensor | null = null;
+  for (const off of tapOffsets(size)) {
+    const hit = tf.logicalAnd(free, tf.equal(stridedTap(tf, xx, off, out, strides), y));
+    free = tf.logicalAnd(free, tf.logicalNot(hit));
+    const part = stridedTapAdjoint(tf, tf.mul(dy, tf.cast(hit, 'float32')), off, out, strides, xx.shape as number[]);
+    gx = gx ? tf.add(gx, part) : part;
+  }
+  return tf.slice(gx as Tensor, x.shape.map(() => 0), x.shape as number[]);
+}
+
+/** Native max pooling (fast) with a gradient that is right on every backend. x is padded already (with -inf). */
+function maxPoolValid(tf: TF, x: Tensor, rank: number, size: number[], strides: number[]): Tensor {
+  let fast: (t: Tensor) => Tensor;
+  if (rank === 1) fast = (t) => tf.squeeze(tf.maxPool(tf.expandDims(t, 1) as T4, [1, size[0]], [1, strides[0]], 'valid'), [1]);
+  else if (rank === 2) fast = (t) => tf.maxPool(t as T4, size as [number, number], strides as [number, number], 'valid');
+  else {
+    // 3-D: max is separable; pool depth, then height x width, with the 2-D kernel (tfjs-wasm's
+    // MaxPool3D starts its max at FLT_MIN, wrong for all-negative windows).
+    fast = (t) => {
+      const [n, d, h, w, c] = t.shape as number[];
+      const y1 = tf.maxPool(tf.reshape(t, [n, d, h * w, c]) as T4, [size[0], 1], [strides[0], 1], 'valid');
+      const d2 = y1.shape[1] as number;
+      const y2 = tf.maxPool(tf.reshape(y1, [n * d2, h, w, c]) as T4, [size[1], size[2]], [strides[1], strides[2]], 'valid');
+      return tf.reshape(y2, [n, d2, y2.shape[1] as number, y2.shape[2] as number, c]);
+    };
+  }
+  return withGradient(tf, [x], ([t]) => fast(t), ([t], dy) => [maxPoolGrad(tf, t, fast(t), dy, size, strides)]);
+}
+
 function poolValid(tf: TF, x: Tensor, op: 'max' | 'avg', rank: number, size: number[], strides: number[]): Tensor {
+  if (op === 'max') return maxPoolValid(tf, x, rank, size, strides);
   if (rank === 1) {
     const y = poolValid(tf, tf.expandDims(x, 1), op, 2, [1, size[0]], [1, strides[0]]);
     return tf.squeeze(y, [1]);
   }
-  if (rank === 2) {
-    const f = op === 'max' ? tf.maxPool : tf.avgPool;
-    return f(x as T4, size as [number, number], strides as [number, number], 'valid');
-  }
-  // 3-D: max and mean over a box are separable, so pool depth then height x width with 2-D kernels
-  // (tfjs-wasm's MaxPool3D starts its max at FLT_MIN, which is wrong for all-negative windows).
+  if (rank === 2) return tf.avgPool(x as T4, size as [number, number], strides as [number, number], 'valid');
+  // 3-D average: separable, so pool depth then height x width with the 2-D kernel.
   const [n, d, h, w, c] = x.shape as number[];
   const y1 = poolValid(tf, tf.reshape(x, [n, d, h * w, c]), op, 2, [size[0], 1], [strides[0], 1]);
   const d2 = y1.shape[1] as number;

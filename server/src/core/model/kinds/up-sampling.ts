@@ -1,6 +1,6 @@
 /**
- * UpSampling: nearest repeats each cell size[i] times (Keras UpSampling1D/2D/3D); bilinear (2-D) is
- * TF2's resize with half-pixel centres, which Keras UpSampling2D(interpolation='bilinear') calls.
+ * UpSampling: nearest repeats each cell size[i] times (Keras UpSampling1D/2D/3D); bilinear is TF2's
+ * resize with half-pixel centres (what Keras UpSampling2D(interpolation='bilinear') calls), done per axis.
  */
 import type { KindModule } from './kind.js';
 import type { Shape } from '../graph.js';
@@ -16,6 +16,31 @@ function repeatAxis(tf: TF, x: Tensor, axis: number, k: number): Tensor {
   return tf.reshape(y, [...s.slice(0, axis), s[axis] * k, ...s.slice(axis + 1)]);
 }
 
+/**
+ * Linear interpolation by an integer factor k along one axis, with TF2's half-pixel centres and edge
+ * clamping (source p = max(0, (o + 0.5) / k - 0.5)). Output phase r of every cell mixes two neighbours
+ * with fixed weights, so it is a few slices and sums: exact, and with correct gradients (tfjs-wasm's
+ * ResizeBilinearGrad ignores half-pixel centres). Bilinear = this along each axis.
+ */
+function linearAxis(tf: TF, x: Tensor, axis: number, k: number): Tensor {
+  if (k === 1) return x;
+  const n = x.shape[axis] as number;
+  const edge = (at: number) => tf.slice(x, x.shape.map((_, i) => (i === axis ? at : 0)), x.shape.map((d, i) => (i === axis ? 1 : d)));
+  // Padded by one replicated cell at each end: padded index = source index + 1.
+  const xp = tf.concat([edge(0), x, edge(n - 1)], axis);
+  const window = (start: number) => tf.slice(xp, x.shape.map((_, i) => (i === axis ? start : 0)), x.shape.map((d, i) => (i === axis ? n : d)));
+  const phases: Tensor[] = [];
+  for (let r = 0; r < k; r++) {
+    const f = (r + 0.5) / k - 0.5;
+    // f >= 0: between cells q and q+1 (padded q+1, q+2); f < 0: between q-1 and q (padded q, q+1).
+    const lo = f >= 0 ? 1 : 0;
+    const t = f >= 0 ? f : 1 + f;
+    phases.push(tf.add(tf.mul(window(lo), 1 - t), tf.mul(window(lo + 1), t)));
+  }
+  const stacked = tf.stack(phases, axis + 1);
+  return tf.reshape(stacked, x.shape.map((d, i) => (i === axis ? n * k : d)));
+}
+
 export const upSampling: KindModule<'UpSampling'> = {
   kind: 'UpSampling',
   inferShape(node, inputs): Shape {
@@ -23,8 +48,8 @@ export const upSampling: KindModule<'UpSampling'> = {
     const p = node.params;
     if (p.rank !== 1 && p.rank !== 2 && p.rank !== 3) badConfig(node, `upsampling rank must be 1, 2 or 3`);
     checkPositiveInts(node, 'upsampling size', p.size, p.rank);
-    if (p.interpolation !== 'nearest' && !(p.interpolation === 'bilinear' && p.rank === 2)) {
-      badConfig(node, `upsampling ${String(p.interpolation)} is supported for nearest (any rank) and bilinear (2-D) only`);
+    if (p.interpolation !== 'nearest' && p.interpolation !== 'bilinear') {
+      badConfig(node, `upsampling ${String(p.interpolation)} is not supported (nearest or bilinear)`);
     }
     const x = inputs[0];
     expectRank(node, x, p.rank + 2);
@@ -34,9 +59,8 @@ export const upSampling: KindModule<'UpSampling'> = {
     const p = node.params;
     let x = inputs[0];
     if (p.interpolation === 'bilinear') {
-      const h = (x.shape[1] as number) * p.size[0];
-      const w = (x.shape[2] as number) * p.size[1];
-      return tf.image.resizeBilinear(x as import('@tensorflow/tfjs').Tensor4D, [h, w], false, true);
+      for (let i = 0; i < p.rank; i++) x = linearAxis(tf, x, i + 1, p.size[i]);
+      return x;
     }
     for (let i = 0; i < p.rank; i++) x = repeatAxis(tf, x, i + 1, p.size[i]);
     return x;

@@ -1,0 +1,233 @@
+/**
+ * `lrp-lens bench [--model FILE --input X.npy] [--backends wasm,cpu,webgpu,tensorflow-gpu] [--workers N]
+ *   [--runs N] [--chunk N] [--stream N] [--json]`
+ *
+ * Throughput and latency of LRP. Default workload: ../shared/bench (sst_cnn as Keras .h5, ONNX and TF.js;
+ * EpsilonGammaBox with low -5, high 5, gamma 0.25, epsilon 1e-6; the batch of 64; target class 0; one
+ * warm-up run). Per backend: samples/s over the batch (median of --runs) through the worker pool
+ * (--workers, default: the number of cores on CPU backends, 1 on a GPU), the same on one thread for
+ * comparison, single-sample latency (median), peak RSS of the process (workers included), and the share
+ * of the CPU's peak (0.09 GFLOP per sample forward; 300 GFLOP/s for this machine class, --peak-gflops).
+ * The data-set case streams --stream samples (default 10,000: the batch repeatedly) through the pool and
+ * reports memory at start and end. Backends that cannot run are listed with the reason.
+ * --json: {default: {samplesPerSecond, singleSampleMs, peakRssMb}, wasm: {...}, cpu: {...}, stream, ...}.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { availableParallelism, loadavg } from 'node:os';
+import { parseArgs, flagNumber, flagString } from './args.js';
+import { LensError } from '../core/errors.js';
+import { loadModel } from '../core/model/load.js';
+import { type NdArray, readNpy, toFloat32 } from '../core/data/npy.js';
+import type { BackendName } from '../core/compute/backend.js';
+import { LrpPool } from '../core/compute/lrp-pool.js';
+import type { ExplainOptions, ExplainerOptions } from '../core/lrp/engine.js';
+import type { ModelGraph } from '../core/model/graph.js';
+import { BENCH } from '../testing/paths.js';
+
+interface Figures {
+  samplesPerSecond: number;
+  singleSampleMs: number;
+  peakRssMb: number;
+}
+
+interface ModelFigures extends Figures {
+  model: string;
+  batch: number;
+  workers: number;
+  batchMs: number[];
+  /** The same batch on one worker thread. */
+  singleThreadSamplesPerSecond?: number;
+}
+
+const DEFAULT_MODELS = ['sst_cnn.h5', 'sst_cnn.onnx', 'sst_cnn_tfjs/model.json'];
+const COMPOSITE: ExplainerOptions = { composite: 'epsilon-gamma-box', low: -5, high: 5, gamma: 0.25, epsilon: 1e-6 };
+/** Forward cost of the default workload per sample, and this machine class's peak (issue 9). */
+const GFLOP_PER_SAMPLE = 0.09;
+const GPU = new Set(['webgpu', 'tensorflow-gpu']);
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function peakRssMb(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+function rssMb(): number {
+  return process.memoryUsage().rss / (1024 * 1024);
+}
+
+/** NHWC batch -> the layout the model file takes (NCHW for the PyTorch ONNX export). */
+function forModel(graph: ModelGraph, x: NdArray): NdArray {
+  const spec = graph.inputs[0];
+  if (spec.fileLayout !== 'NCHW' || x.shape.length !== 4) return x;
+  const [n, h, w, c] = x.shape;
+  const src = toFloat32(x);
+  const out = new Float32Array(src.length);
+  for (let b = 0; b < n; b++)
+    for (let i = 0; i < h; i++)
+      for (let j = 0; j < w; j++)
+        for (let k = 0; k < c; k++) out[((b * c + k) * h + i) * w + j] = src[((b * h + i) * w + j) * c + k];
+  return { shape: [n, c, h, w], data: out, dtype: 'f4' };
+}
+
+function slice(x: NdArray, n: number): NdArray {
+  const per = x.data.length / x.shape[0];
+  return { shape: [n, ...x.shape.slice(1)], data: toFloat32(x).slice(0, n * per), dtype: 'f4' };
+}
+
+async function timeIt(f: () => Promise<unknown>): Promise<number> {
+  const t = performance.now();
+  await f();
+  return performance.now() - t;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, ['json']);
+  if (args.positional.length) throw new LensError('USAGE', 'usage: lrp-lens bench [--model FILE --input X.npy] [--backends wasm,cpu,webgpu,tensorflow-gpu] [--workers N] [--runs N] [--chunk N] [--stream N] [--json]');
+  const json = args.flags.get('json') === true;
+  const modelFlag = flagString(args, 'model');
+  const inputFlag = flagString(args, 'input');
+  if ((modelFlag === undefined) !== (inputFlag === undefined)) throw new LensError('USAGE', '--model and --input go together');
+  const models = modelFlag ? [modelFlag] : DEFAULT_MODELS.map((m) => join(BENCH, m));
+  const inputPath = inputFlag ?? join(BENCH, 'batch64_nhwc.npy');
+  for (const m of [...models, inputPath]) if (!existsSync(m)) throw new LensError('FILE_NOT_FOUND', `benchmark file not found: ${m}`, { file: m });
+  const backends = (flagString(args, 'backends') ?? 'wasm,cpu,webgpu,tensorflow-gpu').split(',').map((b) => b.trim()) as BackendName[];
+  const runs = Math.max(1, Math.floor(flagNumber(args, 'runs') ?? 5));
+  const stream = Math.max(0, Math.floor(flagNumber(args, 'stream') ?? 10000));
+  const chunk = Math.max(1, Math.floor(flagNumber(args, 'chunk') ?? 16));
+  const cores = availableParallelism();
+  const cpuWorkers = Math.max(1, Math.floor(flagNumber(args, 'workers') ?? cores));
+  const peakGflops = flagNumber(args, 'peak-gflops') ?? 300;
+  const x = readNpy(new Uint8Array(await readFile(inputPath)), inputPath);
+  const graphs = await Promise.all(models.map((m) => loadModel(m)));
+  const log = (s: string) => {
+    if (!json) process.stdout.write(s + '\n');
+  };
+  const loadStart = loadavg();
+
+  const result: Record<string, unknown> = {};
+  const perBackend: Record<string, Figures & { workers: number; singleThreadSamplesPerSecond?: number; shareOfPeak: number; models: ModelFigures[] }> = {};
+  const unavailable: Record<string, string> = {};
+  let streamReport: Record<string, unknown> | undefined;
+  const opts: ExplainOptions = { target: { type: 'index', index: 0 }, chunkSize: chunk };
+  log(`backend  ${'model'.padEnd(26)} ${'samples/s'.padStart(9)} ${'1 thread'.padStart(9)} ${'ms/sample'.padStart(9)}  peak RSS  workers`);
+  for (const backend of backends) {
+    // The pure-JS cpu backend is two orders slower: time it on fewer samples and one file.
+    const slow = backend === 'cpu';
+    const workers = GPU.has(backend) ? 1 : slow ? 1 : cpuWorkers;
+    const batch = slow ? Math.min(8, x.shape[0]) : x.shape[0];
+    const list: ModelFigures[] = [];
+    for (const [i, graph] of graphs.entries()) {
+      if (slow && i > 0) break;
+      let pool: LrpPool;
+      try {
+        pool = await LrpPool.create(graph, COMPOSITE, { workers, backend });
+      } catch (e) {
+        unavailable[backend] = (e as Error).message;
+        log(`${backend.padEnd(8)} not available: ${(e as Error).message}`);
+        break;
+      }
+      let solo: LrpPool | undefined;
+      try {
+        const xb = forModel(graph, slice(x, batch));
+        const x1 = slice(xb, 1);
+        await pool.explain(xb, opts); // warm-up
+        const batchMs: number[] = [];
+        for (let r = 0; r < (slow ? 1 : runs); r++) batchMs.push(await timeIt(() => pool.explain(xb, opts)));
+        await pool.explain(x1, opts);
+        const single: number[] = [];
+        for (let r = 0; r < (slow ? 2 : 7); r++) single.push(await timeIt(() => pool.explain(x1, opts)));
+        let singleThreadSamplesPerSecond: number | undefined;
+        if (workers > 1) {
+          // One worker on the same batch: what the pool adds, measured in the same run.
+          solo = await LrpPool.create(graph, COMPOSITE, { workers: 1, backend });
+          await solo.explain(xb, opts);
+          const soloMs: number[] = [];
+          for (let r = 0; r < Math.min(3, runs); r++) soloMs.push(await timeIt(() => solo!.explain(xb, opts)));
+          singleThreadSamplesPerSecond = batch / (median(soloMs) / 1000);
+          await solo.close();
+          solo = undefined;
+        }
+        const f: ModelFigures = {
+          model: graph.file,
+          batch,
+          workers,
+          batchMs,
+          samplesPerSecond: batch / (median(batchMs) / 1000),
+          singleThreadSamplesPerSecond,
+          singleSampleMs: median(single),
+          peakRssMb: peakRssMb(),
+        };
+        list.push(f);
+        log(`${backend.padEnd(8)} ${graph.file.split('/').slice(-2).join('/').padEnd(26)} ${f.samplesPerSecond.toFixed(1).padStart(9)} ${(singleThreadSamplesPerSecond?.toFixed(1) ?? '-').padStart(9)} ${f.singleSampleMs.toFixed(1).padStart(9)}  ${f.peakRssMb.toFixed(0).padStart(5)} MB  ${workers}`);
+        if (stream > 0 && i === 0 && !slow && !streamReport) streamReport = await streamCase(pool, xb, stream, opts, backend, log);
+      } finally {
+        await solo?.close();
+        await pool.close();
+      }
+    }
+    if (!list.length) continue;
+    const sps = median(list.map((f) => f.samplesPerSecond));
+    const st = list.map((f) => f.singleThreadSamplesPerSecond).filter((v): v is number => v !== undefined);
+    perBackend[backend] = {
+      samplesPerSecond: sps,
+      singleSampleMs: median(list.map((f) => f.singleSampleMs)),
+      peakRssMb: Math.max(...list.map((f) => f.peakRssMb)),
+      workers,
+      singleThreadSamplesPerSecond: st.length ? median(st) : undefined,
+      shareOfPeak: (sps * GFLOP_PER_SAMPLE) / peakGflops,
+      models: list,
+    };
+  }
+  const defName = perBackend.wasm ? 'wasm' : Object.keys(perBackend)[0];
+  const def = perBackend[defName];
+  if (!def) throw new LensError('BACKEND_UNAVAILABLE', `no backend could run the benchmark: ${Object.entries(unavailable).map(([b, r]) => `${b}: ${r}`).join('; ')}`);
+  result.default = { backend: defName, samplesPerSecond: def.samplesPerSecond, singleSampleMs: def.singleSampleMs, peakRssMb: def.peakRssMb, workers: def.workers, shareOfPeak: def.shareOfPeak };
+  Object.assign(result, perBackend);
+  if (Object.keys(unavailable).length) result.unavailable = unavailable;
+  if (streamReport) result.stream = streamReport;
+  result.workload = { models, input: inputPath, composite: 'epsilon-gamma-box', low: -5, high: 5, gamma: 0.25, epsilon: 1e-6, target: 0, gflopPerSampleForward: GFLOP_PER_SAMPLE, peakGflops };
+  result.machine = { cpus: cores, loadStart, loadEnd: loadavg() };
+  if (json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+  else {
+    log(`default (${defName}, ${def.workers} worker${def.workers > 1 ? 's' : ''}): ${def.samplesPerSecond.toFixed(1)} samples/s (${(def.samplesPerSecond / 40).toFixed(2)}x the Zennit reference's 40), ${def.singleSampleMs.toFixed(1)} ms single sample, peak RSS ${def.peakRssMb.toFixed(0)} MB, ${(100 * def.shareOfPeak).toFixed(1)}% of the ${peakGflops} GFLOP/s peak (forward FLOPs)`);
+    log(`load average ${loadStart.map((v) => v.toFixed(2)).join(' ')} -> ${loadavg().map((v) => v.toFixed(2)).join(' ')} on ${cores} cores`);
+  }
+  return 0;
+}
+
+/** The data-set case: `total` samples through the pool (the batch repeatedly), memory at start and end. */
+async function streamCase(pool: LrpPool, xb: NdArray, total: number, opts: ExplainOptions, backend: string, log: (s: string) => void): Promise<Record<string, unknown>> {
+  const batch = xb.shape[0];
+  const before = pool.stats();
+  const rssStartMb = rssMb();
+  const heapStartMb = process.memoryUsage().heapUsed / 2 ** 20;
+  const t0 = performance.now();
+  let checksum = 0;
+  for (let done = 0; done < total; done += batch) {
+    const e = await pool.explain(done + batch <= total ? xb : slice(xb, total - done), opts);
+    checksum += e.relevanceSum.length;
+  }
+  const sec = (performance.now() - t0) / 1000;
+  const after = pool.stats();
+  const rssEndMb = rssMb();
+  const report = {
+    backend,
+    samples: checksum,
+    samplesPerSecond: total / sec,
+    rssStartMb,
+    rssEndMb,
+    heapStartMb,
+    heapEndMb: process.memoryUsage().heapUsed / 2 ** 20,
+    tensorsStart: before.reduce((a, s) => a + s.memory.numTensors, 0),
+    tensorsEnd: after.reduce((a, s) => a + s.memory.numTensors, 0),
+    workerBusyShare: after.map((s, i) => (s.busyMs - before[i].busyMs) / 1000 / sec),
+  };
+  log(`stream   ${total} samples: ${report.samplesPerSecond.toFixed(1)} samples/s, RSS ${rssStartMb.toFixed(0)} -> ${rssEndMb.toFixed(0)} MB, tensors ${report.tensorsStart} -> ${report.tensorsEnd}, workers busy ${report.workerBusyShare.map((v) => (100 * v).toFixed(0) + '%').join(' ')}`);
+  return report;
+}

@@ -1,0 +1,74 @@
+/**
+ * The model side of `--config lrp-lens.json [--model NAME]` for the CLI commands: which entry, and which
+ * model file(s) its `model` path or glob names. The data side is resolveInput (input.ts); a command
+ * that picks the entry here pins it in args (`--model NAME`) so resolveInput reads the same one.
+ */
+import { extname, resolve } from 'node:path';
+import { LensError } from '../core/errors.js';
+import { findEntry, formatPath, readProject, type LensProject, type ModelEntry } from '../core/data/project.js';
+import { expandModelPath } from '../core/data/projectcheck.js';
+import { flagString, type ParsedArgs } from './args.js';
+
+/** Extensions of model files (a glob such as model.* also matches TF.js weight shards: those are not models). */
+const MODEL_EXT = new Set(['.h5', '.hdf5', '.keras', '.onnx', '.json']);
+
+/** The model files an entry names, sorted (model.h5 before model.json when a glob matches both). */
+export function entryModelFiles(entry: ModelEntry): string[] {
+  return expandModelPath(entry.baseDir, entry.model)
+    .filter((f) => MODEL_EXT.has(extname(f).toLowerCase()))
+    .sort();
+}
+
+/** The entry --config picks: --model NAME, else the entry whose glob matches `modelPath`, else the only one. */
+export async function pickEntry(args: ParsedArgs, modelPath?: string): Promise<{ project: LensProject; entry: ModelEntry }> {
+  const config = flagString(args, 'config');
+  if (config === undefined) throw new LensError('USAGE', '--config lrp-lens.json is required here');
+  const project = await readProject(config);
+  const name = flagString(args, 'model');
+  let entry: ModelEntry | undefined;
+  if (name !== undefined) entry = findEntry(project, name);
+  else if (modelPath !== undefined) {
+    try {
+      entry = findEntry(project, resolve(modelPath));
+    } catch {
+      entry = undefined;
+    }
+  }
+  if (!entry && project.models.length === 1) entry = project.models[0];
+  if (!entry) {
+    throw new LensError('USAGE', `${config} has ${project.models.length} models; pick one with --model (${project.models.map((m) => m.name).join(', ')})`, { file: project.file });
+  }
+  // resolveInput chooses by --model: make it choose this entry.
+  args.flags.set('model', entry.name);
+  return { project, entry };
+}
+
+/** The model file for a command: MODEL when given, else the first model file of the --config entry. */
+export async function modelFor(args: ParsedArgs, positional: string | undefined): Promise<string> {
+  if (flagString(args, 'config') === undefined) {
+    if (positional === undefined) throw new LensError('USAGE', 'give the MODEL file (or --config lrp-lens.json --model NAME)');
+    return positional;
+  }
+  const { project, entry } = await pickEntry(args, positional);
+  if (positional !== undefined) return positional;
+  const files = entryModelFiles(entry);
+  if (files.length === 0) {
+    throw new LensError('FILE_NOT_FOUND', `${project.file}: ${formatPath(['models', entry.index, 'model'])}: no model file matches '${entry.model}' (relative to ${entry.baseDir})`, { file: project.file });
+  }
+  return files[0];
+}
+
+/** The data file of a resolved input as a full path (project entries give it relative to lrp-lens.json). */
+export function dataFile(r: { file: string; entry?: ModelEntry }): string {
+  return r.entry ? resolve(r.entry.baseDir, r.file) : r.file;
+}
+
+/** Reject flags a command does not read, and input flags without the flag they qualify (they would be ignored). */
+export function checkFlags(args: ParsedArgs, known: string[]): void {
+  for (const k of args.flags.keys()) if (!known.includes(k)) throw new LensError('USAGE', `unknown option --${k}`);
+  for (const k of ['var', 'select', 'fill']) if (args.flags.has(k) && !args.flags.has('data')) throw new LensError('USAGE', `--${k} goes with --data FILE`);
+  if (args.flags.has('model') && !args.flags.has('config')) throw new LensError('USAGE', '--model NAME goes with --config lrp-lens.json');
+}
+
+/** The flags resolveInput reads. */
+export const INPUT_FLAG_NAMES = ['input', 'data', 'var', 'select', 'fill', 'config', 'model'];

@@ -1,0 +1,225 @@
+/**
+ * One model of the project, analysed for the report: static findings, class-mean relevance maps (the
+ * samples of each class, explained for that class), the relevance-map checks with their controls (G's
+ * collector: cascading randomization, blank prior, valid twin), the fact/artifact summary and the
+ * relevance share inside the Nino-3.4 box. Everything on the data's lat x lon grid for drawing.
+ */
+import { basename, extname, isAbsolute, parse } from 'node:path';
+import type { ModelGraph } from '../model/graph.js';
+import { loadModel } from '../model/load.js';
+import type { NdArray } from '../data/npy.js';
+import { buildModelInput, type ModelInput } from '../data/pipeline.js';
+import type { ModelEntry, LensProject } from '../data/project.js';
+import { expandModelPath } from '../data/projectcheck.js';
+import { explainGraph } from '../lrp/engine.js';
+import { runMapChecks, runStaticChecks } from '../artifacts/catalogue.js';
+import { collectFromArray } from '../artifacts/collect.js';
+import { validTwin } from '../artifacts/twins.js';
+import { summarize, type ModelSummary } from '../artifacts/summary.js';
+import type { Finding } from '../artifacts/finding.js';
+import { firstLayerBand, stridePeriod } from '../artifacts/checks/map-common.js';
+import { randomizationSimilarities } from '../artifacts/checks/lrp207-randomization.js';
+import { isWindowed } from '../artifacts/geometry.js';
+import { LensError } from '../errors.js';
+import { classOutputs, pickSamples } from './classes.js';
+import { accuracyInYears, type Accuracy } from './accuracy.js';
+import { batchToGrid, displayGrid, type DisplayGrid } from './grid.js';
+import { foldContext } from './fold-context.js';
+import { circularLonTwin } from './circular-twin.js';
+import { areaShare, boxWeights, NINO34, regionShare } from './regions.js';
+
+export interface ClassMap {
+  name: string;
+  label: number;
+  output: number;
+  /** Samples averaged. */
+  n: number;
+  /** Mean relevance (signed) per cell, on the data grid. */
+  mean: Float64Array;
+  /** Mean share of |R| per cell (each sample normalized to 1 first). */
+  absShare: Float64Array;
+  ninoShare: number;
+}
+
+export interface ModelAnalysis {
+  name: string;
+  /** The model file explained (the first of the entry's files in preference order). */
+  file: string;
+  /** Every file the entry's path or glob matched. */
+  files: string[];
+  format: string;
+  composite: string;
+  graph: ModelGraph;
+  grid: DisplayGrid;
+  staticFindings: Finding[];
+  mapFindings: Finding[];
+  summary: ModelSummary;
+  classes: ClassMap[];
+  /** Nino-3.4 share of |R| over all explained samples (each class explained for itself). */
+  ninoShare: number;
+  /** Share of the (unmasked) cells inside the box: what an even spread would give. */
+  ninoArea: number;
+  ninoWeights: Float64Array;
+  /** Mean |R| share of the checks' maps (predicted class), trained and cascading-randomized. */
+  trainedAbs: Float64Array;
+  randomized: { layers: string[]; absShare: Float64Array; similarity: number }[];
+  /** Border band width (first windowed layer's receptive field) for grid models. */
+  band?: number;
+  stride?: { period: number; strided: boolean };
+  samplesPerClass: number;
+  /** Accuracy recomputed on the test years, when they were given. */
+  heldOut?: Accuracy;
+  seconds: number;
+}
+
+export interface AnalyzeOptions {
+  /** Samples per class (default 32). */
+  samples?: number;
+  /** Composite when the entry names none. */
+  composite?: string;
+  /** Held-out years: the accuracy on them is recomputed (a check of the metrics the training script wrote). */
+  testYears?: [number, number];
+}
+
+/** TF.js's own model.json first (the format the training script saves natively), then the rest by name. */
+export function preferredModelFile(files: string[]): string {
+  const rank = (f: string): number => (basename(f) === 'model.json' ? 0 : extname(f) === '.h5' ? 1 : 2);
+  return [...files].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))[0];
+}
+
+export function entryModelFiles(project: LensProject, entry: ModelEntry): string[] {
+  // An absolute glob is walked from its root (expandModelPath joins the glob's folders to the base folder).
+  const base = isAbsolute(entry.model) ? parse(entry.model).root : project.dir;
+  const files = expandModelPath(base, entry.model).filter((f) => !f.endsWith('.bin'));
+  if (files.length === 0) throw new LensError('FILE_NOT_FOUND', `no model file matches '${entry.model}' (relative to ${project.dir})`, { file: project.file });
+  return files.sort();
+}
+
+export async function loadEntry(project: LensProject, entry: ModelEntry, file?: string): Promise<{ graph: ModelGraph; input: ModelInput; files: string[]; file: string }> {
+  const files = entryModelFiles(project, entry);
+  const f = file ?? preferredModelFile(files);
+  const graph = await loadModel(f);
+  const spec = graph.inputs[0];
+  const input = await buildModelInput(entry, spec.fileShape, { fileLayout: spec.fileLayout });
+  return { graph, input, files, file: f };
+}
+
+function gather(input: ModelInput, idx: number[]): NdArray {
+  const per = input.x.shape.slice(1).reduce((a, b) => a * b, 1);
+  const data = new Float32Array(idx.length * per);
+  idx.forEach((s, k) => data.set(input.x.data.subarray(s * per, (s + 1) * per), k * per));
+  return { shape: [idx.length, ...input.x.shape.slice(1)], data, dtype: 'f4' };
+}
+
+/** Per-sample |R| normalized to 1, averaged: the same statistic as the checks' cell shares, on the data grid. */
+function absShare(maps: Float64Array[]): Float64Array {
+  const out = new Float64Array(maps[0]?.length ?? 0);
+  let used = 0;
+  for (const m of maps) {
+    let tot = 0;
+    for (const v of m) if (Number.isFinite(v)) tot += Math.abs(v);
+    if (!(tot > 0)) continue;
+    used++;
+    for (let i = 0; i < m.length; i++) if (Number.isFinite(m[i])) out[i] += Math.abs(m[i]) / tot;
+  }
+  if (used) for (let i = 0; i < out.length; i++) out[i] /= used;
+  return out;
+}
+
+function mean(maps: Float64Array[]): Float64Array {
+  const out = new Float64Array(maps[0]?.length ?? 0);
+  for (const m of maps) for (let i = 0; i < m.length; i++) out[i] += m[i];
+  if (maps.length) for (let i = 0; i < out.length; i++) out[i] /= maps.length;
+  return out;
+}
+
+function outputCount(graph: ModelGraph): number {
+  const s = graph.outputs[0]?.fileShape ?? [];
+  return s.slice(1).reduce<number>((a, b) => a * (b ?? 1), 1);
+}
+
+/**
+ * The LRP202 control that holds data and weights fixed and changes only the geometry: the `valid` twin
+ * where the head allows it, else, on a grid spanning all longitudes, the circular-longitude twin.
+ */
+export function geometryTwin(graph: ModelGraph, grid: DisplayGrid, x: NdArray): { name: string; graph: ModelGraph } | undefined {
+  const valid = validTwin(graph);
+  if (valid) return { name: 'valid twin (same weights)', graph: valid };
+  const span = grid.lon.length > 1 ? Math.abs(grid.lon[1] - grid.lon[0]) * grid.lon.length : 0;
+  if (x.shape.length !== 4 || grid.wrapLon > 0 || Math.abs(span - 360) > 1e-6) return undefined;
+  const circ = circularLonTwin(graph, (grid.inputDims.indexOf('lon') + 1) as 1 | 2);
+  return circ ? { name: 'circular-longitude twin (same weights)', graph: circ } : undefined;
+}
+
+export async function analyzeEntry(project: LensProject, entry: ModelEntry, opts: AnalyzeOptions = {}): Promise<ModelAnalysis> {
+  const t0 = Date.now();
+  const perClass = Math.max(1, Math.floor(opts.samples ?? 32));
+  const { graph, input, files, file } = await loadEntry(project, entry);
+  if (!input.labels) throw new LensError('CONFIG_ERROR', `model '${entry.name}': the report needs labels (class-mean maps)`, { file: project.file });
+  const composite = entry.explain?.composite ?? opts.composite ?? 'epsilon';
+  const grid = displayGrid(input);
+  const weights = boxWeights(grid.lat, grid.lon, NINO34);
+  const map = classOutputs(input.classNames, outputCount(graph), Math.max(...input.labels) + 1);
+
+  // Class-mean maps: the samples of each class, explained for that class.
+  const classes: ClassMap[] = [];
+  const allPicked: number[] = [];
+  const allMaps: Float64Array[] = [];
+  // El Nino and La Nina (the classes the Nino-3.4 box defines) where the project names them, else every class.
+  const enso = map.filter((c) => c.output >= 0 && /ni[nñ][oa]/i.test(c.name));
+  for (const c of enso.length ? enso : map) {
+    if (c.output < 0) continue;
+    const idx = pickSamples(input.labels, c.label, perClass);
+    if (idx.length === 0) continue;
+    const e = explainGraph(graph, gather(input, idx), { composite, target: { type: 'index', index: c.output } });
+    const maps = batchToGrid(grid, e.relevance.data as Float32Array, idx.length);
+    const share = absShare(maps);
+    classes.push({ name: c.name, label: c.label, output: c.output, n: idx.length, mean: mean(maps), absShare: share, ninoShare: regionShare(share, weights) });
+    allPicked.push(...idx);
+    allMaps.push(...maps);
+  }
+  if (classes.length === 0) throw new LensError('CONFIG_ERROR', `model '${entry.name}': no samples of the classes to explain`, { file: project.file });
+
+  // Static and relevance-map checks on the same samples (the checks explain the predicted class).
+  const staticFindings = runStaticChecks(graph, { composite });
+  const x = gather(input, allPicked);
+  let ctxMask: Uint8Array | undefined;
+  if (input.mask) {
+    // The checks' mask is per input value (channels-last), 1 = masked.
+    const c = grid.channels;
+    ctxMask = new Uint8Array(input.mask.data.length * c);
+    for (let i = 0; i < input.mask.data.length; i++) for (let k = 0; k < c; k++) ctxMask[i * c + k] = input.mask.data[i] ? 0 : 1;
+  }
+  const ctx = await collectFromArray(graph, x, composite, { maxSamples: allPicked.length, mask: ctxMask, twin: geometryTwin(graph, grid, x) });
+  // Checks judge the maps on the data's grid: a wrapped input's copies are folded onto their cells.
+  const onGrid = foldContext(ctx, grid);
+  const mapFindings = runMapChecks(onGrid);
+  const summary = summarize(graph, [...staticFindings, ...mapFindings], onGrid);
+  const sims = randomizationSimilarities(onGrid);
+  const randomized = (ctx.randomized ?? []).map((r, i) => ({ layers: r.layers, absShare: absShare(batchToGrid(grid, r.relevance, ctx.n)), similarity: sims[i]?.similarity ?? NaN }));
+  const windowed = graph.nodes.some(isWindowed);
+
+  return {
+    name: entry.name,
+    file,
+    files,
+    format: graph.format.version.startsWith(graph.format.name) ? graph.format.version : `${graph.format.name} ${graph.format.version}`.trim(),
+    composite,
+    graph,
+    grid,
+    staticFindings,
+    mapFindings,
+    summary,
+    classes,
+    ninoShare: regionShare(absShare(allMaps), weights),
+    ninoArea: areaShare(weights, grid.masked),
+    ninoWeights: weights,
+    trainedAbs: absShare(batchToGrid(grid, ctx.relevance, ctx.n)),
+    randomized,
+    band: windowed ? firstLayerBand(graph) : undefined,
+    stride: windowed ? stridePeriod(graph) : undefined,
+    samplesPerClass: perClass,
+    heldOut: opts.testYears ? accuracyInYears(graph, input, opts.testYears) : undefined,
+    seconds: (Date.now() - t0) / 1000,
+  };
+}

@@ -1,0 +1,85 @@
+/** The three figures of a model's section: class-mean maps, artifact overlays, the randomization check. */
+import { percentile, sharedLimits, type Limits } from '../render/colormap.js';
+import type { ModelAnalysis } from './analyze.js';
+import { renderMapFigure, type Overlays } from './figure.js';
+import { NINO34 } from './regions.js';
+
+export interface FigureFile {
+  /** File name inside the report folder. */
+  name: string;
+  kind: 'classes' | 'artifacts' | 'sanity';
+  png: Buffer;
+  /** What the figure shows (the caption). */
+  caption: string;
+}
+
+/** Colour limits clipped at the 99.5th percentile so one extreme cell does not wash out the map (said in the label). */
+const CLIP = 99.5;
+
+function seqLimits(maps: ArrayLike<number>[]): Limits {
+  const all: number[] = [];
+  for (const m of maps) for (let i = 0; i < m.length; i++) all.push(m[i]);
+  const hi = percentile(all, CLIP);
+  return { vmin: 0, vmax: hi > 0 ? hi : 1 };
+}
+
+function safeName(s: string): string {
+  return s.replace(/[^A-Za-z0-9_.-]+/g, '_');
+}
+
+export function artifactOverlays(a: ModelAnalysis): Overlays {
+  const codes = new Set([...a.staticFindings, ...a.mapFindings].map((f) => f.code));
+  const o: Overlays = { box: NINO34 };
+  if (a.band !== undefined) o.band = { rows: a.band, cols: a.grid.wrapLon > 0 ? 0 : a.band };
+  if (a.stride?.strided && (codes.has('LRP102') || codes.has('LRP203'))) o.stride = { period: a.stride.period, colOffset: a.grid.wrapLon };
+  return o;
+}
+
+export async function modelFigures(a: ModelAnalysis): Promise<FigureFile[]> {
+  const { lat, lon, masked } = a.grid;
+  const base = safeName(a.name);
+  const out: FigureFile[] = [];
+
+  const limits = sharedLimits(a.classes.map((c) => c.mean), { percentile: CLIP });
+  out.push({
+    name: `${base}-classes.png`,
+    kind: 'classes',
+    caption: `Mean relevance per class (${a.classes.map((c) => `${c.name}: ${c.n} samples, target ${c.name}`).join('; ')}), composite ${a.composite}; shared symmetric scale clipped at the ${CLIP}th percentile of |R|; the outlined box is Nino-3.4${masked ? '; hatched cells are masked (land)' : ''}.`,
+    png: await renderMapFigure({
+      lat, lon, kind: 'diverging', limits, colorbarLabel: `mean relevance (clip p${CLIP})`,
+      panels: a.classes.map((c) => ({ title: `${c.name} (n=${c.n})`, values: c.mean, masked, overlays: { box: NINO34 } })),
+    }),
+  });
+
+  const ov = artifactOverlays(a);
+  const parts = ['the outlined box is Nino-3.4'];
+  if (ov.band) parts.push(`the shaded pink band is ${a.band} cell(s) wide (the first layer's receptive field)${ov.band.cols === 0 ? ' along the latitude edges only, since longitude is wrapped periodically' : ''}`);
+  if (ov.stride) parts.push(`thin lines mark the stride-${ov.stride.period} phase grid`);
+  if (masked) parts.push('hatched cells are masked');
+  out.push({
+    name: `${base}-artifacts.png`,
+    kind: 'artifacts',
+    caption: `Mean share of |R| per cell over the ${a.classes.reduce((n, c) => n + c.n, 0)} samples (predicted class), with the artifact overlays: ${parts.join('; ')}.`,
+    png: await renderMapFigure({
+      lat, lon, kind: 'sequential', limits: seqLimits([a.trainedAbs]), colorbarLabel: `|R| share per cell (clip p${CLIP})`,
+      panels: [{ title: 'mean |R| share, trained model', values: a.trainedAbs, masked, overlays: ov }],
+    }),
+  });
+
+  const full = a.randomized[a.randomized.length - 1];
+  if (full) {
+    out.push({
+      name: `${base}-sanity.png`,
+      kind: 'sanity',
+      caption: `Randomization sanity check (LRP207): mean |R| share of the trained model and of the model with ${full.layers.length} layer(s) re-initialized, cascading from the top (${full.layers.join(', ')}); Pearson correlation of |R| per sample, averaged: ${full.similarity.toFixed(3)}. Shared scale.`,
+      png: await renderMapFigure({
+        lat, lon, kind: 'sequential', limits: seqLimits([a.trainedAbs, full.absShare]), colorbarLabel: `|R| share per cell (clip p${CLIP})`,
+        panels: [
+          { title: 'trained', values: a.trainedAbs, masked, overlays: { box: NINO34 } },
+          { title: `randomized (${full.layers.length} layers), r=${full.similarity.toFixed(2)}`, values: full.absShare, masked, overlays: { box: NINO34 } },
+        ],
+      }),
+    });
+  }
+  return out;
+}
