@@ -3,21 +3,12 @@
  * known sign in a known signal region; the sign decides the label, so the truth of "where the fact is"
  * is known exactly. Seeded: the same seed gives the same fields.
  */
+import { mulberry32 } from '../../server/src/core/random.js';
+
 export const H = 32;
 export const W = 64;
 /** Signal region (rows, cols), half-open: interior, away from every border band. */
 export const SIGNAL = { y0: 12, y1: 20, x0: 24, x1: 40 };
-
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function normal(r: () => number): number {
   return Math.sqrt(-2 * Math.log(Math.max(r(), 1e-12))) * Math.cos(2 * Math.PI * r());
@@ -31,7 +22,7 @@ export function signalMask(): Uint8Array {
 
 /** n fields [n, H, W, 1] and labels (1 where the bump is positive). */
 export function makeFields(n: number, seed: number): { x: Float32Array; y: Int32Array } {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const x = new Float32Array(n * H * W);
   const y = new Int32Array(n);
   const raw = new Float32Array(H * W);

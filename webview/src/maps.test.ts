@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { artifactShare, classMeans, meanMap, overlayGeometry, toMaps } from './maps.js';
 import { loadReference } from '../../server/src/core/render/test-fixtures.js';
-import { readNpy, toFloat32 } from '../../server/src/core/data/npy.js';
+import { toFloat32 } from '../../server/src/core/data/npy.js';
 import { REF } from '../../server/src/testing/paths.js';
+import { readNpyFile } from '../../server/src/testing/arrays.js';
 
 test('NCHW and NHWC relevance files give the same maps', () => {
   const nhwc = loadReference();
-  const nchw = readNpy(readFileSync(join(REF, 'cnn_same', 'relevance_epsilon_plus_nchw.npy')));
+  const nchw = readNpyFile(join(REF, 'cnn_same', 'relevance_epsilon_plus_nchw.npy'));
   const a = toMaps(nhwc.relevance['epsilon_plus'], [nhwc.n, nhwc.height, nhwc.width, 1], 'NHWC', 'sum');
   const b = toMaps(toFloat32(nchw), nchw.shape, 'NCHW', 'sum');
   assert.deepEqual([a.n, a.height, a.width], [8, 16, 32]);

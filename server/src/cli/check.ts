@@ -9,7 +9,7 @@
 import { readdir, stat, readFile, open } from 'node:fs/promises';
 import { join, resolve, extname, basename, relative } from 'node:path';
 import { parseArgs, flagString, type ParsedArgs } from './args.js';
-import { resolveInput, type ResolvedInput } from './input.js';
+import { dataRange, resolveInput, type ResolvedInput } from './input.js';
 import { checkFlags, dataFile, entryModelFiles, INPUT_FLAG_NAMES } from './project-model.js';
 import { findEntry, formatPath, rangeOf, readProject, type ModelEntry } from '../core/data/project.js';
 import { validTwin } from '../core/artifacts/twins.js';
@@ -148,15 +148,6 @@ export function mapMask(r: ResolvedInput, channelsFirst: boolean): Uint8Array | 
 function extent(r: ResolvedInput, axis: 'lat' | 'lon'): CheckInput['lat'] {
   const c = r.coords?.[axis];
   return c && c.values.length ? { dim: c.dim, first: c.values[0], last: c.values[c.values.length - 1], count: c.values.length } : undefined;
-}
-
-function dataRange(a: Float32Array): [number, number] {
-  let lo = Infinity, hi = -Infinity;
-  for (const v of a) {
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  return [lo, hi];
 }
 
 /** The flags resolveInput reads, for one model. */

@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { BENCH, GEODATA, REPO, scratchDir } from '../testing/paths.js';
-import { readNpy } from '../core/data/npy.js';
 import { HAVE_NCGEN, cdlData, fixtureProject, ncgen } from '../core/data/testutil.js';
 import { parseArgs } from './args.js';
 import { resolveInput } from './input.js';
+import { readNpyFile } from '../testing/arrays.js';
 
 const skip = HAVE_NCGEN ? false : 'ncgen (Debian netcdf-bin) is not installed';
 
@@ -59,7 +59,7 @@ test('data export: decoded float32 with NaN for fill; integers stay integers; er
   const out = join(dir, 'sst.npy');
   const r = await cli('data', 'export', file, '--var', 'sst', '--select', 'time=1:3,lat=0:2', '--out', out, '--json');
   assert.equal(r.code, 0, r.out);
-  const a = readNpy(new Uint8Array(readFileSync(out)));
+  const a = readNpyFile(out);
   assert.equal(a.dtype, 'f4');
   assert.deepEqual(a.shape, [2, 2, 8]);
   const stored = cdlData('sst');
@@ -75,7 +75,7 @@ test('data export: decoded float32 with NaN for fill; integers stay integers; er
   assert.equal(JSON.parse(r.out).missing, 6);
   const ints = join(dir, 'cellid.npy');
   assert.equal((await cli('data', 'export', file, '--var', 'cellid', '--out', ints)).code, 0);
-  const b = readNpy(new Uint8Array(readFileSync(ints)));
+  const b = readNpyFile(ints);
   assert.equal(b.dtype, 'i4');
   assert.deepEqual(Array.from(b.data), cdlData('cellid'));
   const bad = await cli('data', 'export', file, '--var', 'sts', '--out', ints, '--json');

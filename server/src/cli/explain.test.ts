@@ -4,28 +4,13 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../cli.js';
+import { runCli as cli } from '../testing/cli.js';
 import { REF, SAMPLES, scratchDir } from '../testing/paths.js';
-import { readNpy, toFloat32, writeNpy } from '../core/data/npy.js';
+import { toFloat32, writeNpy } from '../core/data/npy.js';
 import { loadModel } from '../core/model/load.js';
 import { buildModelInput } from '../core/data/pipeline.js';
 import { findEntry, readProject } from '../core/data/project.js';
-
-async function cli(args: string[]): Promise<{ code: number; out: string }> {
-  const chunks: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  const errWrite = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((c: string | Uint8Array, ...rest: unknown[]) =>
-    typeof c === 'string' ? (chunks.push(c), true) : (write as (...a: unknown[]) => boolean)(c, ...rest)) as typeof process.stdout.write;
-  process.stderr.write = (() => true) as typeof process.stderr.write;
-  try {
-    const code = await main(args);
-    return { code, out: chunks.join('') };
-  } finally {
-    process.stdout.write = write;
-    process.stderr.write = errWrite;
-  }
-}
+import { readNpyFile } from '../testing/arrays.js';
 
 const dir = scratchDir('cli-explain');
 const index = JSON.parse(readFileSync(join(REF, 'index.json'), 'utf8'));
@@ -38,13 +23,13 @@ test('explain --json on the Keras file: R.npy in the layout of X, sums as Zennit
   ]);
   assert.equal(code, 0);
   const j = JSON.parse(text);
-  const r = readNpy(new Uint8Array(readFileSync(out)));
-  assert.deepEqual(r.shape, readNpy(new Uint8Array(readFileSync(join(REF, 'cnn_same', 'x_nhwc.npy')))).shape);
+  const r = readNpyFile(out);
+  assert.deepEqual(r.shape, readNpyFile(join(REF, 'cnn_same', 'x_nhwc.npy')).shape);
   assert.equal(j.init, 'onehot');
   assert.equal(j.strippedOutput.activation, 'softmax');
   const want: number[] = index.models.cnn_same.relevance.epsilon_gamma_box.sum_per_sample;
-  const targets = Array.from(toFloat32(readNpy(new Uint8Array(readFileSync(join(REF, 'cnn_same', 'target.npy'))))));
-  const logits = readNpy(new Uint8Array(readFileSync(join(REF, 'cnn_same', 'logits.npy'))));
+  const targets = Array.from(toFloat32(readNpyFile(join(REF, 'cnn_same', 'target.npy'))));
+  const logits = readNpyFile(join(REF, 'cnn_same', 'logits.npy'));
   const k = logits.shape[1];
   j.samples.forEach((s: { target: number; relevanceSum: number; output: number[] }, i: number) => {
     assert.equal(s.target, targets[i]);
@@ -78,7 +63,7 @@ test('explain with a rule map, a contrast target and output initialisation (ONNX
   j.samples.forEach((s: { output: number[] }, i: number) => assert.ok(Math.abs(top.relevanceSum[i] - (s.output[0] - s.output[1])) < 1e-4));
   const first = j.layers[j.layers.length - 1];
   assert.equal(first.rule, 'flat');
-  assert.deepEqual(readNpy(new Uint8Array(readFileSync(out))).shape, [8, 1, 16, 32]);
+  assert.deepEqual(readNpyFile(out).shape, [8, 1, 16, 32]);
 });
 
 test('explain errors: missing bounds, unknown composite, bad target give exit 2 and a coded error', async () => {
@@ -101,7 +86,7 @@ test('explain errors: missing bounds, unknown composite, bad target give exit 2 
 });
 
 const npy = (p: string): { shape: number[]; data: Float32Array } => {
-  const a = readNpy(new Uint8Array(readFileSync(p)));
+  const a = readNpyFile(p);
   return { shape: a.shape, data: toFloat32(a) };
 };
 

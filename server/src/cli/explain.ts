@@ -17,7 +17,7 @@ import { parseArgs, flagNumber, flagString, requireFlag } from './args.js';
 import { LensError } from '../core/errors.js';
 import { loadModel } from '../core/model/load.js';
 import { type NdArray, writeNpy } from '../core/data/npy.js';
-import { resolveInput, INPUT_FLAGS, type ResolvedInput } from './input.js';
+import { dataRange, resolveInput, INPUT_FLAGS, type ResolvedInput } from './input.js';
 import { checkFlags, dataFile, INPUT_FLAG_NAMES, modelFor } from './project-model.js';
 import { type BackendName, useBackend } from '../core/compute/backend.js';
 import { LrpExplainer, type Explanation } from '../core/lrp/engine.js';
@@ -147,15 +147,6 @@ function checkComposite(name: string, from: string): void {
   if (!(COMPOSITE_NAMES as readonly string[]).includes(name)) throw new LensError('USAGE', `${from} must be one of ${COMPOSITE_NAMES.join(', ')}, got '${name}'`);
 }
 
-function range(a: Float32Array): [number, number] {
-  let lo = Infinity, hi = -Infinity;
-  for (const v of a) {
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  return [lo, hi];
-}
-
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv, ['json']);
   const [modelArg, ...extra] = args.positional;
@@ -191,7 +182,7 @@ export async function run(argv: string[]): Promise<number> {
   if (composite === 'epsilon-gamma-box' && (low === undefined || high === undefined)) {
     // A raw array carries no hint of its valid range; data from a file or project do: their own range.
     if (input.from === 'npy') throw new LensError('USAGE', 'epsilon-gamma-box needs the input bounds: --low L --high H');
-    const [lo, hi] = range(x.data);
+    const [lo, hi] = dataRange(x.data);
     low ??= lo;
     high ??= hi;
     bounds = 'data';

@@ -116,3 +116,13 @@ export function fitToModel(fshape: number[], fdims: string[], expected: Shape | 
   }
   return hit;
 }
+
+/** [min, max] of the input values: the default z-box bounds (epsilon-gamma-box) of data from a file or project. */
+export function dataRange(a: Float32Array): [number, number] {
+  let lo = Infinity, hi = -Infinity;
+  for (const v of a) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return [lo, hi];
+}

@@ -5,29 +5,12 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main } from '../cli.js';
+import { runCli as cli } from '../testing/cli.js';
 import { REF, REPO, SAMPLES, scratchDir } from '../testing/paths.js';
-import { readNpy, toFloat32, writeNpy } from '../core/data/npy.js';
+import { toFloat32, writeNpy } from '../core/data/npy.js';
 import { HAVE_NCGEN, NCGEN } from '../core/data/testutil.js';
 import { readKerasH5Raw, writeKerasWeightsH5 } from '../core/model/writers/keras-h5-writer.js';
-
-/** Run the CLI in-process, capturing stdout. */
-async function cli(args: string[]): Promise<{ code: number; out: string }> {
-  const chunks: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  const errWrite = process.stderr.write.bind(process.stderr);
-  // The CLI writes strings; node's test runner reports to the parent as binary chunks: let those through.
-  process.stdout.write = ((c: string | Uint8Array, ...rest: unknown[]) =>
-    typeof c === 'string' ? (chunks.push(c), true) : (write as (...a: unknown[]) => boolean)(c, ...rest)) as typeof process.stdout.write;
-  process.stderr.write = (() => true) as typeof process.stderr.write;
-  try {
-    const code = await main(args);
-    return { code, out: chunks.join('') };
-  } finally {
-    process.stdout.write = write;
-    process.stderr.write = errWrite;
-  }
-}
+import { readNpyFile } from '../testing/arrays.js';
 
 const dir = scratchDir('cli-inspect-predict');
 
@@ -58,8 +41,8 @@ test('predict --json writes the outputs in the file layout; they match logits.np
   assert.equal(code, 0, stdout);
   const info = JSON.parse(stdout);
   assert.deepEqual(info.outputs[0].shape, [8, 2]);
-  const y = toFloat32(readNpy(readFileSync(out)));
-  const want = toFloat32(readNpy(readFileSync(join(REF, 'cnn_same', 'logits.npy'))));
+  const y = toFloat32(readNpyFile(out));
+  const want = toFloat32(readNpyFile(join(REF, 'cnn_same', 'logits.npy')));
   const scale = Math.max(...Array.from(want, Math.abs));
   assert.ok(Array.from(y).every((v, i) => Math.abs(v - want[i]) <= 1e-4 * scale));
 });
@@ -118,15 +101,15 @@ test('a Keras to_json file with --weights FILE: inspect and predict like the ful
   const out = join(dir, 'y-json.npy');
   const p = await cli(['predict', arch, '--weights', weights, '--input', join(REF, 'mlp', 'x_nhwc.npy'), '--out', out, '--json']);
   assert.equal(p.code, 0, p.out);
-  const y = toFloat32(readNpy(readFileSync(out)));
-  const want = toFloat32(readNpy(readFileSync(join(REF, 'mlp', 'logits.npy'))));
+  const y = toFloat32(readNpyFile(out));
+  const want = toFloat32(readNpyFile(join(REF, 'mlp', 'logits.npy')));
   const scale = Math.max(...Array.from(want, Math.abs));
   assert.ok(Array.from(y).every((v, k) => Math.abs(v - want[k]) <= 1e-4 * scale));
 });
 
 test('predict --data FILE.nc --var NAME on a NetCDF made by ncgen: missing cells become --fill, same outputs as the .npy', { skip: !HAVE_NCGEN && 'ncgen (netcdf-bin) not installed' }, async () => {
   // Two samples of the reference input as a CF variable sst(time, lat, lon), one cell missing.
-  const x = readNpy(readFileSync(join(REF, 'mlp', 'x_nhwc.npy')));
+  const x = readNpyFile(join(REF, 'mlp', 'x_nhwc.npy'));
   const xs = toFloat32(x);
   const [, h, w] = x.shape;
   const vals = Array.from(xs.subarray(0, 2 * h * w), (v) => v.toPrecision(9));
@@ -165,11 +148,11 @@ test('predict --data FILE.nc --var NAME on a NetCDF made by ncgen: missing cells
   writeFileSync(xPath, writeNpy(ref, [2, h, w, 1]));
   const out2 = join(dir, 'y-npy.npy');
   assert.equal((await cli(['predict', join(REF, 'mlp', 'model.h5'), '--input', xPath, '--out', out2])).code, 0);
-  const a = toFloat32(readNpy(readFileSync(out)));
-  const b = toFloat32(readNpy(readFileSync(out2)));
+  const a = toFloat32(readNpyFile(out));
+  const b = toFloat32(readNpyFile(out2));
   assert.deepEqual(a, b);
   // Sample 0 has no hole: it is the reference logits.
-  const want = toFloat32(readNpy(readFileSync(join(REF, 'mlp', 'logits.npy'))));
+  const want = toFloat32(readNpyFile(join(REF, 'mlp', 'logits.npy')));
   const k = want.length / x.shape[0];
   for (let c = 0; c < k; c++) assert.ok(Math.abs(a[c] - want[c]) <= 1e-4 * (1 + Math.abs(want[c])));
   // An unknown variable is a coded error (exit 2).
@@ -189,5 +172,5 @@ test('predict --config: MODEL from the entry, dates and labels with the outputs'
   assert.deepEqual(inp.shape.slice(1), [24, 80, 1]);
   assert.equal(inp.dates.length, inp.shape[0]);
   assert.equal(inp.labels.length, inp.shape[0]);
-  assert.deepEqual(toFloat32(readNpy(readFileSync(out))).length, inp.shape[0] * 3);
+  assert.deepEqual(toFloat32(readNpyFile(out)).length, inp.shape[0] * 3);
 });

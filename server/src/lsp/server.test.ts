@@ -10,10 +10,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { REAL, REF, scratchDir } from '../testing/paths.js';
-import { readNpy, writeNpy, toFloat32 } from '../core/data/npy.js';
+import { writeNpy, toFloat32 } from '../core/data/npy.js';
 import type { ExplainResult, ListModelsResult } from '../protocol.js';
 import { decodeArray } from '../protocol.js';
 import { startClient, type TestClient } from './test-client.js';
+import { readNpyFile } from '../testing/arrays.js';
 
 const dir = scratchDir('lsp-protocol');
 const uri = (rel: string) => pathToFileURL(join(dir, rel)).href;
@@ -131,13 +132,13 @@ test('explain returns relevance matching Zennit, with $/progress and the conserv
     workDoneToken: token,
   })) as ExplainResult;
   assert.deepEqual(r.relevance.shape, [8, 16, 32, 1]);
-  const ref = toFloat32(readNpy(readFileSync(join(REF, 'cnn_same', 'relevance_epsilon_plus_nhwc.npy'))));
+  const ref = toFloat32(readNpyFile(join(REF, 'cnn_same', 'relevance_epsilon_plus_nhwc.npy')));
   const got = decodeArray(r.relevance);
   const scale = Math.max(...ref.map(Math.abs));
   let maxDiff = 0;
   for (let i = 0; i < ref.length; i++) maxDiff = Math.max(maxDiff, Math.abs(ref[i] - got[i]));
   assert.ok(maxDiff <= 1e-4 * scale, `max |R - R_ref| = ${maxDiff} (scale ${scale})`);
-  const targets = readNpy(readFileSync(join(REF, 'cnn_same', 'target.npy')));
+  const targets = readNpyFile(join(REF, 'cnn_same', 'target.npy'));
   assert.deepEqual(r.target, Array.from(targets.data, Number));
   assert.equal(r.conservation.inputRelevance.length, 8);
   assert.equal(r.backend, 'wasm'); // 'auto' is wasm; the bundle must find its .wasm files
@@ -178,7 +179,7 @@ test('LRP vs gradient: explain runs the gradient baselines in place of a composi
 
 test('explain honours $/cancelRequest and lrpLens/cancel, and the server keeps serving', async () => {
   // Many samples: long enough to cancel while it runs.
-  const x = readNpy(readFileSync(join(REF, 'cnn_same', 'x_nhwc.npy')));
+  const x = readNpyFile(join(REF, 'cnn_same', 'x_nhwc.npy'));
   const reps = 256;
   const big = new Float32Array(x.data.length * reps);
   for (let k = 0; k < reps; k++) big.set(toFloat32(x), k * x.data.length);
@@ -269,7 +270,7 @@ test('lrp-lens.json problems are diagnostics at the offending key, updated as th
   // Explain without samples: the data and the composite come from the model's entry.
   const r = (await client.conn.sendRequest('lrpLens/explain', { model: uri('cnn/model.h5') })) as ExplainResult;
   assert.equal(r.composite.name, 'epsilon-gamma-box');
-  const ref = toFloat32(readNpy(readFileSync(join(REF, 'cnn_same', 'relevance_epsilon_gamma_box_nhwc.npy'))));
+  const ref = toFloat32(readNpyFile(join(REF, 'cnn_same', 'relevance_epsilon_gamma_box_nhwc.npy')));
   const got = decodeArray(r.relevance);
   assert.equal(got.length, ref.length);
   const scale = Math.max(...ref.map(Math.abs));

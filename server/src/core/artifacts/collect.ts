@@ -14,6 +14,7 @@ import { isLinear } from './geometry.js';
 import type { MapContext } from './map-context.js';
 import { validTwin } from './twins.js';
 import { useBackend } from '../compute/backend.js';
+import { mulberry32 } from '../random.js';
 
 export interface CollectOptions {
   /** Most samples used (the checks are statistics; a few dozen suffice). Default 32. */
@@ -40,16 +41,6 @@ function toChannelsLast(data: Float32Array, shape: number[], layout: string): { 
   return { data: out, shape: [n, ...sp, c] };
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Same weights re-drawn from a normal of the tensor's own standard deviation (Adebayo et al.'s re-initialization). */
 function reinit(w: WeightTensor, rand: () => number): WeightTensor {

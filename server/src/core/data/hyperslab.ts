@@ -5,7 +5,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { LensError } from '../errors.js';
-import type { NdArray, NpyDtype } from './npy.js';
+import type { NdArray } from './npy.js';
 import type { Hyperslab } from './source.js';
 import { product } from './source.js';
 
@@ -68,12 +68,7 @@ export async function readSlabBytes(r: ByteReader, base: number, shape: number[]
   if (end > r.size) throw new LensError('TRUNCATED', `data extend to byte ${end} but the file has ${r.size} bytes`, { file: r.file });
   if (total * itemSize > MAX_READ_BYTES) throw new LensError('FILE_TOO_LARGE', `a read of ${total * itemSize} bytes is more than we hold at once`, { file: r.file });
   const out = new Uint8Array(total * itemSize);
-  const strides = new Array<number>(rank);
-  let s = 1;
-  for (let d = rank - 1; d >= 0; d--) {
-    strides[d] = s;
-    s *= shape[d];
-  }
+  const strides = cOrderStrides(shape);
   // k: the outermost dim from which on the slab is one contiguous run.
   let k = rank - 1;
   while (k > 0 && count[k] === shape[k]) k--;
@@ -102,37 +97,16 @@ export async function readSlabBytes(r: ByteReader, base: number, shape: number[]
   return out;
 }
 
-export const ITEM_SIZE: Record<NpyDtype, number> = {
-  f2: 2, f4: 4, f8: 8, i1: 1, i2: 2, i4: 4, i8: 8, u1: 1, u2: 2, u4: 4, u8: 8, b1: 1,
-};
 
-/** Typed values from raw bytes; 64-bit integers become Float64 (exact to 2^53), f2 becomes Float32. */
-export function decodeBytes(bytes: Uint8Array, dtype: NpyDtype, littleEndian: boolean): NdArray['data'] {
-  const n = bytes.length / ITEM_SIZE[dtype];
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const le = littleEndian;
-  switch (dtype) {
-    case 'f4': { const a = new Float32Array(n); for (let i = 0; i < n; i++) a[i] = v.getFloat32(i * 4, le); return a; }
-    case 'f8': { const a = new Float64Array(n); for (let i = 0; i < n; i++) a[i] = v.getFloat64(i * 8, le); return a; }
-    case 'f2': { const a = new Float32Array(n); for (let i = 0; i < n; i++) a[i] = half(v.getUint16(i * 2, le)); return a; }
-    case 'i1': { const a = new Int8Array(n); for (let i = 0; i < n; i++) a[i] = v.getInt8(i); return a; }
-    case 'u1': case 'b1': return new Uint8Array(bytes);
-    case 'i2': { const a = new Int16Array(n); for (let i = 0; i < n; i++) a[i] = v.getInt16(i * 2, le); return a; }
-    case 'u2': { const a = new Uint16Array(n); for (let i = 0; i < n; i++) a[i] = v.getUint16(i * 2, le); return a; }
-    case 'i4': { const a = new Int32Array(n); for (let i = 0; i < n; i++) a[i] = v.getInt32(i * 4, le); return a; }
-    case 'u4': { const a = new Uint32Array(n); for (let i = 0; i < n; i++) a[i] = v.getUint32(i * 4, le); return a; }
-    case 'i8': { const a = new Float64Array(n); for (let i = 0; i < n; i++) a[i] = Number(v.getBigInt64(i * 8, le)); return a; }
-    case 'u8': { const a = new Float64Array(n); for (let i = 0; i < n; i++) a[i] = Number(v.getBigUint64(i * 8, le)); return a; }
+/** Elements between consecutive indices of each dim in a C-order array. */
+function cOrderStrides(shape: number[]): number[] {
+  const strides = new Array<number>(shape.length);
+  let s = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    strides[d] = s;
+    s *= shape[d];
   }
-}
-
-function half(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (f / 1024);
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * 2 ** (e - 15) * (1 + f / 1024);
+  return strides;
 }
 
 /** Copy a hyperslab out of an in-memory C-order array (for readers that hold the whole array). */
@@ -145,12 +119,7 @@ export function sliceArray<T extends NdArray['data']>(src: T, shape: number[], s
     if (rank === 0) dst[0] = src[0];
     return dst;
   }
-  const strides = new Array<number>(rank);
-  let s = 1;
-  for (let d = rank - 1; d >= 0; d--) {
-    strides[d] = s;
-    s *= shape[d];
-  }
+  const strides = cOrderStrides(shape);
   const inner = count[rank - 1];
   const outer = total / inner;
   const idx = new Array<number>(rank - 1).fill(0);

@@ -1,6 +1,6 @@
 /** A LensError tied to a key of lrp-lens.json, so the language server can underline that key. */
 import { LensError, toLensError, type ErrorCode } from '../errors.js';
-import type { JsonPath } from './jsonloc.js';
+import type { JsonPath } from '../json/located-json.js';
 
 export class KeyedError extends LensError {
   constructor(code: ErrorCode, message: string, readonly keyPath: JsonPath, where: { file?: string } = {}) {

@@ -6,18 +6,9 @@ import { scratchDir } from '../../testing/paths.js';
 import { LensError } from '../errors.js';
 import { describeFile, loadField, openSource, planField, readPlan, withSource } from './load.js';
 import { HAVE_NCGEN, cdlData, ncgen } from './testutil.js';
+import { errorCode as code } from '../../testing/lens-error.js';
 
 const skip = HAVE_NCGEN ? false : 'ncgen (Debian netcdf-bin) is not installed';
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof LensError, `not a LensError: ${e}`);
-    return e.code;
-  }
-  return 'no error';
-}
 
 const T = 6, Y = 4, X = 8;
 

@@ -5,8 +5,8 @@
  * Format: https://docs.unidata.ucar.edu/netcdf-c/current/file_format_specifications.html
  */
 import { LensError } from '../errors.js';
-import type { NpyDtype } from './npy.js';
-import { ByteReader, ITEM_SIZE, decodeBytes, readSlabBytes } from './hyperslab.js';
+import { ITEM_SIZE, decodeBytes, type NpyDtype } from './npy.js';
+import { ByteReader, readSlabBytes } from './hyperslab.js';
 import type { AttrValue, DataSource, Hyperslab, VarInfo } from './source.js';
 import { product } from './source.js';
 

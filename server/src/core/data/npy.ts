@@ -3,6 +3,7 @@
  * values come back as a C-order typed array plus shape.
  */
 import { LensError } from '../errors.js';
+import { halfToFloat } from '../half.js';
 
 export type NpyDtype = 'f2' | 'f4' | 'f8' | 'i1' | 'i2' | 'i4' | 'i8' | 'u1' | 'u2' | 'u4' | 'u8' | 'b1';
 
@@ -15,7 +16,7 @@ export interface NdArray {
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
-const ITEM_SIZE: Record<NpyDtype, number> = {
+export const ITEM_SIZE: Record<NpyDtype, number> = {
   f2: 2, f4: 4, f8: 8, i1: 1, i2: 2, i4: 4, i8: 8, u1: 1, u2: 2, u4: 4, u8: 8, b1: 1,
 };
 
@@ -85,33 +86,29 @@ export function readNpy(bytes: Uint8Array, file?: string): NdArray {
   if (h.dataOffset + count * size > bytes.length) {
     throw new LensError('TRUNCATED', `.npy data ends early: need ${count * size} bytes, have ${bytes.length - h.dataOffset}`, { file });
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset + h.dataOffset, count * size);
-  const le = h.littleEndian;
-  let out: NdArray['data'];
-  switch (h.dtype) {
-    case 'f4': { const a = new Float32Array(count); for (let i = 0; i < count; i++) a[i] = view.getFloat32(i * 4, le); out = a; break; }
-    case 'f8': { const a = new Float64Array(count); for (let i = 0; i < count; i++) a[i] = view.getFloat64(i * 8, le); out = a; break; }
-    case 'f2': { const a = new Float32Array(count); for (let i = 0; i < count; i++) a[i] = halfToFloat(view.getUint16(i * 2, le)); out = a; break; }
-    case 'i1': { const a = new Int8Array(count); for (let i = 0; i < count; i++) a[i] = view.getInt8(i); out = a; break; }
-    case 'u1': case 'b1': { const a = new Uint8Array(count); for (let i = 0; i < count; i++) a[i] = view.getUint8(i); out = a; break; }
-    case 'i2': { const a = new Int16Array(count); for (let i = 0; i < count; i++) a[i] = view.getInt16(i * 2, le); out = a; break; }
-    case 'u2': { const a = new Uint16Array(count); for (let i = 0; i < count; i++) a[i] = view.getUint16(i * 2, le); out = a; break; }
-    case 'i4': { const a = new Int32Array(count); for (let i = 0; i < count; i++) a[i] = view.getInt32(i * 4, le); out = a; break; }
-    case 'u4': { const a = new Uint32Array(count); for (let i = 0; i < count; i++) a[i] = view.getUint32(i * 4, le); out = a; break; }
-    case 'i8': { const a = new Float64Array(count); for (let i = 0; i < count; i++) a[i] = Number(view.getBigInt64(i * 8, le)); out = a; break; }
-    case 'u8': { const a = new Float64Array(count); for (let i = 0; i < count; i++) a[i] = Number(view.getBigUint64(i * 8, le)); out = a; break; }
-  }
+  let out = decodeBytes(bytes.subarray(h.dataOffset, h.dataOffset + count * size), h.dtype, h.littleEndian);
   if (h.fortran && h.shape.length > 1) out = fortranToC(out, h.shape);
   return { shape: h.shape, data: out, dtype: h.dtype };
 }
 
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (f / 1024);
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * 2 ** (e - 15) * (1 + f / 1024);
+/** Typed values from raw bytes; 64-bit integers become Float64 (exact to 2^53), f2 becomes Float32. */
+export function decodeBytes(bytes: Uint8Array, dtype: NpyDtype, littleEndian: boolean): NdArray['data'] {
+  const n = bytes.length / ITEM_SIZE[dtype];
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const le = littleEndian;
+  switch (dtype) {
+    case 'f4': { const a = new Float32Array(n); for (let i = 0; i < n; i++) a[i] = v.getFloat32(i * 4, le); return a; }
+    case 'f8': { const a = new Float64Array(n); for (let i = 0; i < n; i++) a[i] = v.getFloat64(i * 8, le); return a; }
+    case 'f2': { const a = new Float32Array(n); for (let i = 0; i < n; i++) a[i] = halfToFloat(v.getUint16(i * 2, le)); return a; }
+    case 'i1': { const a = new Int8Array(n); for (let i = 0; i < n; i++) a[i] = v.getInt8(i); return a; }
+    case 'u1': case 'b1': return new Uint8Array(bytes);
+    case 'i2': { const a = new Int16Array(n); for (let i = 0; i < n; i++) a[i] = v.getInt16(i * 2, le); return a; }
+    case 'u2': { const a = new Uint16Array(n); for (let i = 0; i < n; i++) a[i] = v.getUint16(i * 2, le); return a; }
+    case 'i4': { const a = new Int32Array(n); for (let i = 0; i < n; i++) a[i] = v.getInt32(i * 4, le); return a; }
+    case 'u4': { const a = new Uint32Array(n); for (let i = 0; i < n; i++) a[i] = v.getUint32(i * 4, le); return a; }
+    case 'i8': { const a = new Float64Array(n); for (let i = 0; i < n; i++) a[i] = Number(v.getBigInt64(i * 8, le)); return a; }
+    case 'u8': { const a = new Float64Array(n); for (let i = 0; i < n; i++) a[i] = Number(v.getBigUint64(i * 8, le)); return a; }
+  }
 }
 
 /** Reorder Fortran-order values into C order. */

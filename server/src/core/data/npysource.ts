@@ -8,10 +8,11 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { unzipSync, type UnzipFileInfo } from 'fflate';
 import { LensError, LIMITS } from '../errors.js';
-import { ByteReader, ITEM_SIZE, decodeBytes, readSlabBytes, sliceArray } from './hyperslab.js';
-import { parseNpyHeader, readNpy, type NdArray } from './npy.js';
+import { ByteReader, readSlabBytes, sliceArray } from './hyperslab.js';
+import { ITEM_SIZE, decodeBytes, parseNpyHeader, readNpy, type NdArray } from './npy.js';
 import type { DataSource, Hyperslab, VarInfo } from './source.js';
 import { product } from './source.js';
+import { unsafeName } from '../model/formats/zip.js';
 
 const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
 
@@ -88,10 +89,6 @@ function rethrowAs<T>(f: () => T): T {
     }
     throw e;
   }
-}
-
-function unsafeName(name: string): boolean {
-  return name.startsWith('/') || name.startsWith('\\') || /^[a-zA-Z]:/.test(name) || name.split(/[\\/]/).includes('..');
 }
 
 /** Check one zip entry before inflating it: throws ZIP_UNSAFE for bombs and path tricks. */

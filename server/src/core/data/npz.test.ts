@@ -7,6 +7,8 @@ import { BENCH, REF, scratchDir } from '../../testing/paths.js';
 import { LensError } from '../errors.js';
 import { loadField, openSource, planField, readPlan, withSource } from './load.js';
 import { readNpy, writeNpy } from './npy.js';
+import { readNpyFile } from '../../testing/arrays.js';
+import { errorCode as code } from '../../testing/lens-error.js';
 
 const FILES = {
   x_cnn: join(REF, 'cnn_same', 'x_nhwc.npy'),
@@ -14,16 +16,6 @@ const FILES = {
   x_mlp: join(REF, 'mlp', 'x_nhwc.npy'),
   batch: join(BENCH, 'batch64_nhwc.npy'),
 };
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof LensError, `not a LensError: ${e}`);
-    return e.code;
-  }
-  return 'no error';
-}
 
 for (const level of [0, 6] as const) {
   test(`.npz ${level === 0 ? 'stored' : 'deflated'} from NumPy's .npy files: every array equals readNpy of the original`, async () => {
@@ -35,14 +27,14 @@ for (const level of [0, 6] as const) {
       assert.equal(s.format, 'npz');
       assert.deepEqual(s.variables.map((v) => v.name).sort(), Object.keys(FILES).sort());
       for (const [k, p] of Object.entries(FILES)) {
-        const ref = readNpy(new Uint8Array(readFileSync(p)));
+        const ref = readNpyFile(p);
         const f = await readPlan(await planField(s, { variable: k }));
         assert.deepEqual(f.shape, ref.shape);
         assert.deepEqual(Array.from(f.values), Array.from(ref.data as Float32Array));
       }
     });
     const one = await loadField(npz, { variable: 'batch', select: 'batch_dim_0=5' });
-    const ref = readNpy(new Uint8Array(readFileSync(FILES.batch)));
+    const ref = readNpyFile(FILES.batch);
     const n = 89 * 180;
     assert.deepEqual(Array.from(one.values), Array.from((ref.data as Float32Array).subarray(5 * n, 6 * n)));
   });
@@ -71,7 +63,7 @@ test('.npz guards: names leaving the archive and zip bombs are ZIP_UNSAFE; a cut
 
 test('.npy read lazily: one sample of the 64-sample batch reads 89*180*4 bytes', async () => {
   await withSource(FILES.batch, {}, async (s) => {
-    const ref = readNpy(new Uint8Array(readFileSync(FILES.batch)));
+    const ref = readNpyFile(FILES.batch);
     const p = await planField(s, { select: 'dim_0=17' });
     const f = await readPlan(p);
     assert.equal(s.bytesRead(), 89 * 180 * 4);

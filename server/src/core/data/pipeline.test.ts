@@ -5,9 +5,8 @@ import { join } from 'node:path';
 import { BENCH, GEODATA, scratchDir } from '../../testing/paths.js';
 import { buildModelInput, transpose, wrapAxis } from './pipeline.js';
 import { findEntry, readProject } from './project.js';
-import { readNpy } from './npy.js';
-import { readFileSync } from 'node:fs';
 import { HAVE_NCGEN, cdlData, fixtureProject } from './testutil.js';
+import { readNpyFile } from '../../testing/arrays.js';
 
 const skip = HAVE_NCGEN ? false : 'ncgen (Debian netcdf-bin) is not installed';
 const T = 6, Y = 4, X = 8;
@@ -112,7 +111,7 @@ test('pipeline on the real 2-degree SST: one month for the benchmark CNN [N, 89,
   // Land cells were filled with 0.
   for (let i = 0; i < 89 * 180; i++) if (!mi.mask!.data[i]) assert.equal(mi.x.data[i], 0);
   // The benchmark batch has the same layout.
-  assert.deepEqual(readNpy(new Uint8Array(readFileSync(join(BENCH, 'batch64_nhwc.npy')))).shape.slice(1), mi.x.shape.slice(1));
+  assert.deepEqual(readNpyFile(join(BENCH, 'batch64_nhwc.npy')).shape.slice(1), mi.x.shape.slice(1));
 });
 
 test('transpose and wrapAxis', () => {
@@ -185,7 +184,7 @@ test('pipeline: a NumPy batch without a time axis gives its samples along the fi
   const e = (await readProject(cfg)).models[0];
   const mi = await buildModelInput(e, [null, 89, 180, 1]);
   assert.deepEqual(mi.x.shape, [64, 89, 180, 1]);
-  const ref = readNpy(new Uint8Array(readFileSync(join(BENCH, 'batch64_nhwc.npy'))));
+  const ref = readNpyFile(join(BENCH, 'batch64_nhwc.npy'));
   const want = ref.data as Float32Array;
   // Same values (no standardization, nothing missing).
   for (let i = 0; i < want.length; i += 997) assert.equal(mi.x.data[i], want[i]);

@@ -19,7 +19,7 @@
 import type { Shape } from '../model/graph.js';
 import type { FieldCoords, Field } from './field.js';
 import { atKey, KeyedError } from './keyed.js';
-import type { JsonPath } from './jsonloc.js';
+import type { JsonPath } from '../json/located-json.js';
 import { coordinateVars, openSource, planField, readPlan, withSource, type FieldPlan } from './load.js';
 import type { NdArray } from './npy.js';
 import type { LabelSpec, ModelEntry } from './project.js';

@@ -39,7 +39,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { LensError, type ErrorCode } from '../errors.js';
 import type { ImageOptions } from './image.js';
-import { parseLocated, pathKey, type JsonLoc, type JsonPath } from './jsonloc.js';
+import { parseLocatedJson, pathKey, type JsonLocation, type JsonPath } from '../json/located-json.js';
 import { parseDimSelection } from './select.js';
 import { closest } from './similar.js';
 import type { SourceFormat } from './source.js';
@@ -101,7 +101,7 @@ export interface LensProject {
   text: string;
   version: number;
   models: ModelEntry[];
-  locs: Map<string, JsonLoc>;
+  locs: Map<string, JsonLocation>;
   /** Warnings found while reading (unknown keys, class-name counts); errors make readProject throw. */
   warnings: ProjectIssue[];
 }
@@ -127,7 +127,7 @@ export function formatPath(path: JsonPath): string {
 }
 
 /** The range to underline for a path: its key if it has one, else its value; the nearest existing parent otherwise. */
-export function rangeOf(locs: Map<string, JsonLoc>, path: JsonPath): [number, number] {
+export function rangeOf(locs: Map<string, JsonLocation>, path: JsonPath): [number, number] {
   for (let n = path.length; n >= 0; n--) {
     const l = locs.get(pathKey(path.slice(0, n)));
     if (l) return l.key ?? l.value;
@@ -156,7 +156,7 @@ type Obj = Record<string, unknown>;
 
 class Checker {
   issues: ProjectIssue[] = [];
-  constructor(private locs: Map<string, JsonLoc>) {}
+  constructor(private locs: Map<string, JsonLocation>) {}
 
   add(path: JsonPath, message: string, code: ErrorCode = 'CONFIG_ERROR', severity: 'error' | 'warning' = 'error'): void {
     this.issues.push({ severity, code, message, path, range: rangeOf(this.locs, path) });
@@ -393,7 +393,7 @@ function checkEntry(c: Checker, raw: unknown, index: number, baseDir: string): M
 export function parseProject(text: string, file: string): { project?: LensProject; issues: ProjectIssue[] } {
   let parsed;
   try {
-    parsed = parseLocated(text, file);
+    parsed = parseLocatedJson(text, { file, locations: true });
   } catch (e) {
     const off = (e as { offset?: number }).offset ?? 0;
     return { issues: [{ severity: 'error', code: 'BAD_JSON', message: (e as Error).message, path: [], range: [off, Math.min(text.length, off + 1)] }] };

@@ -15,21 +15,12 @@ import { BENCH, REAL, REF, scratchDir } from '../../testing/paths.js';
 import { kerasConfigToV3, readKerasH5Raw, writeKerasH5, writeKerasWeightsH5 } from './writers/keras-h5-writer.js';
 import { writeKerasZip } from './writers/keras-zip-writer.js';
 import type { FuzzReply, FuzzRequest } from './fuzz-worker.js';
+import { mulberry32 as rng } from '../random.js';
 
 const LIMIT_MS = 2000;
 const HANG_MS = 20_000;
 const dir = scratchDir('fuzz');
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = rng(20261127);
 const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
 

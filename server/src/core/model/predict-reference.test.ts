@@ -8,18 +8,18 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf, useBackend } from '../compute/backend.js';
-import { readNpy, toFloat32, type NdArray } from '../data/npy.js';
+import { toFloat32, type NdArray } from '../data/npy.js';
 import { BENCH, REAL, REF } from '../../testing/paths.js';
 import { loadModel } from './load.js';
 import { predict } from './execute.js';
 import type { ModelGraph } from './graph.js';
 import { LensError } from '../errors.js';
+import { readNpyFile as npy, worstRelPerSample } from '../../testing/arrays.js';
 
 before(async () => {
   await useBackend('wasm');
 });
 
-const npy = (p: string): NdArray => readNpy(readFileSync(p), p);
 
 /** Row-wise softmax over the last axis (float64). */
 function softmaxRows(a: NdArray): Float64Array {
@@ -34,23 +34,6 @@ function softmaxRows(a: NdArray): Float64Array {
     e.forEach((x, i) => (out[r * c + i] = x / s));
   }
   return out;
-}
-
-/** Largest |got - want| per sample, relative to the sample's largest |want|. */
-function relErrorPerSample(got: NdArray, want: ArrayLike<number>, samples: number): number {
-  const per = want.length / samples;
-  const g = toFloat32(got);
-  let worst = 0;
-  for (let s = 0; s < samples; s++) {
-    let scale = 0;
-    let err = 0;
-    for (let i = 0; i < per; i++) {
-      scale = Math.max(scale, Math.abs(want[s * per + i]));
-      err = Math.max(err, Math.abs(g[s * per + i] - want[s * per + i]));
-    }
-    worst = Math.max(worst, err / scale);
-  }
-  return worst;
 }
 
 /** NHWC -> NCHW for a float32 rank-4 array. */
@@ -83,7 +66,7 @@ for (const [model, info] of Object.entries(index.models)) {
       const want = ENDS_IN_SOFTMAX[model]?.includes(file) ? softmaxRows(logits) : toFloat32(logits);
       const y = predict(g, x);
       assert.deepEqual(y.shape, logits.shape);
-      const err = relErrorPerSample(y, want, logits.shape[0]);
+      const err = worstRelPerSample(toFloat32(y), want, logits.shape[0]);
       console.log(`# ${model}/${file}: max error / max|output| per sample = ${err.toExponential(2)}`);
       assert.ok(err <= 1e-4, `error ${err}`);
     });
@@ -99,14 +82,14 @@ test('bench/sst_cnn: the Keras, TF.js and ONNX files agree and match bench/logit
     const g = await loadModel(join(BENCH, file));
     const y = predict(g, file.endsWith('.onnx') ? toNchw(x) : x);
     assert.deepEqual(y.shape, logits.shape, file);
-    const err = relErrorPerSample(y, want, x.shape[0]);
+    const err = worstRelPerSample(toFloat32(y), want, x.shape[0]);
     console.log(`# sst_cnn ${file}: max error / max|logit| per sample = ${err.toExponential(2)}`);
     assert.ok(err <= 1e-4, `${file}: error ${err}`);
     outs[file] = y;
   }
   const a = toFloat32(outs['sst_cnn.h5']);
   for (const f of ['sst_cnn_tfjs/model.json', 'sst_cnn.onnx']) {
-    assert.ok(relErrorPerSample(outs[f], a, x.shape[0]) <= 1e-4, `${f} differs from the .h5 file`);
+    assert.ok(worstRelPerSample(toFloat32(outs[f]), a, x.shape[0]) <= 1e-4, `${f} differs from the .h5 file`);
   }
 });
 

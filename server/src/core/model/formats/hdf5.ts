@@ -11,6 +11,8 @@ import { randomBytes } from 'node:crypto';
 import h5wasm from 'h5wasm/node';
 import type { Dataset, File as H5File, Group } from 'h5wasm';
 import { LensError, LIMITS } from '../../errors.js';
+import { halfToFloat } from '../../half.js';
+import { fileSize } from './model-file.js';
 
 export type { Dataset, Group, H5File };
 
@@ -77,12 +79,7 @@ export interface OpenedH5 {
 
 /** Open an HDF5 file read-only after checking its signature and declared length. */
 export async function openH5(path: string): Promise<OpenedH5> {
-  let size: number;
-  try {
-    size = statSync(path).size;
-  } catch {
-    throw new LensError('FILE_NOT_FOUND', `cannot read ${path}`, { file: path });
-  }
+  const size = fileSize(path);
   const head = new Uint8Array(64);
   const fd = openSync(path, 'r');
   try {
@@ -232,16 +229,6 @@ export function datasetInfo(ds: Dataset, where: { file?: string; layer?: string 
     filtered = false;
   }
   return { shape, bytes: elements * md.size, filtered };
-}
-
-/** IEEE half -> float. */
-export function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
 }
 
 /**

@@ -14,7 +14,7 @@ import type {
   TensorSpec, WeightTensor, Layout,
 } from '../graph.js';
 import { LINEAR } from '../graph.js';
-import type { JsonValue } from './json-pos.js';
+import type { JsonValue } from '../../json/located-json.js';
 
 type Obj = { [key: string]: JsonValue };
 

@@ -7,7 +7,7 @@ import { kerasJsonFormat, loadKerasJson } from './keras-json.js';
 import { loadKerasH5 } from './keras-h5.js';
 import { assertSameGraph, expectLensError } from './keras-testkit.js';
 import { kerasConfigToV3, readKerasH5Raw, writeKerasWeightsH5 } from '../writers/keras-h5-writer.js';
-import { parseJsonWithRanges } from './json-pos.js';
+import { parseJsonWithRanges } from '../../json/located-json.js';
 
 const dir = scratchDir('keras-json');
 

@@ -11,9 +11,9 @@ import type { ModelGraph } from '../graph.js';
 import { buildKerasGraph, kerasMajor } from './keras-config.js';
 import { attrString, openH5, quietly, type Group } from './hdf5.js';
 import { legacyProvider, varsProvider, weightLayout } from './keras-weights.js';
-import { parseJsonWithRanges, type JsonValue } from './json-pos.js';
+import { parseJsonWithRanges, type JsonValue } from '../../json/located-json.js';
 import { asLoadError } from './keras-h5.js';
-import { readJsonText } from './json-file.js';
+import { readJsonText } from './model-file.js';
 import { loadTfjsLayers } from './tfjs-layers.js';
 
 function headText(head: Uint8Array): string {

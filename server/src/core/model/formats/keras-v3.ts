@@ -3,24 +3,20 @@
  * `model.weights.h5` (`layers/<name>/vars/0..n`; `optimizer/` variables are ignored). The zip is
  * checked (names, declared sizes, ratio) before anything is inflated.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { LensError, LIMITS } from '../../errors.js';
 import type { FormatModule } from './format.js';
 import type { ModelGraph } from '../graph.js';
 import { buildKerasGraph, kerasMajor } from './keras-config.js';
 import { openH5Bytes, quietly, type Group } from './hdf5.js';
 import { varsProvider, legacyProvider, weightLayout } from './keras-weights.js';
-import { parseJson } from './json-pos.js';
+import { parseJson } from '../../json/located-json.js';
 import { isZip, ZipArchive } from './zip.js';
 import { asLoadError } from './keras-h5.js';
+import { fileSize } from './model-file.js';
 
 export async function loadKerasV3(path: string): Promise<ModelGraph> {
-  let size: number;
-  try {
-    size = statSync(path).size;
-  } catch {
-    throw new LensError('FILE_NOT_FOUND', `cannot read ${path}`, { file: path });
-  }
+  const size = fileSize(path);
   if (size > LIMITS.maxZipEntryBytes) throw new LensError('FILE_TOO_LARGE', `.keras archive is ${size} bytes, over ${LIMITS.maxZipEntryBytes}`, { file: path });
   const zip = ZipArchive.open(new Uint8Array(readFileSync(path)), path);
   const cfgBytes = zip.read('config.json');

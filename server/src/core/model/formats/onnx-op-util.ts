@@ -5,6 +5,7 @@
 import type { Padding, Shape, WeightTensor } from '../graph.js';
 import type { Act, Builder } from './onnx-build.js';
 import { Attrs, type ConstValue, type NodeProto, constNumbers } from './onnx-proto.js';
+import { windowOut } from '../kinds/common.js';
 
 export interface OpContext {
   opset: number;
@@ -53,18 +54,6 @@ export function normAxis(b: Builder, axis: number, rank: number, where: string):
 export function irAxis(a: Act, onnxAxis: number): number {
   const i = a.axes.indexOf(onnxAxis);
   return i === a.axes.length - 1 ? -1 : i;
-}
-
-/** Output size of a window op in PyTorch/ONNX semantics. */
-export function windowOut(inSize: number | null, k: number, s: number, d: number, pb: number, pe: number, ceil: boolean): number | null {
-  if (inSize === null) return null;
-  const span = (k - 1) * d + 1;
-  const room = inSize + pb + pe - span;
-  if (room < 0) return 0;
-  if (!ceil) return Math.floor(room / s) + 1;
-  let out = Math.ceil(room / s) + 1;
-  if ((out - 1) * s >= inSize + pb) out--;
-  return out;
 }
 
 export interface Window {
@@ -125,7 +114,7 @@ export function windowAttrs(b: Builder, attrs: Attrs, kernel: number[], spatial:
 export function spatialOut(x: Act, w: Window, ceil: boolean): Shape {
   const spatial = x.shape.slice(2);
   return spatial.map((s, i) =>
-    w.padding.mode === 'same' ? (s === null ? null : Math.ceil(s / w.strides[i])) : windowOut(s, w.kernel[i], w.strides[i], w.dilation[i], w.pads[i][0], w.pads[i][1], ceil),
+    w.padding.mode === 'same' ? (s === null ? null : Math.ceil(s / w.strides[i])) : windowOut(s, w.pads[i], w.kernel[i], w.strides[i], w.dilation[i], ceil),
   );
 }
 

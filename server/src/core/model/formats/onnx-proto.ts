@@ -6,6 +6,7 @@ import { closeSync, fstatSync, openSync, readSync, realpathSync, existsSync } fr
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { LensError, LIMITS } from '../../errors.js';
+import { halfToFloat } from '../../half.js';
 
 export const onnx = onnxProto.onnx;
 export type ModelProto = onnxProto.onnx.ModelProto;
@@ -160,15 +161,6 @@ export function checkedSize(dims: number[], what: string, file: string): number 
     }
   }
   return n;
-}
-
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
 }
 
 export interface TensorContext {

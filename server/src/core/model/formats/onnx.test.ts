@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { useBackend } from '../../compute/backend.js';
-import { readNpy, toFloat32, type NdArray } from '../../data/npy.js';
+import { toFloat32 } from '../../data/npy.js';
 import { BENCH, REAL, REF, scratchDir } from '../../../testing/paths.js';
 import { OnnxBuilder } from '../../../testing/onnx-writer.js';
 import { type Arr, runNaive } from '../../../testing/onnx-naive.js';
@@ -18,46 +18,20 @@ import type { LayerNode, ModelGraph } from '../graph.js';
 import { loadModel } from '../load.js';
 import { predict } from '../execute.js';
 import { onnxFormat } from './onnx.js';
+import { mulberry32 as rng } from '../../random.js';
+import { readNpyFile as npy, worstRelPerSample as worstRel } from '../../../testing/arrays.js';
 
 before(async () => {
   await useBackend('wasm');
 });
 
 const DIR = scratchDir('onnx-loader');
-const npy = (p: string): NdArray => readNpy(readFileSync(p), p);
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = (n: number, seed: number, scale = 1): number[] => {
   const r = rng(seed);
   return Array.from({ length: n }, () => (r() * 2 - 1) * scale);
 };
 const count = (dims: number[]): number => dims.reduce((a, b) => a * b, 1);
-
-/** Largest |got - want| per sample relative to that sample's largest |want|. */
-function worstRel(got: ArrayLike<number>, want: ArrayLike<number>, samples: number): number {
-  assert.equal(got.length, want.length);
-  const per = want.length / samples;
-  let worst = 0;
-  for (let s = 0; s < samples; s++) {
-    let scale = 0;
-    let err = 0;
-    for (let i = 0; i < per; i++) {
-      scale = Math.max(scale, Math.abs(want[s * per + i]));
-      err = Math.max(err, Math.abs(got[s * per + i] - want[s * per + i]));
-    }
-    worst = Math.max(worst, err / scale);
-  }
-  return worst;
-}
 
 async function refusal(path: string): Promise<LensError> {
   try {

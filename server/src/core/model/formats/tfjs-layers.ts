@@ -11,9 +11,9 @@ import { LensError, LIMITS } from '../../errors.js';
 import type { FormatModule } from './format.js';
 import type { ModelGraph } from '../graph.js';
 import { buildKerasGraph, kerasMajor, type RawWeight, type WeightProvider } from './keras-config.js';
-import { parseJsonWithRanges, type JsonValue } from './json-pos.js';
-import { readJsonText } from './json-file.js';
-import { halfToFloat } from './hdf5.js';
+import { parseJsonWithRanges, type JsonValue } from '../../json/located-json.js';
+import { readJsonText } from './model-file.js';
+import { halfToFloat } from '../../half.js';
 
 type Obj = { [k: string]: JsonValue };
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);

@@ -82,6 +82,17 @@ export function windowOut(inSize: Dim, pads: [number, number], kernel: number, s
   return out;
 }
 
+/**
+ * Output spatial sizes of a window op over channels-last `x` (conv, depthwise conv, pooling); the pads
+ * resolved from the input sizes are stored in `padding.pads` for forward and the artifact checks.
+ */
+export function windowedSpatial(node: { name: string }, x: Shape, padding: Padding, kernel: number[], strides: number[], dilation: number[], ceilMode = false): Dim[] {
+  const spatial = x.slice(1, -1);
+  const pads = resolvePads(node, padding, spatial, kernel, strides, dilation);
+  padding.pads = pads;
+  return spatial.map((s, i) => windowOut(s, pads[i], kernel[i], strides[i], dilation[i], ceilMode));
+}
+
 /** Elements per sample; throws SHAPE_LIMIT above the allocation limit. */
 export function checkSize(node: { name: string }, shape: Shape): Shape {
   let n = 1;

@@ -9,7 +9,7 @@ import type { ConvParams, LayerNodeOf, Shape, WeightTensor } from '../graph.js';
 import { depthwiseValid } from './depthwise-conv.js';
 import {
   type TF, type Tensor, badConfig, dilateKernel, channels, checkPositiveInts, checkSize, expectInputs, expectRank,
-  expectWeight, mismatch, padSpatial, resolvePads, spatialOf, weightTensor, windowOut,
+  expectWeight, mismatch, padSpatial, resolvePads, spatialOf, weightTensor, windowedSpatial,
 } from './common.js';
 
 type Node = LayerNodeOf<'Conv'>;
@@ -80,10 +80,7 @@ export const conv: KindModule<'Conv'> = {
     }
     expectWeight(node, 'kernel', [...p.kernelSize, ci / p.groups, p.filters]);
     if (p.useBias) expectWeight(node, 'bias', [p.filters]);
-    const spatial = x.slice(1, -1);
-    const pads = resolvePads(node, p.padding, spatial, p.kernelSize, p.strides, p.dilation);
-    p.padding.pads = pads;
-    const out = spatial.map((s, i) => windowOut(s, pads[i], p.kernelSize[i], p.strides[i], p.dilation[i]));
+    const out = windowedSpatial(node, x, p.padding, p.kernelSize, p.strides, p.dilation);
     return checkSize(node, [x[0], ...out, p.filters]);
   },
   forward(node, inputs, tf) {

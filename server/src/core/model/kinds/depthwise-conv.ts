@@ -9,7 +9,7 @@ import type { LayerNodeOf, Shape } from '../graph.js';
 type T4 = import('@tensorflow/tfjs').Tensor4D;
 import {
   type TF, type Tensor, badConfig, channels, dilateKernel, checkPositiveInts, checkSize, expectInputs, expectRank, expectWeight,
-  padForTaps, padSpatial, resolvePads, spatialOf, stridedTap, stridedTapAdjoint, tapOffsets, weightTensor, windowOut, withGradient,
+  padForTaps, padSpatial, resolvePads, spatialOf, stridedTap, stridedTapAdjoint, tapOffsets, weightTensor, windowedSpatial, withGradient,
 } from './common.js';
 
 function checkParams(node: LayerNodeOf<'DepthwiseConv'>) {
@@ -67,10 +67,7 @@ export const depthwiseConv: KindModule<'DepthwiseConv'> = {
     const ci = channels(node, x);
     expectWeight(node, 'kernel', [...p.kernelSize, ci, p.depthMultiplier]);
     if (p.useBias) expectWeight(node, 'bias', [ci * p.depthMultiplier]);
-    const spatial = x.slice(1, -1);
-    const pads = resolvePads(node, p.padding, spatial, p.kernelSize, p.strides, p.dilation);
-    p.padding.pads = pads;
-    const out = spatial.map((s, i) => windowOut(s, pads[i], p.kernelSize[i], p.strides[i], p.dilation[i]));
+    const out = windowedSpatial(node, x, p.padding, p.kernelSize, p.strides, p.dilation);
     return checkSize(node, [x[0], ...out, ci * p.depthMultiplier]);
   },
   forward(node, inputs, tf) {

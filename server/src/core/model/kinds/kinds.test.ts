@@ -11,6 +11,7 @@ import { runGraph } from '../execute.js';
 import { samePads } from './common.js';
 import { depthwiseValid } from './depthwise-conv.js';
 import { LensError } from '../../errors.js';
+import { mulberry32 as rng } from '../../random.js';
 
 before(async () => {
   await useBackend('wasm');
@@ -18,16 +19,6 @@ before(async () => {
 
 // ---- tiny helpers -------------------------------------------------------------------------------
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randArray(shape: number[], seed: number): Float32Array {
   const r = rng(seed);

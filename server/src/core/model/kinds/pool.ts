@@ -7,7 +7,7 @@ import type { KindModule } from './kind.js';
 import type { LayerNodeOf, PoolParams, Shape } from '../graph.js';
 import {
   type TF, type Tensor, badConfig, checkPositiveInts, checkSize, expectInputs, expectRank, padForTaps, padSpatial,
-  resolvePads, spatialOf, stridedTap, stridedTapAdjoint, tapOffsets, windowOut, withGradient,
+  resolvePads, spatialOf, stridedTap, stridedTapAdjoint, tapOffsets, windowOut, windowedSpatial, withGradient,
 } from './common.js';
 
 type Node = LayerNodeOf<'Pool'>;
@@ -92,11 +92,7 @@ export const pool: KindModule<'Pool'> = {
     const p = checkParams(node);
     const x = inputs[0];
     expectRank(node, x, p.rank + 2);
-    const spatial = x.slice(1, -1);
-    const ones = spatial.map(() => 1);
-    const pads = resolvePads(node, p.padding, spatial, p.poolSize, p.strides, ones);
-    p.padding.pads = pads;
-    const out = spatial.map((s, i) => windowOut(s, pads[i], p.poolSize[i], p.strides[i], 1, p.ceilMode));
+    const out = windowedSpatial(node, x, p.padding, p.poolSize, p.strides, p.poolSize.map(() => 1), p.ceilMode);
     return checkSize(node, [x[0], ...out, x[x.length - 1]]);
   },
   forward(node, inputs, tf) {

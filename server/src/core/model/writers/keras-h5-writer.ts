@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import h5wasm from 'h5wasm/node';
 import type { Group } from 'h5wasm';
 import { kerasWeightOrder, varsPathOf } from '../formats/keras-config.js';
-import type { JsonValue } from '../formats/json-pos.js';
+import type { JsonValue } from '../../json/located-json.js';
 
 type Obj = { [k: string]: JsonValue };
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { zipSync, strToU8 } from 'fflate';
 import { writeKerasWeightsH5, type LayerWeights } from './keras-h5-writer.js';
-import type { JsonValue } from '../formats/json-pos.js';
+import type { JsonValue } from '../../json/located-json.js';
 
 type Obj = { [k: string]: JsonValue };
 
