@@ -4,9 +4,9 @@
  *
  * Throughput and latency of LRP. Default workload: ../shared/bench (sst_cnn as Keras .h5, ONNX and TF.js;
  * EpsilonGammaBox with low -5, high 5, gamma 0.25, epsilon 1e-6; the batch of 64; target class 0; one
- * warm-up run). Per backend: samples/s over the batch (median of --runs) through the worker pool
+ * warm-up run; chunks of --chunk 8 samples). Per backend: samples/s over the batch (median of --runs) through the worker pool
  * (--workers, default: the number of cores on CPU backends, 1 on a GPU), the same on one thread for
- * comparison, single-sample latency (median), peak RSS of the process (workers included), and the share
+ * comparison, CPU time per sample (all threads; what a busy shared machine does not change), single-sample latency (median), peak RSS of the process (workers included), and the share
  * of the CPU's peak (0.09 GFLOP per sample forward; 300 GFLOP/s for this machine class, --peak-gflops).
  * The data-set case streams --stream samples (default 10,000: the batch repeatedly) through the pool and
  * reports memory at start and end. Backends that cannot run are listed with the reason.
@@ -39,6 +39,8 @@ interface ModelFigures extends Figures {
   batchMs: number[];
   /** The same batch on one worker thread. */
   singleThreadSamplesPerSecond?: number;
+  /** CPU time (all threads) per sample: the cost, independent of how busy the shared machine is. */
+  cpuMsPerSample: number;
 }
 
 const DEFAULT_MODELS = ['sst_cnn.h5', 'sst_cnn.onnx', 'sst_cnn_tfjs/model.json'];
@@ -99,7 +101,8 @@ export async function run(argv: string[]): Promise<number> {
   const backends = (flagString(args, 'backends') ?? 'wasm,cpu,webgpu,tensorflow-gpu').split(',').map((b) => b.trim()) as BackendName[];
   const runs = Math.max(1, Math.floor(flagNumber(args, 'runs') ?? 5));
   const stream = Math.max(0, Math.floor(flagNumber(args, 'stream') ?? 10000));
-  const chunk = Math.max(1, Math.floor(flagNumber(args, 'chunk') ?? 16));
+  // 8 samples per chunk: the same speed as 16 on wasm, and each worker's wasm heap peaks lower.
+  const chunk = Math.max(1, Math.floor(flagNumber(args, 'chunk') ?? 8));
   const cores = availableParallelism();
   const cpuWorkers = Math.max(1, Math.floor(flagNumber(args, 'workers') ?? cores));
   const peakGflops = flagNumber(args, 'peak-gflops') ?? 300;
@@ -111,11 +114,11 @@ export async function run(argv: string[]): Promise<number> {
   const loadStart = loadavg();
 
   const result: Record<string, unknown> = {};
-  const perBackend: Record<string, Figures & { workers: number; singleThreadSamplesPerSecond?: number; shareOfPeak: number; models: ModelFigures[] }> = {};
+  const perBackend: Record<string, Figures & { workers: number; singleThreadSamplesPerSecond?: number; cpuMsPerSample: number; shareOfPeak: number; models: ModelFigures[] }> = {};
   const unavailable: Record<string, string> = {};
   let streamReport: Record<string, unknown> | undefined;
   const opts: ExplainOptions = { target: { type: 'index', index: 0 }, chunkSize: chunk };
-  log(`backend  ${'model'.padEnd(26)} ${'samples/s'.padStart(9)} ${'1 thread'.padStart(9)} ${'ms/sample'.padStart(9)}  peak RSS  workers`);
+  log(`backend  ${'model'.padEnd(26)} ${'samples/s'.padStart(9)} ${'1 thread'.padStart(9)} ${'1-sample ms'.padStart(11)} ${'CPU ms/sample'.padStart(13)}  peak RSS  workers`);
   for (const backend of backends) {
     // The pure-JS cpu backend is two orders slower: time it on fewer samples and one file.
     const slow = backend === 'cpu';
@@ -124,35 +127,43 @@ export async function run(argv: string[]): Promise<number> {
     const list: ModelFigures[] = [];
     for (const [i, graph] of graphs.entries()) {
       if (slow && i > 0) break;
+      const xb = forModel(graph, slice(x, batch));
+      const x1 = slice(xb, 1);
       let pool: LrpPool;
+      let singleThreadSamplesPerSecond: number | undefined;
       try {
+        if (workers > 1) {
+          // One worker on the same batch first (what the pool adds, in the same run; its memory is
+          // released before the pool starts, so peak RSS is the pool's).
+          const solo = await LrpPool.create(graph, COMPOSITE, { workers: 1, backend });
+          try {
+            await solo.explain(xb, opts);
+            const soloMs: number[] = [];
+            for (let r = 0; r < Math.min(3, runs); r++) soloMs.push(await timeIt(() => solo.explain(xb, opts)));
+            singleThreadSamplesPerSecond = batch / (median(soloMs) / 1000);
+          } finally {
+            await solo.close();
+          }
+        }
         pool = await LrpPool.create(graph, COMPOSITE, { workers, backend });
       } catch (e) {
         unavailable[backend] = (e as Error).message;
         log(`${backend.padEnd(8)} not available: ${(e as Error).message}`);
         break;
       }
-      let solo: LrpPool | undefined;
       try {
-        const xb = forModel(graph, slice(x, batch));
-        const x1 = slice(xb, 1);
         await pool.explain(xb, opts); // warm-up
         const batchMs: number[] = [];
-        for (let r = 0; r < (slow ? 1 : runs); r++) batchMs.push(await timeIt(() => pool.explain(xb, opts)));
+        const cpuMs: number[] = [];
+        for (let r = 0; r < (slow ? 1 : runs); r++) {
+          const c0 = process.cpuUsage();
+          batchMs.push(await timeIt(() => pool.explain(xb, opts)));
+          const c = process.cpuUsage(c0);
+          cpuMs.push((c.user + c.system) / 1000);
+        }
         await pool.explain(x1, opts);
         const single: number[] = [];
         for (let r = 0; r < (slow ? 2 : 7); r++) single.push(await timeIt(() => pool.explain(x1, opts)));
-        let singleThreadSamplesPerSecond: number | undefined;
-        if (workers > 1) {
-          // One worker on the same batch: what the pool adds, measured in the same run.
-          solo = await LrpPool.create(graph, COMPOSITE, { workers: 1, backend });
-          await solo.explain(xb, opts);
-          const soloMs: number[] = [];
-          for (let r = 0; r < Math.min(3, runs); r++) soloMs.push(await timeIt(() => solo!.explain(xb, opts)));
-          singleThreadSamplesPerSecond = batch / (median(soloMs) / 1000);
-          await solo.close();
-          solo = undefined;
-        }
         const f: ModelFigures = {
           model: graph.file,
           batch,
@@ -160,14 +171,14 @@ export async function run(argv: string[]): Promise<number> {
           batchMs,
           samplesPerSecond: batch / (median(batchMs) / 1000),
           singleThreadSamplesPerSecond,
+          cpuMsPerSample: median(cpuMs) / batch,
           singleSampleMs: median(single),
           peakRssMb: peakRssMb(),
         };
         list.push(f);
-        log(`${backend.padEnd(8)} ${graph.file.split('/').slice(-2).join('/').padEnd(26)} ${f.samplesPerSecond.toFixed(1).padStart(9)} ${(singleThreadSamplesPerSecond?.toFixed(1) ?? '-').padStart(9)} ${f.singleSampleMs.toFixed(1).padStart(9)}  ${f.peakRssMb.toFixed(0).padStart(5)} MB  ${workers}`);
+        log(`${backend.padEnd(8)} ${graph.file.split('/').slice(-2).join('/').padEnd(26)} ${f.samplesPerSecond.toFixed(1).padStart(9)} ${(singleThreadSamplesPerSecond?.toFixed(1) ?? '-').padStart(9)} ${f.singleSampleMs.toFixed(1).padStart(11)} ${f.cpuMsPerSample.toFixed(1).padStart(13)}  ${f.peakRssMb.toFixed(0).padStart(5)} MB  ${workers}`);
         if (stream > 0 && i === 0 && !slow && !streamReport) streamReport = await streamCase(pool, xb, stream, opts, backend, log);
       } finally {
-        await solo?.close();
         await pool.close();
       }
     }
@@ -180,6 +191,7 @@ export async function run(argv: string[]): Promise<number> {
       peakRssMb: Math.max(...list.map((f) => f.peakRssMb)),
       workers,
       singleThreadSamplesPerSecond: st.length ? median(st) : undefined,
+      cpuMsPerSample: median(list.map((f) => f.cpuMsPerSample)),
       shareOfPeak: (sps * GFLOP_PER_SAMPLE) / peakGflops,
       models: list,
     };
@@ -196,6 +208,7 @@ export async function run(argv: string[]): Promise<number> {
   if (json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
   else {
     log(`default (${defName}, ${def.workers} worker${def.workers > 1 ? 's' : ''}): ${def.samplesPerSecond.toFixed(1)} samples/s (${(def.samplesPerSecond / 40).toFixed(2)}x the Zennit reference's 40), ${def.singleSampleMs.toFixed(1)} ms single sample, peak RSS ${def.peakRssMb.toFixed(0)} MB, ${(100 * def.shareOfPeak).toFixed(1)}% of the ${peakGflops} GFLOP/s peak (forward FLOPs)`);
+    log(`CPU time ${def.cpuMsPerSample.toFixed(1)} ms per sample (all threads): ${(1000 * cores / def.cpuMsPerSample).toFixed(0)} samples/s on ${cores} idle cores`);
     log(`load average ${loadStart.map((v) => v.toFixed(2)).join(' ')} -> ${loadavg().map((v) => v.toFixed(2)).join(' ')} on ${cores} cores`);
   }
   return 0;

@@ -33,7 +33,11 @@ export function maxPoolRoute(tf: TF, node: LayerNodeOf<'Pool'>, x: Tensor, r: Te
   if (padH[0] || padH[1] || padW[0] || padW[1]) x4 = tf.pad(x4, [[0, 0], padH, padW, [0, 0]], -Infinity);
   const hp = x4.shape[1] as number;
   const wp = x4.shape[2] as number;
-  if (hp !== ho * kh || wp !== wo * kw) x4 = tf.slice(x4, [0, 0, 0, 0], [n, ho * kh, wo * kw, c]);
+  if (wp === wo * kw && hp !== ho * kh) {
+    // Only trailing rows to cut: one contiguous block per sample. wasm slices a [N, L] view with one
+    // copy per row, ~4x faster than the 4-D slice (measured 3.4 ms vs 15.5 ms on [16, 89, 180, 16]).
+    x4 = tf.reshape(tf.slice(tf.reshape(x4, [n, hp * wp * c]), [0, 0], [n, ho * kh * wp * c]), [n, ho * kh, wp, c]);
+  } else if (hp !== ho * kh || wp !== wo * kw) x4 = tf.slice(x4, [0, 0, 0, 0], [n, ho * kh, wo * kw, c]);
   // Windows last: [N*Ho, kh, Wo, kw, C] -> [N*Ho, Wo, C, kh*kw].
   const win = tf.reshape(tf.transpose(tf.reshape(x4, [n * ho, kh, wo, kw, c]), [0, 2, 4, 1, 3]), [n * ho, wo, c, kh * kw]);
   const first = tf.oneHot(tf.argMax(win, 3), kh * kw);
@@ -43,6 +47,7 @@ export function maxPoolRoute(tf: TF, node: LayerNodeOf<'Pool'>, x: Tensor, r: Te
   const bottom = hp - ho * kh;
   const right = wp - wo * kw;
   if (bottom > 0 || right > 0) g = tf.pad(g, [[0, 0], [0, Math.max(0, bottom)], [0, Math.max(0, right)], [0, 0]]);
-  g = tf.slice(g, [0, padH[0], padW[0], 0], [n, h, w, c]);
+  // (Skipped when it would copy the whole tensor unchanged: a pass over the largest activation.)
+  if (padH[0] || padW[0] || g.shape[1] !== h || g.shape[2] !== w) g = tf.slice(g, [0, padH[0], padW[0], 0], [n, h, w, c]);
   return rank === 2 ? g : tf.squeeze(g, [1]);
 }

@@ -1,0 +1,113 @@
+/**
+ * Backend parity: relevance on ../shared/lrp-reference (every model, every composite, all three files) on
+ * another backend equals the default wasm backend's within 1e-4 of max |R| per sample, and Zennit's within
+ * the same bound. The other backends run in a pool worker (the same engine code and kernels).
+ * Default: cpu, plus every GPU backend that starts here. LRP_LENS_PARITY_BACKENDS=webgpu,tensorflow-gpu
+ * (scripts/gpu-check.sh) makes the listed ones required: one that cannot start fails the test.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REF } from '../../testing/paths.js';
+import { readNpy, toFloat32 } from '../data/npy.js';
+import { loadModel } from '../model/load.js';
+import { type BackendName, GPU_BACKENDS, useBackend } from './backend.js';
+import { LrpExplainer, type ExplainerOptions } from '../lrp/engine.js';
+import { LrpPool } from './lrp-pool.js';
+
+const index = JSON.parse(readFileSync(join(REF, 'index.json'), 'utf8')) as {
+  convention: { zbox_bounds: [number, number]; gamma: number };
+  models: Record<string, { relevance: Record<string, unknown> }>;
+};
+const FILES = [
+  { file: 'model.onnx', layout: 'nchw' },
+  { file: 'model.h5', layout: 'nhwc' },
+  { file: 'tfjs/model.json', layout: 'nhwc' },
+];
+const required = process.env.LRP_LENS_PARITY_BACKENDS?.split(',').map((s) => s.trim()).filter(Boolean) as BackendName[] | undefined;
+const pools: LrpPool[] = [];
+after(async () => {
+  await Promise.all(pools.map((p) => p.close()));
+});
+
+function compositeFor(name: string): ExplainerOptions {
+  const [low, high] = index.convention.zbox_bounds;
+  if (name === 'epsilon_1e-6') return { composite: 'epsilon', epsilon: 1e-6 };
+  if (name === 'epsilon_plus') return { composite: 'epsilon-plus' };
+  if (name === 'epsilon_gamma_box') return { composite: 'epsilon-gamma-box', low, high, gamma: index.convention.gamma };
+  throw new Error(`no composite mapping for reference ${name}`);
+}
+
+function npy(path: string) {
+  return readNpy(new Uint8Array(readFileSync(path)), path);
+}
+
+/** Worst per-sample max |a - b| / max |b|. */
+function relError(a: Float32Array, b: Float32Array, n: number): number {
+  const per = b.length / n;
+  let worst = 0;
+  for (let s = 0; s < n; s++) {
+    let scale = 0;
+    let diff = 0;
+    for (let i = s * per; i < (s + 1) * per; i++) {
+      scale = Math.max(scale, Math.abs(b[i]));
+      diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    }
+    worst = Math.max(worst, scale === 0 ? diff : diff / scale);
+  }
+  return worst;
+}
+
+/** The backends to compare: the required list, or cpu plus the GPU backends that start in a worker. */
+async function backends(graphFile: string): Promise<BackendName[]> {
+  if (required) return required;
+  const list: BackendName[] = ['cpu'];
+  const graph = await loadModel(graphFile);
+  for (const b of GPU_BACKENDS) {
+    const pool = await LrpPool.create(graph, {}, { workers: 1, backend: b }).catch(() => undefined);
+    if (pool) {
+      list.push(b);
+      await pool.close();
+    }
+  }
+  return list;
+}
+
+test('every backend gives the wasm relevance (and Zennit\'s) within 1e-4 on the reference models', async () => {
+  await useBackend('wasm');
+  const list = await backends(join(REF, 'mlp', 'model.h5'));
+  const rows: string[] = [];
+  let checked = 0;
+  for (const backend of list) {
+    for (const [model, info] of Object.entries(index.models)) {
+      const dir = join(REF, model);
+      for (const { file, layout } of FILES) {
+        const graph = await loadModel(join(dir, file));
+        const x = npy(join(dir, `x_${layout}.npy`));
+        for (const comp of Object.keys(info.relevance)) {
+          const opts = compositeFor(comp);
+          const ex = new LrpExplainer(graph, opts);
+          const want = ex.explain(x, { target: { type: 'predicted' }, init: 'onehot' });
+          ex.dispose();
+          const pool = await LrpPool.create(graph, opts, { workers: 1, backend });
+          pools.push(pool);
+          assert.equal(pool.backend, backend === 'tensorflow-gpu' ? 'tensorflow' : backend);
+          const got = await pool.explain(x, { target: { type: 'predicted' }, init: 'onehot' });
+          await pool.close();
+          pools.pop();
+          const ref = toFloat32(npy(join(dir, `relevance_${comp}_${layout}.npy`)));
+          const vsWasm = relError(got.relevance.data as Float32Array, want.relevance.data as Float32Array, x.shape[0]);
+          const vsZennit = relError(got.relevance.data as Float32Array, ref, x.shape[0]);
+          rows.push(`${backend} ${model}/${file} ${comp}: vs wasm ${vsWasm.toExponential(2)}, vs Zennit ${vsZennit.toExponential(2)}`);
+          assert.deepEqual(got.targets.map((t) => t.index), want.targets.map((t) => t.index), `${backend} ${model}/${file}: targets`);
+          assert.ok(vsWasm <= 1e-4, `${backend} ${model}/${file} ${comp}: ${vsWasm} vs wasm`);
+          assert.ok(vsZennit <= 1e-4, `${backend} ${model}/${file} ${comp}: ${vsZennit} vs Zennit`);
+          checked++;
+        }
+      }
+    }
+  }
+  console.log(`parity:\n  ${rows.join('\n  ')}`);
+  assert.equal(checked, 18 * list.length);
+});
