@@ -13,6 +13,7 @@ import type { Finding } from '../core/artifacts/finding.js';
 import { loadModel } from '../core/model/load.js';
 import { runMapChecks, runStaticChecks } from '../core/artifacts/catalogue.js';
 import { readNpy, type NdArray } from '../core/data/npy.js';
+import { concatFloat32 as concat } from '../core/float32.js';
 import type { TargetSpec } from '../core/lrp/targets.js';
 import type { BaselineMethod } from '../core/lrp/baselines.js';
 import type { ModelInput } from '../core/data/pipeline.js';
@@ -408,16 +409,6 @@ async function ensureBackend(config: WorkerConfig): Promise<string> {
     backendReady = undefined;
     throw e;
   }
-}
-
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((a, b) => a + b.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }
 
 function mean(v: number[]): number {

@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import type { ModelGraph } from '../model/graph.js';
 import type { NdArray } from '../data/npy.js';
 import { LensError } from '../errors.js';
+import { concatFloat32 } from '../float32.js';
 import type { BackendName } from './backend.js';
 import type { ExplainOptions, Explanation, ExplainerOptions } from '../lrp/engine.js';
 
@@ -170,20 +171,11 @@ export function mergeExplanations(parts: Explanation[]): Explanation {
   if (parts.length === 1) return parts[0];
   const first = parts[0];
   const n = parts.reduce((a, p) => a + p.relevance.shape[0], 0);
-  const cat = (arrs: Float32Array[]): Float32Array => {
-    const out = new Float32Array(arrs.reduce((a, b) => a + b.length, 0));
-    let off = 0;
-    for (const a of arrs) {
-      out.set(a, off);
-      off += a.length;
-    }
-    return out;
-  };
   return {
     ...first,
-    relevance: { shape: [n, ...first.relevance.shape.slice(1)], data: cat(parts.map((p) => p.relevance.data as Float32Array)), dtype: 'f4' },
+    relevance: { shape: [n, ...first.relevance.shape.slice(1)], data: concatFloat32(parts.map((p) => p.relevance.data as Float32Array)), dtype: 'f4' },
     targets: parts.flatMap((p) => p.targets),
-    output: { shape: [n, first.output.shape[1]], data: cat(parts.map((p) => p.output.data)) },
+    output: { shape: [n, first.output.shape[1]], data: concatFloat32(parts.map((p) => p.output.data)) },
     relevanceSum: parts.flatMap((p) => p.relevanceSum),
     layers: first.layers.map((l, i) => ({ ...l, relevanceSum: parts.flatMap((p) => p.layers[i].relevanceSum) })),
   };

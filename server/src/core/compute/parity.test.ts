@@ -7,57 +7,21 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REF } from '../../testing/paths.js';
-import { readNpy, toFloat32 } from '../data/npy.js';
+import { toFloat32 } from '../data/npy.js';
+import { readNpyFile as npy, worstRelPerSample as relError } from '../../testing/arrays.js';
+import { REFERENCE_FILES as FILES, compositeFor, referenceIndex as index } from '../../testing/lrp-reference.js';
 import { loadModel } from '../model/load.js';
 import { type BackendName, GPU_BACKENDS, useBackend } from './backend.js';
-import { LrpExplainer, type ExplainerOptions } from '../lrp/engine.js';
+import { LrpExplainer } from '../lrp/engine.js';
 import { LrpPool } from './lrp-pool.js';
 
-const index = JSON.parse(readFileSync(join(REF, 'index.json'), 'utf8')) as {
-  convention: { zbox_bounds: [number, number]; gamma: number };
-  models: Record<string, { relevance: Record<string, unknown> }>;
-};
-const FILES = [
-  { file: 'model.onnx', layout: 'nchw' },
-  { file: 'model.h5', layout: 'nhwc' },
-  { file: 'tfjs/model.json', layout: 'nhwc' },
-];
 const required = process.env.LRP_LENS_PARITY_BACKENDS?.split(',').map((s) => s.trim()).filter(Boolean) as BackendName[] | undefined;
 const pools: LrpPool[] = [];
 after(async () => {
   await Promise.all(pools.map((p) => p.close()));
 });
-
-function compositeFor(name: string): ExplainerOptions {
-  const [low, high] = index.convention.zbox_bounds;
-  if (name === 'epsilon_1e-6') return { composite: 'epsilon', epsilon: 1e-6 };
-  if (name === 'epsilon_plus') return { composite: 'epsilon-plus' };
-  if (name === 'epsilon_gamma_box') return { composite: 'epsilon-gamma-box', low, high, gamma: index.convention.gamma };
-  throw new Error(`no composite mapping for reference ${name}`);
-}
-
-function npy(path: string) {
-  return readNpy(new Uint8Array(readFileSync(path)), path);
-}
-
-/** Worst per-sample max |a - b| / max |b|. */
-function relError(a: Float32Array, b: Float32Array, n: number): number {
-  const per = b.length / n;
-  let worst = 0;
-  for (let s = 0; s < n; s++) {
-    let scale = 0;
-    let diff = 0;
-    for (let i = s * per; i < (s + 1) * per; i++) {
-      scale = Math.max(scale, Math.abs(b[i]));
-      diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    }
-    worst = Math.max(worst, scale === 0 ? diff : diff / scale);
-  }
-  return worst;
-}
 
 /** The backends to compare: the required list, or cpu plus the GPU backends that start in a worker. */
 async function backends(graphFile: string): Promise<BackendName[]> {

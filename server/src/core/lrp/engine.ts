@@ -21,6 +21,7 @@ import { LinearLayer, isLinear } from './linear.js';
 import { type EngineMode, PreparedLinearRule, stabilize } from './linear-rule.js';
 import type { Rule } from './rules.js';
 import { maxPoolRoute } from './pooling.js';
+import { concatFloat32 as concat } from '../float32.js';
 import { type SampleTarget, type TargetSpec, initialRelevance, resolveTargets } from './targets.js';
 
 export interface ExplainerOptions extends CompositeOptions {
@@ -326,17 +327,6 @@ function isMaxPool(node: LayerNode): node is LayerNodeOf<'Pool'> | LayerNodeOf<'
 /** tf.grad needs an op between x and y: an identity layer (Flatten of a flat input) returns its input. */
 function notAlias(y: Tensor, ins: Tensor[]): Tensor {
   return ins.includes(y) ? y.clone() : y;
-}
-
-function concat(parts: Float32Array[]): Float32Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Float32Array(parts.reduce((a, b) => a + b.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }
 
 /** One-shot convenience: build an explainer, explain, release. */

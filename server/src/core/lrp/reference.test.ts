@@ -6,54 +6,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { REF } from '../../testing/paths.js';
-import { readNpy, toFloat32 } from '../data/npy.js';
+import { toFloat32 } from '../data/npy.js';
+import { readNpyFile as npy, worstRelPerSample as relError } from '../../testing/arrays.js';
+import { REFERENCE_FILES as FILES, compositeFor, referenceIndex as index } from '../../testing/lrp-reference.js';
 import { useBackend } from '../compute/backend.js';
 import { loadModel } from '../model/load.js';
-import { LrpExplainer, type Explanation, type ExplainerOptions } from './engine.js';
+import { LrpExplainer, type Explanation } from './engine.js';
 import type { EngineMode } from './linear-rule.js';
 import type { ModelGraph } from '../model/graph.js';
-
-const index = JSON.parse(readFileSync(join(REF, 'index.json'), 'utf8')) as {
-  convention: { zbox_bounds: [number, number]; gamma: number };
-  models: Record<string, { relevance: Record<string, unknown> }>;
-};
-
-const FILES: { file: string; layout: 'nchw' | 'nhwc' }[] = [
-  { file: 'model.onnx', layout: 'nchw' },
-  { file: 'model.h5', layout: 'nhwc' },
-  { file: 'tfjs/model.json', layout: 'nhwc' },
-];
-
-function compositeFor(name: string): ExplainerOptions {
-  const [low, high] = index.convention.zbox_bounds;
-  if (name === 'epsilon_1e-6') return { composite: 'epsilon', epsilon: 1e-6 };
-  if (name === 'epsilon_plus') return { composite: 'epsilon-plus' };
-  if (name === 'epsilon_gamma_box') return { composite: 'epsilon-gamma-box', low, high, gamma: index.convention.gamma };
-  throw new Error(`no composite mapping for reference ${name}`);
-}
-
-function npy(path: string) {
-  return readNpy(new Uint8Array(readFileSync(path)), path);
-}
-
-/** Worst per-sample relative error. */
-function relError(r: Float32Array, ref: Float32Array, n: number): number {
-  const per = ref.length / n;
-  let worst = 0;
-  for (let s = 0; s < n; s++) {
-    let scale = 0;
-    let diff = 0;
-    for (let i = s * per; i < (s + 1) * per; i++) {
-      scale = Math.max(scale, Math.abs(ref[i]));
-      diff = Math.max(diff, Math.abs(r[i] - ref[i]));
-    }
-    worst = Math.max(worst, diff / scale);
-  }
-  return worst;
-}
 
 for (const mode of ['fast', 'grad'] as EngineMode[]) {
   test(`relevance matches Zennit for every reference file (mode ${mode}, wasm)`, async () => {

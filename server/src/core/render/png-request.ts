@@ -2,10 +2,9 @@
  * A PNG export request as the panel sends it (maps as base64 float32, limits, coordinates) and its
  * rendering: the server (or the extension host) answers the panel's "Export PNG" with these bytes.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { inputLimits } from './colormap.js';
 import { geoFrame } from './geo.js';
+import { landTopology } from './land.js';
 import { renderPng, type PngView } from './png.js';
 
 export interface EncodedMap {
@@ -34,12 +33,6 @@ function decode(m: EncodedMap | undefined, cells: number): Float32Array | undefi
   const out = new Float32Array(cells);
   new Uint8Array(out.buffer).set(b);
   return out;
-}
-
-let land: unknown;
-function landTopology(): unknown {
-  land ??= JSON.parse(readFileSync(createRequire(import.meta.url).resolve('world-atlas/land-110m.json'), 'utf8'));
-  return land;
 }
 
 /** The view a request describes, with the same colour limits the panel used. */

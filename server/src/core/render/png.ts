@@ -4,9 +4,11 @@
  * draws with; sharp only places the rasters and renders the text and lines from an SVG layer.
  */
 import sharp, { type OverlayOptions } from 'sharp';
-import { DIVERGING, SEQUENTIAL, colorbarTicks, formatValue, valueToBarY, type Limits } from './colormap.js';
-import { cellRaster, colorbarRaster, effectiveMask, upscale, type RasterSpec } from './raster.js';
+import { type Limits } from './colormap.js';
+import { cellRaster, effectiveMask, upscale, type RasterSpec } from './raster.js';
 import { coastlinePath, type GeoFrame } from './geo.js';
+import { colorbarLayer } from './colorbar-layer.js';
+import { escapeXml as esc } from './escape.js';
 
 export interface PngPanel {
   title: string;
@@ -26,10 +28,6 @@ const MARGIN = 28;
 const GAP = 24;
 const BAR_W = 16;
 const BAR_TEXT = 96;
-
-function esc(s: string): string {
-  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-}
 
 /** Layout of the output: where each panel and the colour bar go. */
 export function pngLayout(view: PngView): { scale: number; width: number; height: number; panelW: number; panelH: number } {
@@ -66,15 +64,9 @@ export async function renderPng(view: PngView): Promise<Buffer> {
   if (view.colorbar) {
     const cb = view.colorbar;
     const bx = MARGIN + view.panels.length * L.panelW + (view.panels.length - 1) * GAP + GAP;
-    const bar = colorbarRaster(cb.kind === 'diverging' ? DIVERGING : SEQUENTIAL, L.panelH, BAR_W, true);
-    composites.push({ input: Buffer.from(bar.buffer, bar.byteOffset, bar.byteLength), raw: { width: BAR_W, height: L.panelH, channels: 4 }, left: bx, top: MARGIN });
-    const ticks = cb.kind === 'diverging' ? colorbarTicks(cb.limits) : [cb.limits.vmin, (cb.limits.vmin + cb.limits.vmax) / 2, cb.limits.vmax];
-    for (const t of ticks) {
-      const y = MARGIN + valueToBarY(t, cb.limits, L.panelH, cb.kind);
-      svg.push(`<line x1="${bx + BAR_W}" x2="${bx + BAR_W + 4}" y1="${y}" y2="${y}" stroke="#222"/>`);
-      svg.push(`<text x="${bx + BAR_W + 6}" y="${y + 4}" font-family="DejaVu Sans, sans-serif" font-size="11" fill="#222">${esc(formatValue(t))}</text>`);
-    }
-    svg.push(`<text transform="translate(${bx + BAR_W + BAR_TEXT - 8},${MARGIN + L.panelH / 2}) rotate(90)" text-anchor="middle" font-family="DejaVu Sans, sans-serif" font-size="11" fill="#222">${esc(cb.label)}</text>`);
+    const layer = colorbarLayer({ ...cb, left: bx, top: MARGIN, width: BAR_W, height: L.panelH, textWidth: BAR_TEXT, labelInset: 8, fontSize: 11 });
+    composites.push(layer.composite);
+    svg.push(...layer.svg);
   }
   composites.push({ input: Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${L.width}" height="${L.height}">${svg.join('')}</svg>`), left: 0, top: 0 });
   return sharp({ create: { width: L.width, height: L.height, channels: 4, background: { r: 255, g: 255, b: 255, alpha: 1 } } })

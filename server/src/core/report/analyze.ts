@@ -14,7 +14,7 @@ import { expandModelPath } from '../data/projectcheck.js';
 import { explainGraph } from '../lrp/engine.js';
 import { runMapChecks, runStaticChecks } from '../artifacts/catalogue.js';
 import { collectFromArray } from '../artifacts/collect.js';
-import { validTwin } from '../artifacts/twins.js';
+import { circularLonTwin, validTwin } from '../artifacts/twins.js';
 import { summarize, type ModelSummary } from '../artifacts/summary.js';
 import type { Finding } from '../artifacts/finding.js';
 import { firstLayerBand, stridePeriod } from '../artifacts/checks/map-common.js';
@@ -25,7 +25,6 @@ import { classOutputs, pickSamples } from './classes.js';
 import { accuracyInYears, type Accuracy } from './accuracy.js';
 import { batchToGrid, displayGrid, type DisplayGrid } from './grid.js';
 import { foldContext } from './fold-context.js';
-import { circularLonTwin } from './circular-twin.js';
 import { areaShare, boxWeights, NINO34, regionShare } from './regions.js';
 
 export interface ClassMap {

@@ -5,12 +5,13 @@
  * a region box; masked cells hatched). Colours and hatching come from render/raster.ts, the code the
  * panel draws with; sharp composites the rasters and one SVG layer of lines and text.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import sharp, { type OverlayOptions } from 'sharp';
-import { DIVERGING, SEQUENTIAL, colorbarTicks, formatValue, valueToBarY, type Limits } from '../render/colormap.js';
-import { cellRaster, colorbarRaster, upscale } from '../render/raster.js';
+import { type Limits } from '../render/colormap.js';
+import { cellRaster, upscale } from '../render/raster.js';
 import { coastlinePath, degreeTicks, formatLat, formatLon, geoFrame, latToY, lonToX, type GeoFrame } from '../render/geo.js';
+import { escapeXml as esc } from '../render/escape.js';
+import { landTopology } from '../render/land.js';
+import { colorbarLayer } from '../render/colorbar-layer.js';
 import type { LatLonBox } from './regions.js';
 
 export interface Overlays {
@@ -50,16 +51,6 @@ const BAR_W = 16;
 const BAR_TEXT = 92;
 const FONT = 'font-family="DejaVu Sans, sans-serif"';
 const BAND = '#ff2bd6';
-
-let land: unknown;
-function landTopology(): unknown {
-  land ??= JSON.parse(readFileSync(createRequire(import.meta.url).resolve('world-atlas/land-110m.json'), 'utf8'));
-  return land;
-}
-
-function esc(s: string): string {
-  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-}
 
 /** Pixel y of the boundary above data row k (k = 0..h), honouring a south-to-north grid drawn north up. */
 function rowEdgeY(k: number, h: number, s: number, flip: boolean): number {
@@ -162,15 +153,9 @@ export async function renderMapFigure(fig: MapFigure): Promise<Buffer> {
     svg.push('</g>');
   });
   const bx = LEFT + fig.panels.length * L.panelW + (fig.panels.length - 1) * GAP + BAR_GAP;
-  const bar = colorbarRaster(fig.kind === 'diverging' ? DIVERGING : SEQUENTIAL, L.panelH, BAR_W, true);
-  composites.push({ input: Buffer.from(bar.buffer, bar.byteOffset, bar.byteLength), raw: { width: BAR_W, height: L.panelH, channels: 4 }, left: bx, top: TOP });
-  const ticks = fig.kind === 'diverging' ? colorbarTicks(fig.limits) : [fig.limits.vmin, (fig.limits.vmin + fig.limits.vmax) / 2, fig.limits.vmax];
-  for (const t of ticks) {
-    const y = TOP + valueToBarY(t, fig.limits, L.panelH, fig.kind);
-    svg.push(`<line x1="${bx + BAR_W}" x2="${bx + BAR_W + 4}" y1="${y}" y2="${y}" stroke="#222"/>`);
-    svg.push(`<text x="${bx + BAR_W + 6}" y="${y + 4}" ${FONT} font-size="10" fill="#222">${esc(formatValue(t))}</text>`);
-  }
-  svg.push(`<text transform="translate(${bx + BAR_W + BAR_TEXT - 10},${TOP + L.panelH / 2}) rotate(90)" text-anchor="middle" ${FONT} font-size="10" fill="#222">${esc(fig.colorbarLabel)}</text>`);
+  const layer = colorbarLayer({ kind: fig.kind, limits: fig.limits, label: fig.colorbarLabel, left: bx, top: TOP, width: BAR_W, height: L.panelH, textWidth: BAR_TEXT, labelInset: 10, fontSize: 10 });
+  composites.push(layer.composite);
+  svg.push(...layer.svg);
   const defs = `<defs><clipPath id="plot"><rect x="0" y="0" width="${L.panelW}" height="${L.panelH}"/></clipPath></defs>`;
   composites.push({ input: Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${L.width}" height="${L.height}">${defs}${svg.join('')}</svg>`), left: 0, top: 0 });
   return sharp({ create: { width: L.width, height: L.height, channels: 4, background: { r: 255, g: 255, b: 255, alpha: 1 } } })

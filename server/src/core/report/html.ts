@@ -9,6 +9,7 @@ import type { Finding } from '../artifacts/finding.js';
 import type { ModelAnalysis } from './analyze.js';
 import type { FigureFile } from './figures.js';
 import type { ModelMetrics } from './metrics.js';
+import { escapeHtml as esc } from '../render/escape.js';
 
 export interface ReportSection {
   name: string;
@@ -30,10 +31,6 @@ export interface ReportPage {
   backend: string;
   seconds: number;
   generated: string;
-}
-
-function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 const pct = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(1)} %`);

@@ -6,7 +6,7 @@ import { SAMPLES } from '../../testing/paths.js';
 import { tf, useBackend } from '../compute/backend.js';
 import { loadModel } from '../model/load.js';
 import { forwardAll, disposeAll, runGraph } from '../model/execute.js';
-import { circularLonTwin } from './circular-twin.js';
+import { circularLonTwin } from './twins.js';
 
 test('the circular-longitude twin is periodic in longitude: rolling the input by the total stride rolls its features by one cell', { timeout: 120_000 }, async (t) => {
   const file = join(SAMPLES, 'models', 'cnn_same_maxpool', 'model.json');
