@@ -20,6 +20,11 @@ export interface SampleSpec {
 let seed = 1;
 const kinit = () => tf.initializers.glorotUniform({ seed: seed++ });
 
+/** Start the initializer seeds of model `index` (its place in SAMPLES): a model's seeds then depend on it alone, not on which models were built before it. */
+export function seedModel(index: number): void {
+  seed = 1 + 1000 * index;
+}
+
 function conv(filters: number, k: number, opts: { strides?: number; padding?: 'same' | 'valid'; activation?: 'relu' | 'linear'; name: string }) {
   return tf.layers.conv2d({
     filters,

@@ -5,13 +5,13 @@
  * accuracy (split by years: no month of a test year is seen in training) goes to samples/models/metrics.json.
  */
 import * as tf from '@tensorflow/tfjs';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { useBackend } from '../../server/src/core/compute/backend.js';
 import { buildModelInput } from '../../server/src/core/data/pipeline.js';
 import { findEntry, readProject } from '../../server/src/core/data/project.js';
 import { writeKerasH5, type LayerWeights } from '../../server/src/core/model/writers/keras-h5-writer.js';
-import { SAMPLES, type SampleSpec } from './architectures.js';
+import { SAMPLES, seedModel, type SampleSpec } from './architectures.js';
 import { installFastFilterGrad } from './fast-filter-grad.js';
 import { accuracy, saveTfjs, subset, train, type Dataset } from './train.js';
 
@@ -62,6 +62,7 @@ async function makeOne(spec: SampleSpec): Promise<SampleMetrics> {
   d.years.forEach((y, i) => (y < testFrom ? trainIdx : testIdx).push(i));
   const tr = subset(d, trainIdx);
   const te = subset(d, testIdx);
+  seedModel(SAMPLES.indexOf(spec));
   const model = spec.build(d.shape.slice(1));
   await train(model, tr, EPOCHS[spec.data], 7);
   const dir = join(SAMPLES_DIR, 'models', spec.name);
@@ -102,7 +103,13 @@ async function main(): Promise<void> {
     process.stdout.write(`${m.name.padEnd(24)} train ${m.trainYears} (${m.trainMonths}) acc ${m.trainAccuracy.toFixed(3)}  test ${m.testYears} (${m.testMonths}) acc ${m.testAccuracy.toFixed(3)}  ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
   }
   mkdirSync(join(SAMPLES_DIR, 'models'), { recursive: true });
-  if (!only.length) writeFileSync(join(SAMPLES_DIR, 'models', 'metrics.json'), JSON.stringify({ note: 'made by npm run samples; accuracy on held-out years', models: metrics }, null, 2) + '\n');
+  // A subset run replaces its models' entries in the existing metrics and keeps the others.
+  const file = join(SAMPLES_DIR, 'models', 'metrics.json');
+  const old: SampleMetrics[] = only.length && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { models: SampleMetrics[] }).models : [];
+  const byName = new Map([...old, ...metrics].map((m) => [m.name, m]));
+  const order = (n: string) => (SAMPLES.findIndex((s) => s.name === n) + SAMPLES.length + 1) % (SAMPLES.length + 1);
+  const merged = [...byName.values()].sort((a, b) => order(a.name) - order(b.name));
+  writeFileSync(file, JSON.stringify({ note: 'made by npm run samples; accuracy on held-out years', models: merged }, null, 2) + '\n');
 }
 
 main().catch((e) => {

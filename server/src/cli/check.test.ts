@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REAL, REF, SAMPLES, scratchDir } from '../testing/paths.js';
+import { BENCH, REAL, REF, SAMPLES, scratchDir } from '../testing/paths.js';
 import { main } from '../cli.js';
 import { checkPaths, findModelFiles, run } from './check.js';
 import { formatSarif, formatText } from './check-format.js';
@@ -99,13 +99,15 @@ test('check --config samples/lrp-lens.json: every entry on its own data; LRP101 
   if (mlp) assert.ok(Math.abs(mlp.maskedShare - (1 - 10988 / (89 * 180))) < 2e-3, String(mlp.maskedShare));
 });
 
-test('check --config: LRP209 sees the project\'s mask (land filled with a non-zero value draws relevance there)', { skip: !existsSync(join(SAMPLES, 'models', 'mlp_relu', 'model.h5')) && 'sample models not built' }, async () => {
+test('check --config: LRP209 sees the project\'s mask (land filled with a non-zero value draws relevance there)', { skip: !existsSync(join(BENCH, 'sst_cnn.h5')) && 'benchmark models not present' }, async () => {
   const pdir = scratchDir('cli-check-mask');
+  // The MLP entry's 2-degree data on a model that takes the full 89 x 180 grid (the sample MLPs take the
+  // ocean cells only, so land never reaches them).
   const base = JSON.parse(readFileSync(join(SAMPLES, 'lrp-lens.json'), 'utf8')).models.find((m: { name: string }) => m.name === 'mlp_relu');
   const entry = (mask: boolean): Record<string, unknown> => {
-    const e = { ...base, name: mask ? 'masked' : 'unmasked', model: join(SAMPLES, 'models', 'mlp_relu', 'model.h5'), data: { ...base.data, file: join(SAMPLES, base.data.file) } };
+    const e = { ...base, name: mask ? 'masked' : 'unmasked', model: join(BENCH, 'sst_cnn.h5'), data: { ...base.data, file: join(SAMPLES, base.data.file) } };
     e.labels = { ...base.labels, file: join(SAMPLES, base.labels.file) };
-    e.input = { ...base.input, fillValue: 3 };
+    e.input = { ...base.input, flatten: false, fillValue: 3 };
     if (!mask) delete e.mask;
     return e;
   };

@@ -20,6 +20,7 @@ import { loadFailureFinding, runMapChecks, runStaticChecks } from '../core/artif
 import { summarize } from '../core/artifacts/summary.js';
 import type { Finding } from '../core/artifacts/finding.js';
 import type { MapContext } from '../core/artifacts/map-context.js';
+import { scatterContext } from '../core/artifacts/scatter-context.js';
 import type { ModelGraph } from '../core/model/graph.js';
 import { formatJson, formatSarif, formatText, type CheckResult } from './check-format.js';
 
@@ -235,6 +236,8 @@ export async function checkPaths(paths: string[], opts: CheckOptions = {}): Prom
           explainer: bounds ? { low: bounds[0], high: bounds[1] } : undefined,
           twin: twin ? { name: 'valid twin (same weights)', graph: twin } : undefined,
         });
+        // An MLP on the valid (ocean) cells only: judged on the grid, the other cells masked.
+        if (r.scatter) ctx = scatterContext(ctx, r.scatter);
         own.push(...runMapChecks(ctx));
         anyMaps = true;
         const info: CheckInput = { file, data: dataFile(r), shape: r.x.shape, dims: r.dims, samples: ctx.n, composite };
@@ -245,7 +248,8 @@ export async function checkPaths(paths: string[], opts: CheckOptions = {}): Prom
         if (lat) info.lat = lat;
         if (lon) info.lon = lon;
         if (r.wrapLon) info.wrapLon = r.wrapLon;
-        if (mask) info.maskedShare = mask.reduce((a, v) => a + v, 0) / mask.length;
+        const used = ctx.mask ?? mask;
+        if (used) info.maskedShare = used.reduce((a, v) => a + v, 0) / used.length;
         if (bounds) info.bounds = bounds;
         inputs.push(info);
       } catch (e) {

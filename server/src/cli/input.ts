@@ -30,6 +30,8 @@ export interface ResolvedInput {
   dims?: string[];
   wrapLon?: number;
   explain?: ModelEntry['explain'];
+  /** flatten "valid": where each feature lies on the grid (the pipeline's ModelInput.scatter). */
+  scatter?: ModelInput['scatter'];
   /** The project entry with --config. */
   entry?: ModelEntry;
 }
@@ -93,6 +95,7 @@ export async function resolveInput(args: ParsedArgs, expectedShape?: Shape): Pro
     dims: mi.dims,
     wrapLon: mi.wrapLon,
     explain: mi.explain,
+    scatter: mi.scatter,
     entry,
   };
 }

@@ -6,12 +6,12 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf, useBackend } from '../core/compute/backend.js';
 import { writeNpy } from '../core/data/npy.js';
 import { HAVE_NCGEN, FIXTURES, ncgen } from '../core/data/testutil.js';
-import { scratchDir } from '../testing/paths.js';
+import { SAMPLES, scratchDir } from '../testing/paths.js';
 import { checkDataJob, explainJob } from './analyzer.js';
 import type { JobContext } from './jobs.js';
 import { decodeArray } from '../protocol.js';
@@ -101,6 +101,28 @@ test('a flattened MLP input on a lat/lon grid comes with the grid shape to draw 
   assert.deepEqual(r.grid, { shape: [Y, X + 2 * WRAP, 1], layout: 'NHWC' });
   assert.equal(r.coords!.lon.length, X + 2 * WRAP);
   assert.equal(bytes(r.mask!).length, Y * (X + 2 * WRAP));
+});
+
+test('the sample MLP on the ocean cells (flatten "valid"): maps come back on the 89 x 180 grid, land without relevance', { skip: !existsSync(join(SAMPLES, 'models', 'mlp_relu', 'model.json')) && 'sample models not built' }, async () => {
+  const file = join(SAMPLES, 'models', 'mlp_relu', 'model.json');
+  const r = await explainJob({ file, params: { model: file, samples: { maxSamples: 2 } }, composite: { name: 'epsilon' }, projectFile: join(SAMPLES, 'lrp-lens.json') }, ctx, config);
+  assert.deepEqual(r.grid, { shape: [89, 180, 1], layout: 'NHWC' });
+  assert.deepEqual(r.relevance.shape, [2, 89 * 180]);
+  assert.deepEqual(r.input!.shape, [2, 89 * 180]);
+  const masked = bytes(r.mask!);
+  assert.equal(masked.length, 89 * 180);
+  assert.equal(masked.reduce((a, v) => a + v, 0), 89 * 180 - 10988);
+  const rel = decodeArray(r.relevance) as Float32Array;
+  for (let s = 0; s < 2; s++) {
+    let sum = 0;
+    for (let i = 0; i < 89 * 180; i++) {
+      const v = rel[s * 89 * 180 + i];
+      if (masked[i]) assert.equal(v, 0);
+      sum += v;
+    }
+    // Scattering loses no relevance: the map sums to what the engine put on the features.
+    assert.ok(Math.abs(sum - r.conservation.inputRelevance[s]) <= 1e-4 * Math.max(1, Math.abs(sum)), `${sum} vs ${r.conservation.inputRelevance[s]}`);
+  }
 });
 
 test('gradient baselines run in place of a composite and match tfjs gradients of the model', { skip }, async () => {

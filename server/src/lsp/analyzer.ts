@@ -184,6 +184,12 @@ export async function explainJob(p: ExplainJobPayload, ctx: JobContext, config: 
     layout: graph.inputs[0]?.fileLayout,
   };
   if (view) Object.assign(result, viewFields(view, indices));
+  // A flatten "valid" input (the ocean cells only): the panel gets the maps on the full grid, masked cells 0.
+  const sc = view?.input.scatter;
+  if (sc) {
+    result.relevance = encode(scatterBatch(sc, relevance, n), [n, product(sc.gridShape)]);
+    result.input = encode(scatterBatch(sc, x.data as Float32Array, n), [n, product(sc.gridShape)]);
+  }
   if (p.params.layerShares !== false && !method) {
     result.layerShares = [...layerSums.entries()].map(([layer, sums]) => ({ layer, share: mean(sums.map((v, i) => v / (initial[i] || 1))) }));
   }
@@ -201,7 +207,10 @@ export async function checkDataJob(p: CheckDataJobPayload, ctx: JobContext, conf
   // The engine passes behind the checks: the maps, runner-up maps, randomization and blank controls.
   ctx.progress(1, 3, 'explaining the samples and their controls');
   const { collectFromArray } = await import('../core/artifacts/collect.js');
-  const mapCtx = await collectFromArray(graph, x, p.composite.name, { maxSamples, mask });
+  const collected = await collectFromArray(graph, x, p.composite.name, { maxSamples, mask });
+  // An MLP on the valid (ocean) cells only: the checks judge its maps on the grid, the other cells masked.
+  const sc = view?.input.scatter;
+  const mapCtx = sc ? (await import('../core/artifacts/scatter-context.js')).scatterContext(collected, sc) : collected;
   ctx.checkCancelled();
   ctx.progress(2, 3, 'relevance-map checks');
   const severity: Record<string, 'off'> = {};
@@ -259,7 +268,10 @@ async function projectSamples(p: ExplainJobPayload, graph: ModelGraph): Promise<
   // A flattened input: the same entry unflattened, planned from the headers only, says the grid's axes.
   let dims = input.dims.slice(1);
   let perShape = input.x.shape.slice(1);
-  if (dims.length === 1 && dims[0] === 'features') {
+  if (input.scatter) {
+    dims = input.scatter.gridDims.slice();
+    perShape = input.scatter.gridShape.slice();
+  } else if (dims.length === 1 && dims[0] === 'features') {
     const dry = await buildModelInput({ ...entry, input: { ...entry.input, flatten: false } }, undefined, { dryRun: true }).catch(() => undefined);
     if (dry && product(dry.x.shape.slice(1)) === perShape[0]) {
       dims = dry.dims.slice(1);
@@ -372,6 +384,15 @@ function sumOf(a: Float32Array, s: number, per: number): number {
   let acc = 0;
   for (let i = s * per; i < (s + 1) * per; i++) acc += a[i];
   return acc;
+}
+
+/** n feature vectors of a flatten "valid" input on the per-sample grid; masked values 0. */
+function scatterBatch(sc: NonNullable<ModelInput['scatter']>, src: Float32Array, n: number): Float32Array {
+  const per = product(sc.gridShape);
+  const k = sc.indices.length;
+  const out = new Float32Array(n * per);
+  for (let s = 0; s < n; s++) for (let j = 0; j < k; j++) out[s * per + sc.indices[j]] = src[s * k + j];
+  return out;
 }
 
 function product(a: number[]): number {

@@ -114,6 +114,47 @@ test('pipeline on the real 2-degree SST: one month for the benchmark CNN [N, 89,
   assert.deepEqual(readNpyFile(join(BENCH, 'batch64_nhwc.npy')).shape.slice(1), mi.x.shape.slice(1));
 });
 
+test('pipeline on the real 2-degree SST: flatten "valid" keeps the 10,988 ocean cells and scatters back exactly', async (t) => {
+  const sst = join(GEODATA, 'ersstv5-global-2deg-2010-2020', 'sst.mnmean.nc');
+  if (!existsSync(sst)) return t.skip('shared/geodata is not present');
+  const dir = scratchDir('data-pipeline-valid');
+  const cfg = join(dir, 'lrp-lens.json');
+  const entry = (flatten: boolean | 'valid') => ({
+    name: `mlp-${flatten}`,
+    model: join(BENCH, 'sst_cnn.h5'),
+    data: { file: sst, variable: 'sst', select: { time: '2015-11:2015-12' } },
+    input: { flatten, standardize: { anomaly: 'monthly', period: '2010-01:2019-12' }, fillValue: 0 },
+    mask: 'missing',
+  });
+  writeFileSync(cfg, JSON.stringify({ models: [entry('valid'), entry(false)] }));
+  const [valid, grid] = (await readProject(cfg)).models;
+  const mi = await buildModelInput(valid, [null, 10988]);
+  const field = await buildModelInput(grid, [null, 89, 180, 1]);
+  assert.deepEqual(mi.x.shape, [2, 10988]);
+  assert.deepEqual(mi.dims, ['time', 'features']);
+  const sc = mi.scatter!;
+  assert.deepEqual(sc.gridShape, [89, 180, 1]);
+  assert.equal(sc.indices.length, 10988);
+  // Kept cells are exactly the valid (ocean) cells, in C order.
+  for (let j = 1; j < sc.indices.length; j++) assert.ok(sc.indices[j] > sc.indices[j - 1]);
+  const kept = new Uint8Array(89 * 180);
+  for (const i of sc.indices) kept[i] = 1;
+  assert.deepEqual(kept, field.mask!.data);
+  // Scattering each sample's features back reproduces the field's ocean cells; land stays empty.
+  for (let s = 0; s < 2; s++) {
+    const back = new Float32Array(89 * 180).fill(NaN);
+    for (let j = 0; j < sc.indices.length; j++) back[sc.indices[j]] = mi.x.data[s * 10988 + j];
+    for (let i = 0; i < 89 * 180; i++) {
+      if (field.mask!.data[i]) assert.equal(back[i], field.x.data[s * 89 * 180 + i]);
+      else assert.ok(Number.isNaN(back[i]));
+    }
+  }
+  // A model that takes every cell does not fit the ocean cells.
+  await assert.rejects(buildModelInput(valid, [null, 16020]), (e: { code?: string }) => e.code === 'SHAPE_MISMATCH');
+  // "valid" without a mask is a configuration error.
+  await assert.rejects(buildModelInput({ ...valid, mask: undefined }, [null, 10988]), (e: { code?: string }) => e.code === 'CONFIG_ERROR');
+});
+
 test('transpose and wrapAxis', () => {
   const a = Float32Array.from([0, 1, 2, 3, 4, 5]);
   assert.deepEqual(Array.from(transpose(a, [2, 3], [1, 0]).data), [0, 3, 1, 4, 2, 5]);

@@ -10,7 +10,8 @@
  *   4. missing cells (NaN) become `fillValue` (default 0);
  *   5. a periodic longitude axis is extended by `wrapLon` cells on each side (copied from the other end);
  *   6. axes are ordered as `layout` (per sample; 'channel' = the stacked variables), the sample dim
- *      becomes the batch axis (a batch of 1 when there is none), optionally flattened;
+ *      becomes the batch axis (a batch of 1 when there is none), optionally flattened ("valid": only the
+ *      cells where the mask is 1, with `scatter` to put a feature vector back on the grid);
  *   7. the shape is checked against the model's input (SHAPE_MISMATCH otherwise);
  *   8. labels: given values, an integer variable, or an index thresholded into classes, matched to the
  *      samples by month when both have dates.
@@ -46,6 +47,11 @@ export interface ModelInput {
   times?: string[];
   wrapLon: number;
   explain?: ModelEntry['explain'];
+  /**
+   * flatten "valid": feature j of a sample is value indices[j] (C order) of the unflattened per-sample
+   * array of shape gridShape over gridDims (the layout, wrap included); every other value is masked.
+   */
+  scatter?: { gridShape: number[]; gridDims: string[]; indices: Int32Array };
 }
 
 export interface BuildOptions {
@@ -275,7 +281,9 @@ export async function buildModelInput(entry: ModelEntry, modelInputShape?: Shape
   // Layout of the per-sample axes.
   const rank = modelInputShape?.length;
   let layout: string[];
-  let flatten = e.input.flatten ?? false;
+  let flatten = Boolean(e.input.flatten);
+  const flattenValid = e.input.flatten === 'valid';
+  if (flattenValid && !e.mask) throw new KeyedError('CONFIG_ERROR', `'flatten': "valid" keeps the cells where the mask is 1; give "mask" ("missing" or a mask variable)`, P(e, 'input', 'flatten'));
   if (e.input.layout) {
     layout = e.input.layout.map(alias);
     const want = [...per, ...(C > 1 || layout.includes(CH) ? [CH] : [])];
@@ -310,11 +318,14 @@ export async function buildModelInput(entry: ModelEntry, modelInputShape?: Shape
   const spatial = layout.filter((d) => d !== CH && d !== 'channel');
   const spatialShape = spatial.map((d) => perShape[per.indexOf(d)] + (d === lonDim ? 2 * wrap : 0));
   const sampleShape = layout.map((d) => (d === CH ? C : perShape[per.indexOf(d)] + (d === lonDim ? 2 * wrap : 0)));
-  const xShape = flatten ? [nSamples, product(sampleShape)] : [nSamples, ...sampleShape];
+  // flatten "valid": the feature count is known once the mask is read; until then, the model's (a dry run) or all cells.
+  const validGuess = typeof modelInputShape?.[1] === 'number' ? modelInputShape[1] : product(sampleShape);
+  const xShape = flatten ? [nSamples, flattenValid ? validGuess : product(sampleShape)] : [nSamples, ...sampleShape];
 
   // Shape check against the model (batch axis not compared).
   if (modelInputShape) {
     const ok = modelInputShape.length === xShape.length && modelInputShape.every((d, i) => i === 0 || d === null || d === xShape[i]);
+    // (flatten "valid" always passes here when the ranks match; its count is checked after the mask.)
     if (!ok) {
       const fmt = (s: (number | null)[]): string => `[${s.map((d) => (d === null ? 'N' : d)).join(', ')}]`;
       let hint = '';
@@ -435,8 +446,22 @@ export async function buildModelInput(entry: ModelEntry, modelInputShape?: Shape
     const mt = transpose(Float32Array.from(mask), maskShape, spatial.map((d) => maskDims.indexOf(d)));
     maskOut = { data: Uint8Array.from(mt.data), shape: mt.shape, dims: spatial };
   }
+  let xData = t.data;
+  let scatter: ModelInput['scatter'];
+  if (flattenValid) {
+    scatter = { gridShape: sampleShape, gridDims: layout, indices: validIndices(layout, sampleShape, spatial, maskOut!.data) };
+    const idx = scatter.indices;
+    const per = product(sampleShape);
+    xData = new Float32Array(nSamples * idx.length);
+    for (let s = 0; s < nSamples; s++) for (let j = 0; j < idx.length; j++) xData[s * idx.length + j] = t.data[s * per + idx[j]];
+    xShape[1] = idx.length;
+    const want = modelInputShape?.[1];
+    if (typeof want === 'number' && want !== idx.length) {
+      throw new KeyedError('SHAPE_MISMATCH', `the data give ${idx.length} valid values per sample (flatten "valid": the cells where the mask is 1) but the model expects ${want} features`, P(e, 'mask'));
+    }
+  }
   return {
-    x: { shape: xShape, data: t.data, dtype: 'f4' },
+    x: { shape: xShape, data: xData, dtype: 'f4' },
     dims: outDims,
     ...labelOut,
     classNames: e.classNames,
@@ -445,7 +470,37 @@ export async function buildModelInput(entry: ModelEntry, modelInputShape?: Shape
     times,
     wrapLon: wrap,
     explain: e.explain,
+    scatter,
   };
+}
+
+/** A batch of n feature vectors of a flatten "valid" input back on its per-sample grid (n x product(gridShape)); masked values 0. */
+export function scatterFeatures(sc: NonNullable<ModelInput['scatter']>, src: ArrayLike<number>, n: number): Float32Array {
+  const per = product(sc.gridShape);
+  const k = sc.indices.length;
+  const out = new Float32Array(n * per);
+  for (let s = 0; s < n; s++) for (let j = 0; j < k; j++) out[s * per + sc.indices[j]] = src[s * k + j];
+  return out;
+}
+
+/** C-order indices, in the per-sample array (shape over layout), of the values whose spatial cell is valid. */
+function validIndices(layout: string[], shape: number[], spatial: string[], valid: Uint8Array): Int32Array {
+  const spatialShape = spatial.map((d) => shape[layout.indexOf(d)]);
+  const isSpatial = layout.map((d) => spatial.includes(d));
+  const out: number[] = [];
+  const idx = new Array<number>(layout.length).fill(0);
+  const total = product(shape);
+  for (let i = 0; i < total; i++) {
+    let m = 0;
+    let k = 0;
+    for (let d = 0; d < layout.length; d++) if (isSpatial[d]) m = m * spatialShape[k++] + idx[d];
+    if (valid[m]) out.push(i);
+    for (let d = layout.length - 1; d >= 0; d--) {
+      if (++idx[d] < shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return Int32Array.from(out);
 }
 
 /** AND a C-order mask over the axes where keep[i] is false. */

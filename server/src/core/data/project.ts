@@ -18,7 +18,7 @@
  *       "input": {
  *         "sampleDim": "time",                     // the dim that becomes the batch axis (null: one sample)
  *         "layout": ["lat", "lon", "channel"],     // per-sample axis order (default: data dims, channel last)
- *         "flatten": false,                        // one feature vector per sample (MLPs)
+ *         "flatten": false,                        // one feature vector per sample (MLPs); "valid": only the mask's valid cells
  *         "standardize": { "mean": 0, "std": 1 },  // or per channel arrays, or
  *                        // { "anomaly": "monthly", "period": "1991-01:2020-12", "std": 1 }
  *         "fillValue": 0,                          // what missing cells (NaN) become (default 0)
@@ -66,7 +66,8 @@ export type Standardize =
 export interface InputSpec {
   sampleDim?: string | null;
   layout?: string[];
-  flatten?: boolean;
+  /** true: every value; 'valid': only the cells where the mask is 1 (C order). */
+  flatten?: boolean | 'valid';
   standardize?: Standardize;
   fillValue?: number;
   wrapLon?: number;
@@ -277,8 +278,8 @@ function checkEntry(c: Checker, raw: unknown, index: number, baseDir: string): M
       if (io.sampleDim !== undefined && io.sampleDim !== null && typeof io.sampleDim !== 'string') c.add([...ip, 'sampleDim'], "'sampleDim' must be a dim name or null");
       else input.sampleDim = io.sampleDim as string | null | undefined;
       input.layout = c.strs(io, 'layout', ip);
-      if (io.flatten !== undefined && typeof io.flatten !== 'boolean') c.add([...ip, 'flatten'], "'flatten' must be true or false");
-      else input.flatten = io.flatten as boolean | undefined;
+      if (io.flatten !== undefined && typeof io.flatten !== 'boolean' && io.flatten !== 'valid') c.add([...ip, 'flatten'], "'flatten' must be true, false or \"valid\"");
+      else input.flatten = io.flatten as boolean | 'valid' | undefined;
       input.fillValue = c.num(io, 'fillValue', ip);
       input.wrapLon = c.num(io, 'wrapLon', ip, true, 0);
       if (io.standardize !== undefined) {

@@ -24,6 +24,7 @@ import { LensError } from '../errors.js';
 import { classOutputs, pickSamples } from './classes.js';
 import { accuracyInYears, type Accuracy } from './accuracy.js';
 import { batchToGrid, displayGrid, type DisplayGrid } from './grid.js';
+import { scatterContext } from '../artifacts/scatter-context.js';
 import { foldContext } from './fold-context.js';
 import { areaShare, boxWeights, NINO34, regionShare } from './regions.js';
 
@@ -183,7 +184,8 @@ export async function analyzeEntry(project: LensProject, entry: ModelEntry, opts
   const staticFindings = runStaticChecks(graph, { composite });
   const x = gather(input, allPicked);
   let ctxMask: Uint8Array | undefined;
-  if (input.mask) {
+  // A flatten "valid" input holds valid cells only: nothing in it is masked.
+  if (input.mask && !input.scatter) {
     // The checks' mask is per input value (channels-last), 1 = masked.
     const c = grid.channels;
     ctxMask = new Uint8Array(input.mask.data.length * c);
@@ -191,7 +193,8 @@ export async function analyzeEntry(project: LensProject, entry: ModelEntry, opts
   }
   const ctx = await collectFromArray(graph, x, composite, { maxSamples: allPicked.length, mask: ctxMask, twin: geometryTwin(graph, grid, x) });
   // Checks judge the maps on the data's grid: a wrapped input's copies are folded onto their cells.
-  const onGrid = foldContext(ctx, grid);
+  // An MLP on the ocean cells only: its maps go back on the grid, land masked (as the report draws them).
+  const onGrid = foldContext(input.scatter ? scatterContext(ctx, input.scatter) : ctx, grid);
   const mapFindings = runMapChecks(onGrid);
   const summary = summarize(graph, [...staticFindings, ...mapFindings], onGrid);
   const sims = randomizationSimilarities(onGrid);
