@@ -66,10 +66,7 @@ async function makeOne(spec: SampleSpec): Promise<SampleMetrics> {
   const model = spec.build(d.shape.slice(1));
   await train(model, tr, EPOCHS[spec.data], 7);
   const dir = join(SAMPLES_DIR, 'models', spec.name);
-  await saveTfjs(model, dir);
-  const topology = (await new Promise<unknown>((res) => {
-    void model.save(tf.io.withSaveHandler(async (a) => (res(a.modelTopology), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
-  })) as { class_name: string; config: unknown };
+  const topology = await saveTfjs(model, dir);
   const { weights, layerNames } = kerasWeights(model);
   await writeKerasH5(join(dir, 'model.h5'), { class_name: topology.class_name, config: topology.config }, weights, { style: 'keras2', layerNames });
   const counts = [0, 0, 0];

@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { mulberry32 } from '../../server/src/core/random.js';
 
 export interface Dataset {
   /** Model inputs, channels-last, batch first. */
@@ -12,16 +13,9 @@ export interface Dataset {
   years: Int32Array;
 }
 
-/** Deterministic shuffle (mulberry32), so `model.fit` can run with shuffle off and stay reproducible. */
+/** Deterministic shuffle, so `model.fit` can run with shuffle off and stay reproducible. */
 export function seededPermutation(n: number, seed: number): number[] {
-  let s = seed >>> 0;
-  const rand = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = mulberry32(seed);
   const p = Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
@@ -63,11 +57,22 @@ export async function train(model: tf.LayersModel, d: Dataset, epochs: number, s
   ys.dispose();
 }
 
-/** TF.js layers model files (model.json + one shard) written by tfjs-layers' own save. */
-export async function saveTfjs(model: tf.LayersModel, dir: string): Promise<void> {
+/** The Keras-style model topology ({class_name, config, ...}) that tfjs-layers serialises. */
+export interface KerasTopology {
+  class_name: string;
+  config: unknown;
+}
+
+/**
+ * TF.js layers model files (model.json + one shard) written by tfjs-layers' own save; returns the topology
+ * it wrote, so the Keras HDF5 copy needs no second serialisation.
+ */
+export async function saveTfjs(model: tf.LayersModel, dir: string): Promise<KerasTopology> {
   mkdirSync(dir, { recursive: true });
+  let topology: KerasTopology | undefined;
   await model.save(
     tf.io.withSaveHandler(async (a) => {
+      topology = a.modelTopology as unknown as KerasTopology;
       const weightData = tf.io.CompositeArrayBuffer.join(a.weightData);
       const json = {
         format: 'layers-model',
@@ -81,4 +86,6 @@ export async function saveTfjs(model: tf.LayersModel, dir: string): Promise<void
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
   );
+  if (!topology) throw new Error('tfjs-layers save gave no topology');
+  return topology;
 }
