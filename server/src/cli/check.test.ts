@@ -80,6 +80,15 @@ test('check --config samples/lrp-lens.json: every entry on its own data; LRP101 
   assert.ok(codesOf('cnn_same_maxpool').includes('LRP101'));
   assert.ok(!codesOf('cnn_valid_wrap_avgpool').includes('LRP101'));
   assert.ok(codesOf('cnn_valid_wrap_avgpool').length > 0, 'the valid twin was checked');
+  // LRP202 judged as the report judges it: the same-padded CNN against its circular-longitude twin; the
+  // wrapped model's longitude is periodic, so no finding of it names a longitude edge.
+  const border = (model: string) => j.findings.filter((f: { code: string; location: { file: string } }) => f.code === 'LRP202' && f.location.file.includes(`models/${model}/`));
+  assert.ok(border('cnn_same_maxpool').length > 0, 'LRP202 on the same-padded CNN');
+  for (const f of border('cnn_same_maxpool')) assert.match(f.data.controlName, /circular-longitude twin/);
+  for (const f of border('cnn_valid_wrap_avgpool')) {
+    assert.notEqual(f.severity, 'warning', f.message);
+    assert.ok(!/left|right/.test(f.data.sides), f.message);
+  }
   // Map checks ran on the entries' data: the wrapped model sees 72 + 2 x 4 longitudes.
   const nc = join(SAMPLES, 'data', 'ersstv5_anom_5deg_1980-2018.nc');
   const lat = ncdumpVar(nc, 'lat');

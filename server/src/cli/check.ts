@@ -12,7 +12,7 @@ import { parseArgs, flagString, type ParsedArgs } from './args.js';
 import { dataRange, resolveInput, type ResolvedInput } from './input.js';
 import { checkFlags, dataFile, entryModelFiles, INPUT_FLAG_NAMES } from './project-model.js';
 import { findEntry, formatPath, rangeOf, readProject, type ModelEntry } from '../core/data/project.js';
-import { validTwin } from '../core/artifacts/twins.js';
+import { geometryTwin, gridIfAny, onDataGrid } from '../core/report/grid-checks.js';
 import { useBackend } from '../core/compute/backend.js';
 import { LensError, toLensError } from '../core/errors.js';
 import { loadModel } from '../core/model/load.js';
@@ -20,7 +20,6 @@ import { loadFailureFinding, runMapChecks, runStaticChecks } from '../core/artif
 import { summarize } from '../core/artifacts/summary.js';
 import type { Finding } from '../core/artifacts/finding.js';
 import type { MapContext } from '../core/artifacts/map-context.js';
-import { scatterContext } from '../core/artifacts/scatter-context.js';
 import type { ModelGraph } from '../core/model/graph.js';
 import { formatJson, formatSarif, formatText, type CheckResult } from './check-format.js';
 
@@ -230,14 +229,15 @@ export async function checkPaths(paths: string[], opts: CheckOptions = {}): Prom
         // epsilon-gamma-box needs bounds: the data's own range (as `explain` does for data files).
         const bounds = composite === 'epsilon-gamma-box' ? dataRange(r.x.data) : undefined;
         await useBackend();
-        const twin = validTwin(graph);
+        // Judged as the report judges: on the data's grid (an MLP's ocean cells scattered back, the other
+        // cells masked; a wrapped longitude folded and periodic), against the geometry twin.
+        const grid = gridIfAny(r);
         ctx = await collect(graph, r.x, composite, {
           mask,
           explainer: bounds ? { low: bounds[0], high: bounds[1] } : undefined,
-          twin: twin ? { name: 'valid twin (same weights)', graph: twin } : undefined,
+          twin: geometryTwin(graph, grid, r.x),
         });
-        // An MLP on the valid (ocean) cells only: judged on the grid, the other cells masked.
-        if (r.scatter) ctx = scatterContext(ctx, r.scatter);
+        ctx = onDataGrid(ctx, r, grid);
         own.push(...runMapChecks(ctx));
         anyMaps = true;
         const info: CheckInput = { file, data: dataFile(r), shape: r.x.shape, dims: r.dims, samples: ctx.n, composite };

@@ -216,3 +216,34 @@ test('explain --config with an entry whose data do not fit the model: exit 2, SH
   assert.equal(none.code, 2);
   assert.match(JSON.parse(none.out).error.message, /Did you mean 'wrong'/);
 });
+
+test('explain --config on the ocean-cell MLP writes R.npy on the 89x180 grid, NaN on land; --layout model keeps the 10,988 features', { skip: !existsSync(join(SAMPLES, 'models', 'mlp_relu', 'model.json')) && 'sample models not built' }, async () => {
+  const grid = join(dir, 'r_mlp_grid.npy');
+  const a = await cli(['explain', '--config', SAMPLE_PROJECT, '--model', 'mlp_relu', '--out', grid, '--json']);
+  assert.equal(a.code, 0, a.out);
+  const j = JSON.parse(a.out);
+  const months = j.samples.length;
+  const r = npy(grid);
+  // The grid of the unflattened input: lat, lon and its one channel.
+  assert.deepEqual(r.shape, [months, 89, 180, 1]);
+  assert.deepEqual(j.outShape, r.shape);
+  assert.deepEqual(j.outGrid.dims.slice(0, 2), ['lat', 'lon']);
+  const per = 89 * 180;
+  // The literature's 10,988 ocean cells carry relevance; every other cell is NaN, the same cells in every month.
+  const ocean = Array.from({ length: per }, (_, i) => !Number.isNaN(r.data[i]));
+  assert.equal(ocean.filter(Boolean).length, 10988);
+  for (let s = 0; s < months; s++) for (let i = 0; i < per; i++) assert.equal(!Number.isNaN(r.data[s * per + i]), ocean[i], `month ${s} cell ${i}`);
+  const model = join(dir, 'r_mlp_model.npy');
+  const b = await cli(['explain', '--config', SAMPLE_PROJECT, '--model', 'mlp_relu', '--layout', 'model', '--out', model]);
+  assert.equal(b.code, 0, b.out);
+  const v = npy(model);
+  assert.deepEqual(v.shape, [months, 10988]);
+  // The same values, in grid (C) order, and each month's sum is the relevance sum the JSON reports.
+  for (let s = 0; s < months; s++) {
+    const cells = Array.from(r.data.subarray(s * per, (s + 1) * per)).filter((x) => !Number.isNaN(x));
+    assert.deepEqual(cells, Array.from(v.data.subarray(s * 10988, (s + 1) * 10988)));
+    const sum = cells.reduce((x, y) => x + y, 0);
+    assert.ok(Math.abs(sum - j.samples[s].relevanceSum) <= 1e-4 * Math.max(1, Math.abs(sum)), `month ${s}: ${sum} vs ${j.samples[s].relevanceSum}`);
+  }
+  assert.equal((await cli(['explain', '--config', SAMPLE_PROJECT, '--model', 'mlp_relu', '--layout', 'map', '--out', model])).code, 2);
+});

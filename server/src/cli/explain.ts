@@ -2,7 +2,7 @@
  * `lrp-lens explain [MODEL] (--input X.npy | --data FILE [--var NAME] [--select DIM=A:B,...] [--fill V] |
  *  --config lrp-lens.json [--model NAME]) [--composite NAME] [--epsilon E] [--gamma G] [--low L --high H]
  *  [--rules FILE|SPEC] [--target predicted|label|INDEX|A-B|regression] [--init onehot|output]
- *  [--max-pool winner|avg] [--backend NAME] [--batch-size N] --out R.npy [--json]`
+ *  [--max-pool winner|avg] [--backend NAME] [--batch-size N] --out R.npy [--layout grid|model] [--json]`
  *
  * The input comes from resolveInput (input.ts); with --config, MODEL defaults to the entry's model file
  * and the entry's `explain` composite and target apply unless given here. epsilon-gamma-box without
@@ -18,6 +18,7 @@ import { LensError } from '../core/errors.js';
 import { loadModel } from '../core/model/load.js';
 import { type NdArray, writeNpy } from '../core/data/npy.js';
 import { dataRange, resolveInput, INPUT_FLAGS, type ResolvedInput } from './input.js';
+import { scatterFeatures } from '../core/data/pipeline.js';
 import { checkFlags, dataFile, INPUT_FLAG_NAMES, modelFor } from './project-model.js';
 import { type BackendName, useBackend } from '../core/compute/backend.js';
 import { LrpExplainer, type Explanation } from '../core/lrp/engine.js';
@@ -27,7 +28,7 @@ import { parseTarget } from '../core/lrp/targets.js';
 const BACKENDS: BackendName[] = ['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu', 'webgpu'];
 const USAGE =
   `usage: lrp-lens explain [MODEL] (${INPUT_FLAGS}) [--composite NAME] [--epsilon E] [--gamma G] [--low L --high H] [--rules FILE|SPEC] ` +
-  '[--target predicted|label|INDEX|A-B|regression] [--init onehot|output] [--max-pool winner|avg] [--backend NAME] [--batch-size N] --out R.npy [--json]';
+  '[--target predicted|label|INDEX|A-B|regression] [--init onehot|output] [--max-pool winner|avg] [--backend NAME] [--batch-size N] --out R.npy [--layout grid|model] [--json]';
 
 /** A bound: a number or comma-separated per-channel values. */
 function bound(text: string | undefined, name: string): number | number[] | undefined {
@@ -151,7 +152,7 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv, ['json']);
   const [modelArg, ...extra] = args.positional;
   if (extra.length || (!modelArg && !args.flags.has('config'))) throw new LensError('USAGE', USAGE);
-  checkFlags(args, [...INPUT_FLAG_NAMES, 'out', 'json', 'composite', 'epsilon', 'gamma', 'low', 'high', 'rules', 'target', 'init', 'max-pool', 'backend', 'batch-size']);
+  checkFlags(args, [...INPUT_FLAG_NAMES, 'out', 'json', 'composite', 'epsilon', 'gamma', 'low', 'high', 'rules', 'target', 'init', 'max-pool', 'backend', 'batch-size', 'layout']);
   const out = requireFlag(args, 'out');
   const backend = (flagString(args, 'backend') ?? 'wasm') as BackendName;
   if (!BACKENDS.includes(backend)) throw new LensError('USAGE', `--backend must be one of ${BACKENDS.join(', ')}`);
@@ -164,6 +165,8 @@ export async function run(argv: string[]): Promise<number> {
   let low = bound(flagString(args, 'low'), 'low');
   let high = bound(flagString(args, 'high'), 'high');
   const batch = flagNumber(args, 'batch-size');
+  const layout = flagString(args, 'layout') ?? 'grid';
+  if (layout !== 'grid' && layout !== 'model') throw new LensError('USAGE', `--layout must be grid or model, got '${layout}'`);
   if (flagString(args, 'composite') !== undefined) checkComposite(flagString(args, 'composite')!, '--composite');
   const targetText = flagString(args, 'target');
   if (targetText !== 'label') parseTarget(targetText); // usage errors before any file is read
@@ -200,13 +203,19 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     ex.dispose();
   }
-  await writeFile(out, writeNpy(e.relevance.data as Float32Array, e.relevance.shape));
+  // A flatten "valid" input (an MLP on the ocean cells) is written on its grid, NaN where no input
+  // value lies (land), so the file reads as a map; --layout model keeps the model's feature vector.
+  const sc = layout === 'grid' ? input.scatter : undefined;
+  const n = e.relevance.shape[0];
+  const written = sc ? { data: scatterFeatures(sc, e.relevance.data as Float32Array, n, NaN), shape: [n, ...sc.gridShape] } : { data: e.relevance.data as Float32Array, shape: e.relevance.shape };
+  await writeFile(out, writeNpy(written.data, written.shape));
   if (args.flags.get('json') === true) {
-    const head: Record<string, unknown> = { model: graph.file, backend: used, out, input: inputJson(input), target: targetSpec ?? 'predicted' };
+    const head: Record<string, unknown> = { model: graph.file, backend: used, out, outShape: written.shape, input: inputJson(input), target: targetSpec ?? 'predicted' };
+    if (sc) head.outGrid = { dims: sc.gridDims, cells: sc.indices.length, fill: 'NaN' };
     if (bounds) head.bounds = { low, high, from: bounds };
     process.stdout.write(JSON.stringify(explanationJson(e, head, input), null, 2) + '\n');
   } else {
-    const lines = [`relevance (${e.relevance.shape.join(', ')}, ${e.layout}) -> ${out}`, `composite ${e.composite}, init ${e.init}, backend ${used}`];
+    const lines = [`relevance (${written.shape.join(', ')}, ${sc ? `on the grid [${sc.gridDims.join(', ')}], NaN off the model's ${sc.indices.length} input cells` : e.layout}) -> ${out}`, `composite ${e.composite}, init ${e.init}, backend ${used}`];
     if (input.from !== 'npy') lines.push(`input from ${dataFile(input)}${input.entry ? ` (project entry ${input.entry.name})` : ''}: (${x.shape.join(', ')})${input.dims ? ` [${input.dims.join(', ')}]` : ''}`);
     if (bounds === 'data') lines.push(`box bounds from the data's range: low ${low}, high ${high}`);
     if (e.canonical.strippedOutput) lines.push(`explains the value before the final ${e.canonical.strippedOutput.activation} (layer ${e.canonical.strippedOutput.explains})`);

@@ -207,10 +207,12 @@ export async function checkDataJob(p: CheckDataJobPayload, ctx: JobContext, conf
   // The engine passes behind the checks: the maps, runner-up maps, randomization and blank controls.
   ctx.progress(1, 3, 'explaining the samples and their controls');
   const { collectFromArray } = await import('../core/artifacts/collect.js');
-  const collected = await collectFromArray(graph, x, p.composite.name, { maxSamples, mask });
-  // An MLP on the valid (ocean) cells only: the checks judge its maps on the grid, the other cells masked.
-  const sc = view?.input.scatter;
-  const mapCtx = sc ? (await import('../core/artifacts/scatter-context.js')).scatterContext(collected, sc) : collected;
+  // Judged as the report and `lrp-lens check` judge: against the geometry twin, on the data's grid (an
+  // MLP's ocean cells scattered back, the other cells masked; a wrapped longitude folded and periodic).
+  const { geometryTwin, gridIfAny, onDataGrid } = await import('../core/report/grid-checks.js');
+  const grid = view ? gridIfAny(view.input) : undefined;
+  const collected = await collectFromArray(graph, x, p.composite.name, { maxSamples, mask, twin: geometryTwin(graph, grid, x) });
+  const mapCtx = view ? onDataGrid(collected, view.input, grid) : collected;
   ctx.checkCancelled();
   ctx.progress(2, 3, 'relevance-map checks');
   const severity: Record<string, 'off'> = {};

@@ -31,6 +31,11 @@ export interface MapContext {
   blank?: Float32Array;
   /** Control maps on the same samples from a model that differs only in geometry (valid/wrapped twin) (LRP202). */
   twin?: { name: string; relevance: Float32Array };
+  /**
+   * Spatial axes of `shape` that the model sees as periodic (a longitude the pipeline wraps): they have no
+   * border, so LRP202 does not judge their sides. Index 0 is the first spatial axis (rows of [H, W, C]).
+   */
+  periodic?: boolean[];
   /** 1 where the input cell is masked, missing or filled (prod(shape)) (LRP209). */
   mask?: Uint8Array;
   /** Cells of the known signal region (benchmark) for the fact share of the summary. */

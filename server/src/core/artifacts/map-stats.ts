@@ -74,6 +74,66 @@ export function borderBand(map: Float64Array, g: Grid, band: number): BandRatios
   return { top: ratio(side.top), bottom: ratio(side.bottom), left: ratio(side.left), right: ratio(side.right), all: ratio(side.all), band };
 }
 
+export type Side = 'top' | 'bottom' | 'left' | 'right';
+
+/**
+ * Mean of the map over each line of cells parallel to an edge, nearest line first: `band` lines per side
+ * (rows for top/bottom, columns for left/right; a 1-D grid has only left/right). Zero padding acts most on
+ * the outermost line (fewest windows cover it) and fades inwards, which a band mean would dilute.
+ */
+export function edgeProfiles(map: Float64Array, g: Grid, band: number): Record<Side, number[]> {
+  const { h, w } = g;
+  const row = (y: number): number => {
+    let s = 0;
+    for (let x = 0; x < w; x++) s += map[y * w + x];
+    return s / w;
+  };
+  const col = (x: number): number => {
+    let s = 0;
+    for (let y = 0; y < h; y++) s += map[y * w + x];
+    return s / h;
+  };
+  const lines = (n: number, f: (d: number) => number): number[] => Array.from({ length: Math.min(band, n) }, (_, d) => f(d));
+  const vertical = h > 1;
+  return {
+    top: vertical ? lines(h, (d) => row(d)) : [],
+    bottom: vertical ? lines(h, (d) => row(h - 1 - d)) : [],
+    left: lines(w, (d) => col(d)),
+    right: lines(w, (d) => col(w - 1 - d)),
+  };
+}
+
+/**
+ * Per sample, the edge profiles of its own |R| normalized to total 1 (channels summed): n entries of
+ * edgeProfiles. Samples whose map is all zero give NaN lines.
+ */
+export function edgeProfilesPerSample(rel: Float32Array, n: number, g: Grid, band: number): Record<Side, number[]>[] {
+  const out: Record<Side, number[]>[] = [];
+  for (let s = 0; s < n; s++) out.push(edgeProfiles(meanAbsShare(rel.subarray(s * g.h * g.w * g.c, (s + 1) * g.h * g.w * g.c), 1, g), g, band));
+  return out;
+}
+
+/** Median of the finite values (NaN when there are none). */
+export function median(values: number[]): number {
+  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+/** One-sided sign test: P(at least k of n fair coin flips land the same way). */
+export function signTestP(k: number, n: number): number {
+  if (n <= 0) return 1;
+  // log C(n, i) summed in log space: stable for a few thousand samples.
+  let logC = 0;
+  const terms: number[] = [];
+  for (let i = 0; i <= n; i++) {
+    if (i > 0) logC += Math.log(n - i + 1) - Math.log(i);
+    if (i >= k) terms.push(logC - n * Math.LN2);
+  }
+  return Math.min(1, terms.reduce((a, t) => a + Math.exp(t), 0));
+}
+
 /**
  * Stride-phase folding: cells grouped by (y mod p, x mod p) [1-D: x mod p], ratio of the largest to the
  * smallest class mean. 1 for a map with no grid; large where a stride covers some phases more.

@@ -1,6 +1,6 @@
 /**
  * The per-model answer to "fact or artifact": how the total relevance divides between the regions the
- * map checks flagged (border band, excess on stride phases, masked cells) and the rest, and (for the
+ * map checks flagged (a border rim's excess, excess on stride phases, masked cells) and the rest, and (for the
  * labelled benchmark) the share inside the known signal region.
  */
 import type { ModelGraph } from '../model/graph.js';
@@ -36,11 +36,25 @@ export function flaggedRegions(ctx: MapContext, findings: Finding[]): Map<string
   const cells = g.h * g.w;
   const regions = new Map<string, Float64Array>();
   const fired = new Set(findings.map((f) => f.code));
-  if (fired.has('LRP202')) {
+  const border = findings.find((f) => f.code === 'LRP202');
+  if (border) {
+    // A rim's excess over its control is relevance the border made: a line at factor f holds (f - 1) / f
+    // of its relevance as artifact. A deficit's artifact is relevance that is missing, so it adds none.
     const band = firstLayerBand(ctx.graph);
     const w = new Float64Array(cells);
-    for (let y = 0; y < g.h; y++)
-      for (let x = 0; x < g.w; x++) if ((g.h > 1 && (y < band || y >= g.h - band)) || x < band || x >= g.w - band) w[y * g.w + x] = 1;
+    const excess = (f: number): number => (Number.isFinite(f) && f > 1 ? (f - 1) / f : 0);
+    const lines = (side: string): number[] => {
+      const v = border.data?.[`${side}Lines`];
+      return Array.isArray(v) ? v : [];
+    };
+    const mark = (y: number, x: number, f: number): void => {
+      w[y * g.w + x] = Math.max(w[y * g.w + x], excess(f));
+    };
+    const top = lines('top'), bottom = lines('bottom'), left = lines('left'), right = lines('right');
+    for (let d = 0; d < band; d++) {
+      if (g.h > 1 && d < g.h) for (let x = 0; x < g.w; x++) { mark(d, x, top[d] ?? 1); mark(g.h - 1 - d, x, bottom[d] ?? 1); }
+      if (d < g.w) for (let y = 0; y < g.h; y++) { mark(y, d, left[d] ?? 1); mark(y, g.w - 1 - d, right[d] ?? 1); }
+    }
     regions.set('LRP202', w);
   }
   if (fired.has('LRP203')) {

@@ -475,10 +475,11 @@ export async function buildModelInput(entry: ModelEntry, modelInputShape?: Shape
 }
 
 /** A batch of n feature vectors of a flatten "valid" input back on its per-sample grid (n x product(gridShape)); masked values 0. */
-export function scatterFeatures(sc: NonNullable<ModelInput['scatter']>, src: ArrayLike<number>, n: number): Float32Array {
+export function scatterFeatures(sc: NonNullable<ModelInput['scatter']>, src: ArrayLike<number>, n: number, fill = 0): Float32Array {
   const per = product(sc.gridShape);
   const k = sc.indices.length;
   const out = new Float32Array(n * per);
+  if (fill !== 0) out.fill(fill);
   for (let s = 0; s < n; s++) for (let j = 0; j < k; j++) out[s * per + sc.indices[j]] = src[s * k + j];
   return out;
 }

@@ -14,7 +14,6 @@ import { expandModelPath } from '../data/projectcheck.js';
 import { explainGraph } from '../lrp/engine.js';
 import { runMapChecks, runStaticChecks } from '../artifacts/catalogue.js';
 import { collectFromArray } from '../artifacts/collect.js';
-import { circularLonTwin, validTwin } from '../artifacts/twins.js';
 import { summarize, type ModelSummary } from '../artifacts/summary.js';
 import type { Finding } from '../artifacts/finding.js';
 import { firstLayerBand, stridePeriod } from '../artifacts/checks/map-common.js';
@@ -24,8 +23,7 @@ import { LensError } from '../errors.js';
 import { classOutputs, pickSamples } from './classes.js';
 import { accuracyInYears, type Accuracy } from './accuracy.js';
 import { batchToGrid, displayGrid, type DisplayGrid } from './grid.js';
-import { scatterContext } from '../artifacts/scatter-context.js';
-import { foldContext } from './fold-context.js';
+import { geometryTwin, onDataGrid } from './grid-checks.js';
 import { areaShare, boxWeights, NINO34, regionShare } from './regions.js';
 
 export interface ClassMap {
@@ -138,19 +136,6 @@ function outputCount(graph: ModelGraph): number {
   return s.slice(1).reduce<number>((a, b) => a * (b ?? 1), 1);
 }
 
-/**
- * The LRP202 control that holds data and weights fixed and changes only the geometry: the `valid` twin
- * where the head allows it, else, on a grid spanning all longitudes, the circular-longitude twin.
- */
-export function geometryTwin(graph: ModelGraph, grid: DisplayGrid, x: NdArray): { name: string; graph: ModelGraph } | undefined {
-  const valid = validTwin(graph);
-  if (valid) return { name: 'valid twin (same weights)', graph: valid };
-  const span = grid.lon.length > 1 ? Math.abs(grid.lon[1] - grid.lon[0]) * grid.lon.length : 0;
-  if (x.shape.length !== 4 || grid.wrapLon > 0 || Math.abs(span - 360) > 1e-6) return undefined;
-  const circ = circularLonTwin(graph, (grid.inputDims.indexOf('lon') + 1) as 1 | 2);
-  return circ ? { name: 'circular-longitude twin (same weights)', graph: circ } : undefined;
-}
-
 export async function analyzeEntry(project: LensProject, entry: ModelEntry, opts: AnalyzeOptions = {}): Promise<ModelAnalysis> {
   const t0 = Date.now();
   const perClass = Math.max(1, Math.floor(opts.samples ?? 32));
@@ -194,7 +179,7 @@ export async function analyzeEntry(project: LensProject, entry: ModelEntry, opts
   const ctx = await collectFromArray(graph, x, composite, { maxSamples: allPicked.length, mask: ctxMask, twin: geometryTwin(graph, grid, x) });
   // Checks judge the maps on the data's grid: a wrapped input's copies are folded onto their cells.
   // An MLP on the ocean cells only: its maps go back on the grid, land masked (as the report draws them).
-  const onGrid = foldContext(input.scatter ? scatterContext(ctx, input.scatter) : ctx, grid);
+  const onGrid = onDataGrid(ctx, input, grid);
   const mapFindings = runMapChecks(onGrid);
   const summary = summarize(graph, [...staticFindings, ...mapFindings], onGrid);
   const sims = randomizationSimilarities(onGrid);

@@ -4,7 +4,8 @@
  * on them measures duplicates, and the map the user reads adds each copy's relevance to its cell. So for
  * a wrapped input every map of the context (data, controls, mask) is folded back before the checks run.
  * Checks that reason from the model's geometry (band width, stride period) keep it: a wrap that is a
- * multiple of the stride keeps the phases, and the pipeline's wraps here are (4 cells, stride 2).
+ * multiple of the stride keeps the phases, and the pipeline's wraps here are (4 cells, stride 2). The
+ * wrapped axis is marked periodic: it has no border.
  */
 import type { MapContext } from '../artifacts/map-context.js';
 import { foldWrap, type DisplayGrid } from './grid.js';
@@ -21,6 +22,8 @@ export function foldContext(ctx: MapContext, g: DisplayGrid): MapContext {
     shape,
     x: foldWrap(g, ctx.x, ctx.n, C, false),
     relevance: rel(ctx.relevance),
+    // Longitude wraps: the folded map has no left/right border for LRP202 to judge.
+    periodic: [0, 1].map((a) => a === lonAxis),
   };
   if (ctx.runnerUp) out.runnerUp = rel(ctx.runnerUp);
   if (ctx.randomized) out.randomized = ctx.randomized.map((r) => ({ layers: r.layers, relevance: rel(r.relevance) }));

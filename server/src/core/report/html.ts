@@ -57,8 +57,15 @@ function findingsTable(page: ReportPage, findings: Finding[], what: string): str
 }
 
 /** Findings codes of a model, unique, in order. */
+/**
+ * The codes that fired, warnings and errors first; a code that only informs (no warning or error of it)
+ * is marked "(info)", so a remedy model's notes do not read like its twin's warnings.
+ */
 export function codesOf(a: ModelAnalysis): string[] {
-  return [...new Set([...a.staticFindings, ...a.mapFindings].map((f) => f.code))];
+  const all = [...a.staticFindings, ...a.mapFindings];
+  const flagged = new Set(all.filter((f) => f.severity === 'error' || f.severity === 'warning').map((f) => f.code));
+  const codes = [...new Set(all.map((f) => f.code))].sort();
+  return [...codes.filter((c) => flagged.has(c)), ...codes.filter((c) => !flagged.has(c)).map((c) => `${c}(info)`)];
 }
 
 function section(page: ReportPage, s: ReportSection): string {
@@ -72,7 +79,7 @@ function section(page: ReportPage, s: ReportSection): string {
   const m = s.metrics;
   h.push('<table class="facts"><tbody>');
   h.push(`<tr><th>model file</th><td>${esc(relative(page.outDir, a.file))} (${esc(a.format)}); also: ${a.files.filter((f) => f !== a.file).map((f) => esc(relative(page.outDir, f))).join(', ') || 'none'}</td></tr>`);
-  h.push(`<tr><th>held-out accuracy</th><td>${m?.testAccuracy !== undefined ? `${m.testAccuracy.toFixed(3)} on ${m.testMonths ?? '?'} months of ${esc(m.testYears ?? '?')} (trained on ${esc(m.trainYears ?? '?')}; from metrics.json)${a.heldOut ? `; recomputed here: ${a.heldOut.accuracy.toFixed(3)} on ${a.heldOut.n} months` : ''}` : 'not reported'}</td></tr>`);
+  h.push(`<tr><th>held-out accuracy</th><td>${m?.testAccuracy !== undefined ? `${m.testAccuracy.toFixed(3)} on ${m.testMonths ?? '?'} months of ${esc(m.testYears ?? '?')} (trained on ${esc(m.trainYears ?? '?')}; from metrics.json)${m.majorityBaseline !== undefined ? `; always answering the training years' most frequent class scores ${m.majorityBaseline.toFixed(3)}` : ''}${a.heldOut ? `; recomputed here: ${a.heldOut.accuracy.toFixed(3)} on ${a.heldOut.n} months` : ''}` : 'not reported'}</td></tr>`);
   h.push(`<tr><th>composite</th><td>${esc(a.composite)}</td></tr>`);
   h.push(`<tr><th>samples</th><td>${a.classes.map((c) => `${esc(c.name)}: ${c.n}`).join(', ')} (at most ${a.samplesPerClass} per class, spread over the record)</td></tr>`);
   h.push('</tbody></table>');
@@ -121,7 +128,7 @@ export function renderHtml(page: ReportPage): string {
   const rows = page.sections.map((s) => {
     const a = s.analysis;
     const acc = s.metrics?.testAccuracy;
-    return `<tr><td><a href="#${sectionId(s.name)}">${esc(s.name)}</a></td><td class="num">${acc !== undefined ? acc.toFixed(3) : '–'}</td><td>${a ? esc(codesOf(a).join(' ')) : esc(s.error?.code ?? '')}</td><td class="num">${a ? pct(a.ninoShare) : '–'}</td><td class="num">${a ? pct(a.summary.artifactShare) : '–'}</td></tr>`;
+    return `<tr><td><a href="#${sectionId(s.name)}">${esc(s.name)}</a></td><td class="num">${acc !== undefined ? acc.toFixed(3) : '–'}</td><td class="num">${s.metrics?.majorityBaseline !== undefined ? s.metrics.majorityBaseline.toFixed(3) : '–'}</td><td>${a ? esc(codesOf(a).join(' ')) : esc(s.error?.code ?? '')}</td><td class="num">${a ? pct(a.ninoShare) : '–'}</td><td class="num">${a ? pct(a.summary.artifactShare) : '–'}</td></tr>`;
   });
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -130,7 +137,7 @@ export function renderHtml(page: ReportPage): string {
 <title>${esc(page.title)}</title><style>${CSS}</style></head>
 <body><h1>${esc(page.title)}</h1>
 <p>Project: ${esc(relative(page.outDir, page.projectFile))}. Made by <code>lrp-lens report</code> on ${esc(page.generated)} in ${page.seconds.toFixed(1)} s (backend ${esc(page.backend)}, at most ${page.samplesPerClass} samples per class). Which parts of each heat map are facts and which are artifacts of the architecture: static findings from the model file, relevance-map findings from LRP on the project's data, and the share of relevance in the Nino-3.4 box, the region whose SST anomaly defines the El Nino / La Nina label.</p>
-<table class="summary"><thead><tr><th>model</th><th>held-out accuracy</th><th>findings</th><th>|R| in Nino-3.4</th><th>|R| on artifacts</th></tr></thead><tbody>${rows.join('')}</tbody></table>
+<table class="summary"><thead><tr><th>model</th><th>held-out accuracy</th><th>majority-class baseline</th><th>findings</th><th>|R| in Nino-3.4</th><th>|R| on artifacts</th></tr></thead><tbody>${rows.join('')}</tbody></table>
 ${page.sections.map((s) => section(page, s)).join('\n')}
 </body></html>
 `;

@@ -11,6 +11,8 @@ export interface ModelMetrics {
   trainYears?: string;
   testMonths?: number;
   trainMonths?: number;
+  /** Test accuracy of always answering the training years' most frequent class. */
+  majorityBaseline?: number;
 }
 
 /** Metrics by model name; an empty map when the file does not exist. */

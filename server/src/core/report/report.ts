@@ -31,6 +31,8 @@ export interface ReportOptions {
 export interface SummaryRow {
   model: string;
   accuracy?: number;
+  /** The majority-class baseline on the same test months. */
+  baseline?: number;
   codes: string[];
   ninoShare?: number;
   artifactShare?: number;
@@ -97,12 +99,12 @@ export async function writeReport(path: string, opts: ReportOptions): Promise<Re
       }
       sections.push({ name: entry.name, analysis: a, figures: figs, metrics: m });
       analyses.push(a);
-      rows.push({ model: entry.name, accuracy: m?.testAccuracy, codes: codesOf(a), ninoShare: a.ninoShare, artifactShare: a.summary.artifactShare, seconds: a.seconds });
+      rows.push({ model: entry.name, accuracy: m?.testAccuracy, baseline: m?.majorityBaseline, codes: codesOf(a), ninoShare: a.ninoShare, artifactShare: a.summary.artifactShare, seconds: a.seconds });
       opts.progress?.(`${entry.name}: done in ${a.seconds.toFixed(1)} s`);
     } catch (e) {
       const err = toLensError(e);
       sections.push({ name: entry.name, figures: [], metrics: m, error: { code: err.code, message: err.message } });
-      rows.push({ model: entry.name, accuracy: m?.testAccuracy, codes: [], error: `${err.code}: ${err.message}` });
+      rows.push({ model: entry.name, accuracy: m?.testAccuracy, baseline: m?.majorityBaseline, codes: [], error: `${err.code}: ${err.message}` });
       opts.progress?.(`${entry.name}: failed: ${err.code}: ${err.message}`);
     }
     // The engine and the checks release their tensors; a leak here would grow with every model.
@@ -133,9 +135,10 @@ export async function writeReport(path: string, opts: ReportOptions): Promise<Re
 export function formatSummary(rows: SummaryRow[]): string {
   const pct = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '-' : `${(100 * x).toFixed(1)}%`);
   const table = [
-    ['model', 'held-out acc', 'Nino-3.4 |R|', 'artifact |R|', 'findings'],
-    ...rows.map((r) => [r.model, r.accuracy !== undefined ? r.accuracy.toFixed(3) : '-', pct(r.ninoShare), pct(r.artifactShare), r.error ? `not analysed (${r.error})` : r.codes.join(' ') || '-']),
+    ['model', 'held-out acc', 'majority', 'Nino-3.4 |R|', 'artifact |R|', 'findings'],
+    ...rows.map((r) => [r.model, r.accuracy !== undefined ? r.accuracy.toFixed(3) : '-', r.baseline !== undefined ? r.baseline.toFixed(3) : '-', pct(r.ninoShare), pct(r.artifactShare), r.error ? `not analysed (${r.error})` : r.codes.join(' ') || '-']),
   ];
-  const widths = table[0].map((_, c) => Math.max(...table.map((row) => (c === 4 ? 0 : row[c].length))));
-  return table.map((row) => row.map((v, c) => (c === 4 ? v : c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  ')).join('\n') + '\n';
+  const last = table[0].length - 1;
+  const widths = table[0].map((_, c) => Math.max(...table.map((row) => (c === last ? 0 : row[c].length))));
+  return table.map((row) => row.map((v, c) => (c === last ? v : c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  ')).join('\n') + '\n';
 }

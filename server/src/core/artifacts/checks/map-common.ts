@@ -2,7 +2,7 @@
 import type { ModelGraph } from '../../model/graph.js';
 import { isWindowed } from '../geometry.js';
 import { cellsPerSample, type MapContext } from '../map-context.js';
-import { gridOf, meanAbsShare, type Grid } from '../map-stats.js';
+import { gridOf, meanAbsShare, type Grid, type Side } from '../map-stats.js';
 
 /** Width of the border band: the first windowed layer's receptive field (its effective kernel), at least 1. */
 export function firstLayerBand(graph: ModelGraph): number {
@@ -36,4 +36,14 @@ export function per(ctx: MapContext): number {
 /** Is the input a grid (two spatial dims, or one for sequences) rather than a feature vector? */
 export function isGridInput(ctx: MapContext): boolean {
   return ctx.shape.length >= 2;
+}
+
+/** The sides of the map that are borders of the model's input: none along an axis the input wraps (ctx.periodic). */
+export function borderSides(ctx: MapContext): Side[] {
+  const g = mapGrid(ctx);
+  const p = ctx.periodic ?? [];
+  // [H, W, C]: axis 0 is rows (top/bottom), axis 1 columns; [L, C]: axis 0 is the one line (left/right).
+  const rows = ctx.shape.length >= 3 && g.h > 1 && !p[0];
+  const cols = !(ctx.shape.length >= 3 ? p[1] : p[0]);
+  return [...(rows ? (['top', 'bottom'] as const) : []), ...(cols ? (['left', 'right'] as const) : [])];
 }
