@@ -95,6 +95,11 @@ test('LRP202 against a twin compares line by line: an edge-column deficit a band
   assert.equal(f[0].data?.sides, 'left');
   assert.ok(Math.abs((f[0].data?.left as number) - 0.55) < 0.02, String(f[0].data?.left));
   assert.match(f[0].message, /left deficit x0\.5\d on the edge line/);
+  // What the padding moves: on the edge column (line 2 at 0.9 stays under the threshold), |model - twin| shares.
+  const sm = meanAbsShare(model, NS, g), st = meanAbsShare(twin, NS, g);
+  let moved = 0;
+  for (let y = 0; y < H; y++) moved += Math.abs(sm[y * W] - st[y * W]);
+  assert.ok(moved > 0.005 && Math.abs((f[0].data?.movedShare as number) - moved) < 1e-12, `${f[0].data?.movedShare} vs ${moved}`);
   // The same deficit on 4 samples: a sign test cannot reach p < 0.01 (1/16 at best), so no verdict.
   const four = ctx({ n: 4, relevance: model.subarray(0, 4 * H * W), twin: { name: 'circular twin', relevance: twin.subarray(0, 4 * H * W) } });
   assert.equal(runMapChecks(four).filter((x) => x.code === 'LRP202').length, 0);

@@ -84,17 +84,42 @@ function againstTwin(ctx: MapContext, sides: Side[], band: number): Finding[] {
     }
   }
   if (flagged.length === 0) return [];
-  const r = borderBand(cellShares(ctx), g, band);
-  const rt = borderBand(cellShares(ctx, ctx.twin!.relevance), g, band);
+  const sm = cellShares(ctx);
+  const st = cellShares(ctx, ctx.twin!.relevance);
+  const r = borderBand(sm, g, band);
+  const rt = borderBand(st, g, band);
+  // How much of the map the padding moves: |R| share the flagged lines gain (rim) or lose (deficit) against the twin.
+  const moved = movedShare(sm, st, g, flagged, (s, d) => factors[s][d]);
   return [
     makeFinding(meta, ctx.graph, {
       message:
         `against the ${ctx.twin!.name} on the same ${ctx.n} samples, the lines nearest each edge hold (median over samples of model / twin, edge line first): ` +
         list(sides, (s) => factors[s].map((f) => fmt(f)).join(' ')) +
-        `; ${notes.join(', ')} (threshold: factor ${T} either way, sign test p < ${P}). Band of ${band} cells vs the interior's mean |R|: ${fmt(r.all)} (twin ${fmt(rt.all)})`,
-      data: { band, ratio: r.all, control: rt.all, controlName: ctx.twin!.name, worstFactor: worst, sides: flagged.join(','), ...Object.fromEntries(sides.map((s) => [s, factors[s][0]])), ...lineData(rims, (s) => factors[s]) },
+        `; ${notes.join(', ')} (threshold: factor ${T} either way, sign test p < ${P}); on those lines the padding moves ${fmt(100 * moved)} % of the map's |R|. Band of ${band} cells vs the interior's mean |R|: ${fmt(r.all)} (twin ${fmt(rt.all)})`,
+      data: { band, movedShare: moved, ratio: r.all, control: rt.all, controlName: ctx.twin!.name, worstFactor: worst, sides: flagged.join(','), ...Object.fromEntries(sides.map((s) => [s, factors[s][0]])), ...lineData(rims, (s) => factors[s]) },
     }),
   ];
+}
+
+/** Sum over the flagged sides' lines that deviate beyond the threshold of |model share - twin share| per cell. */
+function movedShare(sm: Float64Array, st: Float64Array, g: { h: number; w: number }, sides: Side[], factor: (s: Side, d: number) => number): number {
+  const T = meta.thresholds.twinFactor;
+  const hit = new Uint8Array(g.h * g.w);
+  for (const s of sides) {
+    for (let d = 0; ; d++) {
+      const f = factor(s, d);
+      if (f === undefined) break;
+      if (!(Number.isFinite(f) && Math.max(f, 1 / f) > T)) continue;
+      const along = s === 'top' || s === 'bottom' ? g.w : g.h;
+      for (let i = 0; i < along; i++) {
+        const [y, x] = s === 'top' ? [d, i] : s === 'bottom' ? [g.h - 1 - d, i] : s === 'left' ? [i, d] : [i, g.w - 1 - d];
+        hit[y * g.w + x] = 1;
+      }
+    }
+  }
+  let moved = 0;
+  for (let i = 0; i < hit.length; i++) if (hit[i]) moved += Math.abs(sm[i] - st[i]);
+  return moved;
 }
 
 /**
