@@ -96,7 +96,11 @@ function section(page: ReportPage, s: ReportSection): string {
   h.push('<h3>Fact or artifact</h3>');
   const by = a.summary.artifactByCode ?? {};
   const rows = [
-    ...Object.entries(by).map(([code, v]) => `<tr><td>on regions flagged by ${esc(code)}</td><td>${pct(v)}</td></tr>`),
+    ...Object.entries(by).map(([code, v]) => `<tr><td>on regions flagged by ${esc(code)}${code === 'LRP202' ? ' (a rim\'s excess; a deficit is relevance missing there and counts nothing)' : ''}</td><td>${pct(v)}</td></tr>`),
+    // The border deficit or rim in absolute terms: what the padding moves on the flagged lines (against the twin).
+    ...a.mapFindings
+      .filter((f) => f.code === 'LRP202' && typeof f.data?.movedShare === 'number')
+      .map((f) => `<tr><td>moved by the zero padding on the flagged border lines (LRP202, against the ${esc(String(f.data?.controlName))})</td><td>${pct(f.data!.movedShare as number)}</td></tr>`),
     `<tr><td>on all flagged regions (artifact share)</td><td>${pct(a.summary.artifactShare)}</td></tr>`,
     `<tr><td>remaining</td><td>${pct(a.summary.remainingShare)}</td></tr>`,
     `<tr><td><b>inside the Nino-3.4 box</b> (5N-5S, 170W-120W; the region that defines the label), all explained samples</td><td><b>${pct(a.ninoShare)}</b></td></tr>`,
