@@ -76,30 +76,35 @@ export function borderBand(map: Float64Array, g: Grid, band: number): BandRatios
 
 export type Side = 'top' | 'bottom' | 'left' | 'right';
 
+/** Calls `f` with the index of every cell of the line `d` cells in from edge `side`. */
+export function forLine(g: Grid, side: Side, d: number, f: (index: number) => void): void {
+  if (side === 'top' || side === 'bottom') {
+    const y = side === 'top' ? d : g.h - 1 - d;
+    for (let x = 0; x < g.w; x++) f(y * g.w + x);
+  } else {
+    const x = side === 'left' ? d : g.w - 1 - d;
+    for (let y = 0; y < g.h; y++) f(y * g.w + x);
+  }
+}
+
 /**
  * Mean of the map over each line of cells parallel to an edge, nearest line first: `band` lines per side
  * (rows for top/bottom, columns for left/right; a 1-D grid has only left/right). Zero padding acts most on
  * the outermost line (fewest windows cover it) and fades inwards, which a band mean would dilute.
  */
 export function edgeProfiles(map: Float64Array, g: Grid, band: number): Record<Side, number[]> {
-  const { h, w } = g;
-  const row = (y: number): number => {
-    let s = 0;
-    for (let x = 0; x < w; x++) s += map[y * w + x];
-    return s / w;
-  };
-  const col = (x: number): number => {
-    let s = 0;
-    for (let y = 0; y < h; y++) s += map[y * w + x];
-    return s / h;
-  };
-  const lines = (n: number, f: (d: number) => number): number[] => Array.from({ length: Math.min(band, n) }, (_, d) => f(d));
-  const vertical = h > 1;
+  const lines = (side: Side, n: number, len: number): number[] =>
+    Array.from({ length: Math.min(band, n) }, (_, d) => {
+      let s = 0;
+      forLine(g, side, d, (i) => (s += map[i]));
+      return s / len;
+    });
+  const vertical = g.h > 1;
   return {
-    top: vertical ? lines(h, (d) => row(d)) : [],
-    bottom: vertical ? lines(h, (d) => row(h - 1 - d)) : [],
-    left: lines(w, (d) => col(d)),
-    right: lines(w, (d) => col(w - 1 - d)),
+    top: vertical ? lines('top', g.h, g.w) : [],
+    bottom: vertical ? lines('bottom', g.h, g.w) : [],
+    left: lines('left', g.w, g.h),
+    right: lines('right', g.w, g.h),
   };
 }
 

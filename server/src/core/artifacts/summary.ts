@@ -7,6 +7,7 @@ import type { ModelGraph } from '../model/graph.js';
 import type { Finding, Severity } from './finding.js';
 import type { MapContext } from './map-context.js';
 import { cellShares, firstLayerBand, mapGrid, stridePeriod } from './checks/map-common.js';
+import { forLine } from './map-stats.js';
 
 export interface ModelSummary {
   file: string;
@@ -43,17 +44,11 @@ export function flaggedRegions(ctx: MapContext, findings: Finding[]): Map<string
     const band = firstLayerBand(ctx.graph);
     const w = new Float64Array(cells);
     const excess = (f: number): number => (Number.isFinite(f) && f > 1 ? (f - 1) / f : 0);
-    const lines = (side: string): number[] => {
+    for (const side of ['top', 'bottom', 'left', 'right'] as const) {
       const v = border.data?.[`${side}Lines`];
-      return Array.isArray(v) ? v : [];
-    };
-    const mark = (y: number, x: number, f: number): void => {
-      w[y * g.w + x] = Math.max(w[y * g.w + x], excess(f));
-    };
-    const top = lines('top'), bottom = lines('bottom'), left = lines('left'), right = lines('right');
-    for (let d = 0; d < band; d++) {
-      if (g.h > 1 && d < g.h) for (let x = 0; x < g.w; x++) { mark(d, x, top[d] ?? 1); mark(g.h - 1 - d, x, bottom[d] ?? 1); }
-      if (d < g.w) for (let y = 0; y < g.h; y++) { mark(y, d, left[d] ?? 1); mark(y, g.w - 1 - d, right[d] ?? 1); }
+      if (!Array.isArray(v) || (g.h === 1 && (side === 'top' || side === 'bottom'))) continue;
+      const n = side === 'top' || side === 'bottom' ? g.h : g.w;
+      for (let d = 0; d < Math.min(band, n, v.length); d++) forLine(g, side, d, (i) => (w[i] = Math.max(w[i], excess(v[d]))));
     }
     regions.set('LRP202', w);
   }

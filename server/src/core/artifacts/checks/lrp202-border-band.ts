@@ -2,7 +2,7 @@
 import type { CheckMeta, MapCheck } from '../check.js';
 import { fmt, makeFinding } from '../check.js';
 import type { MapContext } from '../map-context.js';
-import { borderBand, edgeProfilesPerSample, median, signTestP, type BandRatios, type Side } from '../map-stats.js';
+import { borderBand, edgeProfilesPerSample, forLine, median, signTestP, type BandRatios, type Grid, type Side } from '../map-stats.js';
 import type { Finding } from '../finding.js';
 import { isWindowed } from '../geometry.js';
 import { borderSides, cellShares, firstLayerBand, isGridInput, mapGrid } from './map-common.js';
@@ -54,6 +54,8 @@ function againstTwin(ctx: MapContext, sides: Side[], band: number): Finding[] {
   const factors = {} as Record<Side, number[]>;
   const agree = {} as Record<Side, number[]>;
   const pValue = {} as Record<Side, number[]>;
+  /** Per side, the lines (distance from the edge) that pass both tests. */
+  const beyond = {} as Record<Side, number[]>;
   const flagged: Side[] = [];
   const rims: Side[] = [];
   const notes: string[] = [];
@@ -62,6 +64,7 @@ function againstTwin(ctx: MapContext, sides: Side[], band: number): Finding[] {
     factors[s] = [];
     agree[s] = [];
     pValue[s] = [];
+    beyond[s] = [];
     let dev = 1, at = -1;
     for (let d = 0; d < (pm[0]?.[s].length ?? 0); d++) {
       const ratios = pm.map((p, k) => p[s][d] / pt[k][s][d]).filter((r) => Number.isFinite(r) && r > 0);
@@ -74,7 +77,9 @@ function againstTwin(ctx: MapContext, sides: Side[], band: number): Finding[] {
       if (!Number.isFinite(f)) continue;
       const e = f >= 1 ? f : 1 / f;
       if (e > worst) worst = e;
-      if (e > T && p < P && e > dev) { dev = e; at = d; }
+      if (!(e > T && p < P)) continue;
+      beyond[s].push(d);
+      if (e > dev) { dev = e; at = d; }
     }
     if (at >= 0) {
       flagged.push(s);
@@ -89,7 +94,7 @@ function againstTwin(ctx: MapContext, sides: Side[], band: number): Finding[] {
   const r = borderBand(sm, g, band);
   const rt = borderBand(st, g, band);
   // How much of the map the padding moves: |R| share the flagged lines gain (rim) or lose (deficit) against the twin.
-  const moved = movedShare(sm, st, g, flagged, (s, d) => factors[s][d]);
+  const moved = movedShare(sm, st, g, beyond);
   return [
     makeFinding(meta, ctx.graph, {
       message:
@@ -101,22 +106,10 @@ function againstTwin(ctx: MapContext, sides: Side[], band: number): Finding[] {
   ];
 }
 
-/** Sum over the flagged sides' lines that deviate beyond the threshold of |model share - twin share| per cell. */
-function movedShare(sm: Float64Array, st: Float64Array, g: { h: number; w: number }, sides: Side[], factor: (s: Side, d: number) => number): number {
-  const T = meta.thresholds.twinFactor;
+/** Sum of |model share - twin share| over the cells of the given lines (per side, distance from the edge). */
+function movedShare(sm: Float64Array, st: Float64Array, g: Grid, lines: Record<Side, number[]>): number {
   const hit = new Uint8Array(g.h * g.w);
-  for (const s of sides) {
-    for (let d = 0; ; d++) {
-      const f = factor(s, d);
-      if (f === undefined) break;
-      if (!(Number.isFinite(f) && Math.max(f, 1 / f) > T)) continue;
-      const along = s === 'top' || s === 'bottom' ? g.w : g.h;
-      for (let i = 0; i < along; i++) {
-        const [y, x] = s === 'top' ? [d, i] : s === 'bottom' ? [g.h - 1 - d, i] : s === 'left' ? [i, d] : [i, g.w - 1 - d];
-        hit[y * g.w + x] = 1;
-      }
-    }
-  }
+  for (const [s, ds] of Object.entries(lines) as [Side, number[]][]) for (const d of ds) forLine(g, s, d, (i) => (hit[i] = 1));
   let moved = 0;
   for (let i = 0; i < hit.length; i++) if (hit[i]) moved += Math.abs(sm[i] - st[i]);
   return moved;
