@@ -60,12 +60,11 @@ let models: ModelSummary[] = [];
 let main: Shown | undefined;
 let compared: { shown: Shown; label: string; params: PanelExplainParams } | undefined;
 let findings: FindingSummary[] = [];
-const pending = new Map<string, { purpose: 'main' | 'compare'; key: string; t0: number; label?: string; params: PanelExplainParams }>();
+const pending = new Map<string, { purpose: 'main' | 'compare'; key: string; label?: string; params: PanelExplainParams }>();
 const cache = new Map<string, PanelResult>();
 const CACHE_SIZE = 8;
 let reqCounter = 0;
 let compositeOptions: string[] = [];
-let renderT0 = 0;
 
 // ---------------------------------------------------------------- maps
 const mapInput = new MapCanvas($('boxInput'), 'Input field');
@@ -141,7 +140,7 @@ function limitsFor(maps: Float32Array[], mask?: Uint8Array): Limits {
   return maps.length === 1 ? relevanceLimits(maps[0], opts) : sharedLimits(maps, opts);
 }
 
-function overlaysFor(s: Shown): MapOverlays {
+function overlaysFor(): MapOverlays {
   const g = overlayGeometry(findings);
   return {
     band: state.overlays.border ? g.band : undefined,
@@ -154,7 +153,7 @@ function overlaysFor(s: Shown): MapOverlays {
 function drawFor(s: Shown, spec: Omit<MapDraw['spec'], 'width' | 'height' | 'flipRows' | 'mask'>): MapDraw {
   return {
     spec: { width: s.rel.width, height: s.rel.height, flipRows: s.geo?.frame.flipRows, mask: s.mask, ...spec },
-    overlays: overlaysFor(s),
+    overlays: overlaysFor(),
     geo: s.geo ? { ...s.geo, topology: land } : undefined,
   };
 }
@@ -432,7 +431,7 @@ function request(params: PanelExplainParams, purpose: 'main' | 'compare', label?
   }
   for (const [id, p] of pending) if (p.purpose === purpose) { post({ type: 'cancel', requestId: id }); pending.delete(id); }
   const requestId = params.jobId ?? `req-${++reqCounter}`;
-  pending.set(requestId, { purpose, key, t0: performance.now(), label, params });
+  pending.set(requestId, { purpose, key, label, params });
   post({ type: 'explain', requestId, params, purpose });
   busy(true, purpose === 'main' ? 'Computing relevance…' : 'Computing the comparison…');
 }
@@ -553,14 +552,13 @@ function handle(m: ToWebview): void {
         findings = currentModel()?.findings ?? [];
         renderFindings();
         save();
-        pending.set(m.requestId, { purpose: 'main', key: keyOf(explainParams()!), t0: performance.now(), params: explainParams()! });
+        pending.set(m.requestId, { purpose: 'main', key: keyOf(explainParams()!), params: explainParams()! });
       }
       const p = pending.get(m.requestId);
       if (!p) return; // cancelled or superseded
       pending.delete(m.requestId);
       cache.set(p.key, m.result);
       while (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value!);
-      renderT0 = p.t0;
       const t = performance.now();
       accept(m.result, m.purpose, p.label, p.params);
       busy(pending.size > 0, `${m.result.cached ? 'From the cache' : `Computed in ${Math.round(m.result.durationMs)} ms`} on ${m.result.backend}.`);
@@ -726,7 +724,7 @@ for (const [id, key] of toggles) {
   on(id, 'change', (el) => {
     state.overlays[key] = el.checked;
     save();
-    for (const m of [mapInput, mapRel, mapA, mapB, mapMeanAbs, ...classCanvases]) if (main) m.setOverlays(overlaysFor(main));
+    for (const m of [mapInput, mapRel, mapA, mapB, mapMeanAbs, ...classCanvases]) if (main) m.setOverlays(overlaysFor());
   });
 }
 on('compareKind', 'change', (el) => { state.compare.kind = el.value as CompareKind; save(); });

@@ -139,7 +139,7 @@ function build(H: H5, f: H5File, path: string): DataSource {
         } catch {
           /* no NAME */
         }
-        const dimNames = shape.map((n, i) => {
+        const dimNames = shape.map((_, i) => {
           let scales: string[] = [];
           try {
             scales = obj.get_attached_scales(i);

@@ -6,7 +6,7 @@ import { zipSync } from 'fflate';
 import { BENCH, REF, scratchDir } from '../../testing/paths.js';
 import { LensError } from '../errors.js';
 import { loadField, openSource, planField, readPlan, withSource } from './load.js';
-import { readNpy, writeNpy } from './npy.js';
+import { writeNpy } from './npy.js';
 import { readNpyFile } from '../../testing/arrays.js';
 import { errorCode as code } from '../../testing/lens-error.js';
 

@@ -69,7 +69,6 @@ export class LrpExplainer {
   readonly graph: ModelGraph;
   readonly composite: Composite;
   readonly mode: EngineMode;
-  private readonly opts: ExplainerOptions;
   private readonly prepared = new Map<string, PreparedLinearRule>();
   private readonly layers = new Map<string, LinearLayer>();
   private readonly params = new Map<string, { kernel: Tensor; bias?: Tensor }>();
@@ -78,7 +77,6 @@ export class LrpExplainer {
 
   constructor(graph: ModelGraph, opts: ExplainerOptions = {}) {
     this.source = graph;
-    this.opts = opts;
     this.canonical = canonicalize(graph);
     this.graph = this.canonical.graph;
     if (this.graph.inputs.length !== 1) {

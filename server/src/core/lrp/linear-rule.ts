@@ -114,7 +114,6 @@ export class PreparedLinearRule {
   private boundCache = new Map<string, Tensor>();
   private readonly blocks: Block[];
   private readonly cin: number;
-  private readonly cout: number;
 
   constructor(tf: TF, layer: LinearLayer, rule: LinearRule) {
     this.layer = layer;
@@ -125,9 +124,8 @@ export class PreparedLinearRule {
     this.constants = inputs.filter((m) => CONSTANT.includes(m));
     const only = rule.passes.length === 1 ? rule.passes[0] : undefined;
     this.reuseZ = !!only && only.input === 'id' && only.weight.op === 'id' && only.bias.op === 'id' && only.sign === 1;
-    const [, cin, cout] = layer.view;
+    const [, cin] = layer.view;
     this.cin = cin;
-    this.cout = cout;
     const blocks = new Map<string, Block>();
     const modCache = new Map<string, Float32Array>();
     const mod = (m: ParamMod): Float32Array => {

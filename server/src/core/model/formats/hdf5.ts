@@ -4,7 +4,7 @@
  * truncated file is TRUNCATED, not a wall of HDF5 diagnostics), declared dataset sizes are checked
  * against LIMITS and the file size before any value is read.
  */
-import { closeSync, openSync, readSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';

@@ -5,7 +5,7 @@
  * which lets strides and dilation combine (tfjs refuses both > 1) and keeps the op differentiable.
  */
 import type { KindModule } from './kind.js';
-import type { ConvParams, LayerNodeOf, Shape, WeightTensor } from '../graph.js';
+import type { ConvParams, LayerNodeOf, Shape } from '../graph.js';
 import { depthwiseValid } from './depthwise-conv.js';
 import {
   type TF, type Tensor, badConfig, dilateKernel, channels, checkPositiveInts, checkSize, expectInputs, expectRank,

@@ -56,7 +56,7 @@ function node<K extends LayerKind>(name: string, kind: K, inbound: string[], par
 }
 
 function graphOf(inputShapes: Shape[], nodes: LayerNode[], output = nodes[nodes.length - 1].name): ModelGraph {
-  const inputs = inputShapes.map((s, i) => node(`in${i}`, 'Input', [], {} as Record<string, never>));
+  const inputs = inputShapes.map((_, i) => node(`in${i}`, 'Input', [], {} as Record<string, never>));
   inputs.forEach((n, i) => (n.outputShape = inputShapes[i]));
   return inferShapes({
     file: '/test/model',
