@@ -10,6 +10,7 @@ import { LensError } from '../errors.js';
 import type { NdArray, NpyDtype } from './npy.js';
 import type { AttrValue, DataSource, Hyperslab, VarInfo } from './source.js';
 import { product } from './source.js';
+import { guardHeap, metadataHeap, refusalCause, withHeapBudget } from '../hdf5-heap.js';
 
 type H5Module = typeof import('h5wasm/node');
 type H5 = H5Module['default'];
@@ -22,8 +23,9 @@ let h5p: Promise<H5> | undefined;
 async function h5(): Promise<H5> {
   h5p ??= (async () => {
     const mod = (await import('h5wasm/node')).default;
-    const M = (await mod.ready) as unknown as { activate_throwing_error_handler?: () => number };
+    const M = (await mod.ready) as unknown as { activate_throwing_error_handler?: () => number; HEAPU8: Uint8Array };
     M.activate_throwing_error_handler?.();
+    guardHeap(M);
     return mod;
   })();
   return h5p;
@@ -98,29 +100,32 @@ export async function openNetcdf4(path: string): Promise<DataSource> {
   if (!existsSync(file)) throw new LensError('FILE_NOT_FOUND', `no such file: ${path}`, { file: path });
   if (!isHdf5(headBytes(file))) throw new LensError('CORRUPT', 'not an HDF5/NetCDF-4 file (bad signature)', { file: path });
   const H = await h5();
+  const size = statSync(file).size;
   let f: H5File;
   try {
-    f = new H.File(file, 'r');
+    f = withHeapBudget(metadataHeap(size), () => new H.File(file, 'r'));
   } catch (e) {
-    throw openError(e, path, statSync(file).size);
+    throw openError(e, path, size);
   }
   try {
-    return build(H, f, path);
+    return withHeapBudget(metadataHeap(size), () => build(H, f, path, size));
   } catch (e) {
     f.close();
     if (e instanceof LensError) throw e;
-    throw openError(e, path, statSync(file).size);
+    throw openError(e, path, size);
   }
 }
 
 function openError(e: unknown, path: string, size: number): LensError {
+  const refused = refusalCause(size);
+  if (refused) return new LensError('CORRUPT', `cannot read HDF5/NetCDF-4 file: ${refused}`, { file: path });
   const msg = String(e instanceof Error ? e.message : e);
   const truncated = /truncated|eof|end of file|addr overflow/i.test(msg);
   const first = msg.split('\n').find((l) => /minor:/.test(l))?.replace(/.*minor:\s*/, '') ?? msg.split('\n')[0];
   return new LensError(truncated ? 'TRUNCATED' : 'CORRUPT', `cannot read HDF5/NetCDF-4 file (${size} bytes): ${truncated ? 'file is truncated' : first.trim()}`, { file: path });
 }
 
-function build(H: H5, f: H5File, path: string): DataSource {
+function build(H: H5, f: H5File, path: string, size: number): DataSource {
   const datasets = new Map<string, H5Dataset>();
   const variables: VarInfo[] = [];
   const dims: Record<string, number> = {};
@@ -180,9 +185,15 @@ function build(H: H5, f: H5File, path: string): DataSource {
       if (product(shape) === 0) return { shape, data: new Float32Array(0), dtype: 'f4' };
       let raw: unknown;
       try {
-        raw = info.shape.length === 0 ? ds.value : ds.slice(slab.map(([a, b]) => [a, b] as [number, number]));
+        // The slab's size is the caller's (checked against LIMITS): twice it at 8 bytes a value covers HDF5's
+        // conversion buffer; a compressed chunk is inflated whole, so three chunks cover the chunk, its packed
+        // bytes and the cache. A budget, not an allocation: only what HDF5 really asks for is taken.
+        const bytes = 2 * product(shape) * 8 + 3 * Math.min(chunkBytes(ds), 2 ** 30);
+        raw = withHeapBudget(bytes + metadataHeap(size), () =>
+          info.shape.length === 0 ? ds.value : ds.slice(slab.map(([a, b]) => [a, b] as [number, number])),
+        );
       } catch (e) {
-        throw openError(e, path, 0);
+        throw openError(e, path, size);
       }
       let data: NdArray['data'];
       if (raw instanceof BigInt64Array || raw instanceof BigUint64Array) data = Float64Array.from(raw, (x) => Number(x));
@@ -193,6 +204,12 @@ function build(H: H5, f: H5File, path: string): DataSource {
       return { shape, data, dtype };
     },
   };
+}
+
+/** Bytes of one chunk as declared (0 for a contiguous dataset). */
+function chunkBytes(ds: H5Dataset): number {
+  const m = ds.metadata as { chunks?: number[] | null; size: number };
+  return m.chunks ? m.chunks.reduce((a, d) => a * d, m.size) : 0;
 }
 
 function isScale(attrs: Record<string, { value: unknown }>): boolean {

@@ -13,6 +13,9 @@ import type { Dataset, File as H5File, Group } from 'h5wasm';
 import { LensError, LIMITS } from '../../errors.js';
 import { halfToFloat } from '../../half.js';
 import { fileSize } from './model-file.js';
+import { guardHeap, HEAP_SLACK, metadataHeap, refusalCause, withHeapBudget } from '../../hdf5-heap.js';
+
+export { metadataHeap } from '../../hdf5-heap.js';
 
 export type { Dataset, Group, H5File };
 
@@ -41,7 +44,7 @@ function declaredEof(head: Uint8Array): number | undefined {
   return Number(eof);
 }
 
-type H5Module = { activate_throwing_error_handler(): number; deactivate_throwing_error_handler(): number };
+type H5Module = { activate_throwing_error_handler(): number; deactivate_throwing_error_handler(): number; HEAPU8: Uint8Array };
 
 /**
  * Run synchronous HDF5 work with the library's errors thrown as exceptions instead of printed to
@@ -49,17 +52,20 @@ type H5Module = { activate_throwing_error_handler(): number; deactivate_throwing
  */
 let h5module: H5Module | undefined;
 
-/** Wait for the wasm module (once) and keep it for `quietly`. */
+/** Wait for the wasm module (once) and keep it for `quietly`; its heap gets the budget guard. */
 export async function h5Ready(): Promise<void> {
-  h5module ??= (await h5wasm.ready) as unknown as H5Module;
+  if (h5module) return;
+  h5module = (await h5wasm.ready) as unknown as H5Module;
+  guardHeap(h5module);
 }
 
-export function quietly<T>(fn: () => T): T {
+/** `fn` with HDF5's errors thrown (not printed) and, when given, a heap budget. */
+export function quietly<T>(fn: () => T, heap?: number): T {
   const m = h5module;
   const on = typeof m?.activate_throwing_error_handler === 'function';
   if (on) m.activate_throwing_error_handler();
   try {
-    return fn();
+    return heap === undefined ? fn() : withHeapBudget(heap, fn);
   } finally {
     if (on) m.deactivate_throwing_error_handler();
   }
@@ -95,9 +101,10 @@ export async function openH5(path: string): Promise<OpenedH5> {
   await h5Ready();
   let file: H5File;
   try {
-    file = quietly(() => new h5wasm.File(path, 'r'));
+    file = quietly(() => new h5wasm.File(path, 'r'), metadataHeap(size));
   } catch (e) {
-    throw new LensError('CORRUPT', `HDF5 library could not open the file: ${hdf5Cause(e instanceof Error ? e.message : String(e))}`, { file: path });
+    const cause = refusalCause(size) ?? hdf5Cause(e instanceof Error ? e.message : String(e));
+    throw new LensError('CORRUPT', `HDF5 library could not open the file: ${cause}`, { file: path });
   }
   if (file.file_id < 0n) throw new LensError('CORRUPT', 'HDF5 library could not open the file', { file: path });
   let closed = false;
@@ -253,10 +260,12 @@ export function readFloat32(
   }
   let v: unknown;
   try {
-    v = ds.value;
+    // Its declared size is checked above; twice it covers HDF5's conversion buffer.
+    v = withHeapBudget(2 * info.bytes + HEAP_SLACK, () => ds.value);
   } catch (e) {
     if (md.size === 2) throw new LensError('WEIGHT_MISMATCH', `weight ${label} is stored as float16, which this HDF5 reader cannot decode`, where);
-    throw new LensError('CORRUPT', `cannot read weight ${label}: ${hdf5Cause(e instanceof Error ? e.message : String(e))}`, where);
+    const cause = refusalCause(budget.fileSize) ?? hdf5Cause(e instanceof Error ? e.message : String(e));
+    throw new LensError('CORRUPT', `cannot read weight ${label}: ${cause}`, where);
   }
   const n = info.bytes / md.size;
   let data: Float32Array;

@@ -7,23 +7,24 @@ import { LensError } from '../../errors.js';
 import type { FormatModule } from './format.js';
 import type { ModelGraph } from '../graph.js';
 import { buildKerasGraph, kerasMajor } from './keras-config.js';
-import { attrString, hdf5Cause, isHdf5, openH5, quietly, type Group } from './hdf5.js';
+import { attrString, hdf5Cause, isHdf5, metadataHeap, openH5, quietly, type Group } from './hdf5.js';
 import { legacyProvider, varsProvider, weightLayout } from './keras-weights.js';
+import { refusalCause } from '../../hdf5-heap.js';
 import { parseJson } from '../../json/located-json.js';
 
 /** Any non-LensError from h5wasm while walking the file means the file's structure is damaged. */
-export function asLoadError(e: unknown, file: string): LensError {
+export function asLoadError(e: unknown, file: string, fileSize = 0): LensError {
   if (e instanceof LensError) return e.withFile(file);
   const msg = e instanceof Error ? e.message : String(e);
-  return new LensError('CORRUPT', `cannot read the HDF5 structure: ${hdf5Cause(msg)}`, { file });
+  return new LensError('CORRUPT', `cannot read the HDF5 structure: ${refusalCause(fileSize) ?? hdf5Cause(msg)}`, { file });
 }
 
 export async function loadKerasH5(path: string): Promise<ModelGraph> {
   const h = await openH5(path);
   try {
-    return quietly(() => build(h.file as unknown as Group, h.size, path));
+    return quietly(() => build(h.file as unknown as Group, h.size, path), metadataHeap(h.size));
   } catch (e) {
-    throw asLoadError(e, path);
+    throw asLoadError(e, path, h.size);
   } finally {
     h.close();
   }

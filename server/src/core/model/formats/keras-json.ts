@@ -9,7 +9,7 @@ import { LensError } from '../../errors.js';
 import type { FormatModule, LoadOptions } from './format.js';
 import type { ModelGraph } from '../graph.js';
 import { buildKerasGraph, kerasMajor } from './keras-config.js';
-import { attrString, openH5, quietly, type Group } from './hdf5.js';
+import { attrString, metadataHeap, openH5, quietly, type Group } from './hdf5.js';
 import { legacyProvider, varsProvider, weightLayout } from './keras-weights.js';
 import { parseJsonWithRanges, type JsonValue } from '../../json/located-json.js';
 import { asLoadError } from './keras-h5.js';
@@ -66,9 +66,9 @@ export async function loadKerasJson(path: string, opts: LoadOptions): Promise<Mo
         rangeOf: parsed.rangeOf,
         kerasMajor: obj.module !== undefined ? 3 : kerasMajor(v),
       });
-    });
+    }, metadataHeap(h.size));
   } catch (e) {
-    throw asLoadError(e, path);
+    throw asLoadError(e, path, h.size);
   } finally {
     h.close();
   }

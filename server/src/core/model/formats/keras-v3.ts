@@ -8,7 +8,7 @@ import { LensError, LIMITS } from '../../errors.js';
 import type { FormatModule } from './format.js';
 import type { ModelGraph } from '../graph.js';
 import { buildKerasGraph, kerasMajor } from './keras-config.js';
-import { openH5Bytes, quietly, type Group } from './hdf5.js';
+import { metadataHeap, openH5Bytes, quietly, type Group } from './hdf5.js';
 import { varsProvider, legacyProvider, weightLayout } from './keras-weights.js';
 import { parseJson } from '../../json/located-json.js';
 import { isZip, ZipArchive } from './zip.js';
@@ -45,9 +45,9 @@ export async function loadKerasV3(path: string): Promise<ModelGraph> {
         weights,
         kerasMajor: Math.max(3, kerasMajor(version)),
       });
-    });
+    }, metadataHeap(h.size));
   } catch (e) {
-    throw asLoadError(e, path);
+    throw asLoadError(e, path, h.size);
   } finally {
     h.close();
   }
