@@ -16,6 +16,7 @@ import { predict } from '../model/execute.js';
 import { accuracyInYears, parseYears } from './accuracy.js';
 import { analyzeEntry, entryModelFiles, type ModelAnalysis } from './analyze.js';
 import { readMetrics } from './metrics.js';
+import { artifactOverlays } from './figures.js';
 
 test('every sample model loads (TF.js and Keras HDF5 alike) and reaches the held-out accuracy metrics.json reports', { timeout: 600_000 }, async () => {
   await useBackend('wasm');
@@ -81,4 +82,10 @@ test('the same-padding CNN is flagged LRP202 on the project data; its wrapped va
   assert.notEqual(w?.severity, 'warning', `wrapped: ${w?.message}`);
   // Longitude is periodic for the wrapped model: an information note may judge the latitude edges, never longitude.
   if (w) assert.ok(!/left|right/.test(String(w.data?.sides)), `wrapped: ${w.message}`);
+  // The report's artifact figure fills exactly the flagged lines (the edge lines among them), not the whole band.
+  const ov = artifactOverlays(same);
+  assert.deepEqual(ov.flagged?.map((x) => x.side).sort(), [...sides].sort());
+  assert.ok(ov.flaggedStrong && ov.flagged!.every((x) => x.lines.includes(0) && x.lines.length < (same.band ?? 0)), JSON.stringify(ov.flagged));
+  const ow = artifactOverlays(wrapped);
+  assert.ok(!ow.flaggedStrong || !ow.flagged?.length, JSON.stringify(ow.flagged));
 });

@@ -17,6 +17,10 @@ import type { LatLonBox } from './regions.js';
 export interface Overlays {
   /** Border band in cells from the input's edges: rows at top and bottom, columns left and right (0: none). */
   band?: { rows: number; cols: number };
+  /** Lines of the band a check flagged (LRP202), per side of the data array, with a label (the factor). */
+  flagged?: { side: 'top' | 'bottom' | 'left' | 'right'; lines: number[]; label: string }[];
+  /** A warning (filled) rather than information (tinted). */
+  flaggedStrong?: boolean;
   /** Stride phase grid: a line every `period` cells, counted from the input's first cell; `colOffset` is where data column 0 sits in the input (the wrap). */
   stride?: { period: number; colOffset: number };
   box?: LatLonBox;
@@ -64,9 +68,27 @@ function overlaySvg(o: Overlays, f: GeoFrame, w: number, h: number, s: number): 
   if (o.band && (o.band.rows > 0 || o.band.cols > 0)) {
     const r = Math.min(o.band.rows, h / 2) * s;
     const c = Math.min(o.band.cols, w / 2) * s;
-    // The band as the frame minus the interior (even-odd), lightly filled, with a dashed inner edge.
-    out.push(`<path d="M0,0H${W}V${H}H0Z M${c},${r}V${H - r}H${W - c}V${r}Z" fill="${BAND}" fill-opacity="0.22" fill-rule="evenodd"/>`);
-    out.push(`<rect x="${c}" y="${r}" width="${W - 2 * c}" height="${H - 2 * r}" fill="none" stroke="${BAND}" stroke-width="2" stroke-dasharray="7 4"/>`);
+    // Where padding can act: the frame minus the interior (even-odd), faintly filled, with a dashed inner edge.
+    out.push(`<path d="M0,0H${W}V${H}H0Z M${c},${r}V${H - r}H${W - c}V${r}Z" fill="${BAND}" fill-opacity="0.1" fill-rule="evenodd"/>`);
+    out.push(`<rect x="${c}" y="${r}" width="${W - 2 * c}" height="${H - 2 * r}" fill="none" stroke="${BAND}" stroke-width="1.5" stroke-dasharray="7 4"/>`);
+  }
+  for (const fl of o.flagged ?? []) {
+    // What the check flagged: those lines filled (tinted when only information), the factor written beside them.
+    const rows = fl.side === 'top' || fl.side === 'bottom';
+    const rects = fl.lines.map((d) => {
+      if (rows) {
+        const y = fl.side === 'top' ? d : h - 1 - d;
+        return { x: 0, y: (f.flipRows ? h - 1 - y : y) * s, w: W, h: s };
+      }
+      const x = fl.side === 'left' ? d : w - 1 - d;
+      return { x: x * s, y: 0, w: s, h: H };
+    });
+    const opacity = o.flaggedStrong === false ? 0.2 : 0.55;
+    for (const q of rects) out.push(`<rect x="${q.x}" y="${q.y}" width="${q.w}" height="${q.h}" fill="${BAND}" fill-opacity="${opacity}"/>`);
+    if (!rects.length) continue;
+    const q = rects[0];
+    const at = rows ? `x="${W / 2}" y="${q.y + q.h / 2 + 4}" text-anchor="middle"` : `x="${fl.side === 'left' ? q.x + q.w + 3 : q.x - 3}" y="${H / 2}" text-anchor="${fl.side === 'left' ? 'start' : 'end'}"`;
+    out.push(`<text ${at} ${FONT} font-size="11" font-weight="bold" fill="#000" stroke="#fff" stroke-width="2.5" paint-order="stroke">${esc(fl.label)}</text>`);
   }
   if (o.stride && o.stride.period > 1) {
     const p = o.stride.period;

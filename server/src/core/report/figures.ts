@@ -31,6 +31,17 @@ export function artifactOverlays(a: ModelAnalysis): Overlays {
   const codes = new Set([...a.staticFindings, ...a.mapFindings].map((f) => f.code));
   const o: Overlays = { box: NINO34 };
   if (a.band !== undefined) o.band = { rows: a.band, cols: a.grid.wrapLon > 0 ? 0 : a.band };
+  const border = a.mapFindings.find((f) => f.code === 'LRP202');
+  if (border?.data) {
+    const sides = ['top', 'bottom', 'left', 'right'] as const;
+    o.flagged = sides.flatMap((side) => {
+      const lines = border.data![`${side}Flagged`];
+      const factor = border.data![`${side}Factor`];
+      if (!Array.isArray(lines) || !lines.length) return [];
+      return [{ side, lines, label: typeof factor === 'number' ? `x${factor.toFixed(2)}` : 'LRP202' }];
+    });
+    o.flaggedStrong = border.severity !== 'information';
+  }
   if (a.stride?.strided && (codes.has('LRP102') || codes.has('LRP203'))) o.stride = { period: a.stride.period, colOffset: a.grid.wrapLon };
   return o;
 }
@@ -53,7 +64,17 @@ export async function modelFigures(a: ModelAnalysis): Promise<FigureFile[]> {
 
   const ov = artifactOverlays(a);
   const parts = ['the outlined box is Nino-3.4'];
-  if (ov.band) parts.push(`the shaded pink band is ${a.band} cell(s) wide (the first layer's receptive field)${ov.band.cols === 0 ? ' along the latitude edges only, since longitude is wrapped periodically' : ''}`);
+  if (ov.band) parts.push(`the faint pink band, ${a.band} cell(s) wide (the first layer's receptive field), is where zero padding can act${ov.band.cols === 0 ? ' (latitude edges only: longitude is wrapped periodically)' : ''}`);
+  if (ov.flagged?.length) {
+    const f = a.mapFindings.find((x) => x.code === 'LRP202')!;
+    const name = typeof f.data?.controlName === 'string' ? f.data.controlName : '';
+    const vs = name && name !== 'none' ? ` against ${name.startsWith('the ') ? name : `the ${name}`}` : '';
+    const how = ov.flaggedStrong ? `filled pink lines are the ones LRP202 flags${vs}` : `pink-tinted lines are the ones LRP202 notes${vs}, as information only (no geometry twin: a quiet border may be physics)`;
+    // The check names sides of the data array; row 0 is the south edge on a grid stored south to north.
+    const southFirst = lat.length > 1 && lat[0] < lat[lat.length - 1];
+    const geo = { top: southFirst ? 'south' : 'north', bottom: southFirst ? 'north' : 'south', left: 'west', right: 'east' };
+    parts.push(`${how}, labelled with the strongest line's factor: ${ov.flagged.map((x) => `${geo[x.side]} edge ${x.label} (${x.lines.length} line${x.lines.length > 1 ? 's' : ''})`).join(', ')}`);
+  }
   if (ov.stride) parts.push(`thin lines mark the stride-${ov.stride.period} phase grid`);
   if (masked) parts.push('hatched cells are masked');
   out.push({

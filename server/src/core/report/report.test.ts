@@ -79,3 +79,33 @@ test('report on a folder writes index.html with one section per model and PNGs t
   // Finding codes link to their documentation pages.
   for (const href of [...html.matchAll(/<a href="([^"#]+)">LRP\d{3}<\/a>/g)].map((m) => m[1])) assert.match(href, /docs\/findings\/LRP\d{3}\.md$/);
 });
+
+test('artifact figure: the lines a check flags are filled, the rest of the band only faintly; south-first grids keep their side', async () => {
+  const { renderMapFigure } = await import('./figure.js');
+  // A south-to-north grid (row 0 is 20S): "top" in the data array is the south edge, drawn at the bottom.
+  const lat = range(-20, 20, 5);
+  const lon = range(0, 95, 5);
+  const h = lat.length, w = lon.length;
+  const values = new Float64Array(h * w).fill(0.5);
+  const fig = {
+    lat, lon, kind: 'sequential' as const, limits: { vmin: 0, vmax: 1 }, colorbarLabel: 'x', scale: 20,
+    panels: [{ title: 't', values, overlays: { band: { rows: 2, cols: 2 }, flagged: [{ side: 'left' as const, lines: [0], label: 'x0.70' }, { side: 'top' as const, lines: [0], label: 'x0.60' }], flaggedStrong: true } }],
+  };
+  const { data, info } = await sharp(await renderMapFigure(fig)).raw().toBuffer({ resolveWithObject: true });
+  const at = (col: number, row: number): number[] => {
+    // Cell centre in pixels (LEFT 52, TOP 30 as laid out by figure.ts), rows drawn north up.
+    const x = 52 + col * 20 + 10, y = 30 + row * 20 + 10;
+    const i = (y * info.width + x) * info.channels;
+    return [data[i], data[i + 1], data[i + 2]];
+  };
+  const pinkness = ([r, g, b]: number[]): number => r + b - 2 * g;
+  const mid = Math.floor(h / 2);
+  const flaggedWest = pinkness(at(0, mid));
+  const bandEast = pinkness(at(w - 1, mid));
+  const interior = pinkness(at(w / 2, mid));
+  const southEdge = pinkness(at(w / 2, h - 1));
+  const northEdge = pinkness(at(w / 2, 0));
+  assert.ok(flaggedWest > bandEast + 60, `flagged west column ${flaggedWest} vs unflagged east band ${bandEast}`);
+  assert.ok(bandEast > interior, `the faint band still shows: ${bandEast} vs interior ${interior}`);
+  assert.ok(southEdge > northEdge + 60, `the data's top (south) row is drawn at the bottom: south ${southEdge}, north ${northEdge}`);
+});

@@ -101,7 +101,14 @@ function againstTwin(ctx: MapContext, sides: Side[], band: number): Finding[] {
         `against the ${ctx.twin!.name} on the same ${ctx.n} samples, the lines nearest each edge hold (median over samples of model / twin, edge line first): ` +
         list(sides, (s) => factors[s].map((f) => fmt(f)).join(' ')) +
         `; ${notes.join(', ')} (threshold: factor ${T} either way, sign test p < ${P}); on those lines the padding moves ${fmt(100 * moved)} % of the map's |R|. Band of ${band} cells vs the interior's mean |R|: ${fmt(r.all)} (twin ${fmt(rt.all)})`,
-      data: { band, movedShare: moved, ratio: r.all, control: rt.all, controlName: ctx.twin!.name, worstFactor: worst, sides: flagged.join(','), ...Object.fromEntries(sides.map((s) => [s, factors[s][0]])), ...lineData(rims, (s) => factors[s]) },
+      data: {
+        band, movedShare: moved, ratio: r.all, control: rt.all, controlName: ctx.twin!.name, worstFactor: worst, sides: flagged.join(','),
+        ...Object.fromEntries(sides.map((s) => [s, factors[s][0]])),
+        ...lineData(rims, (s) => factors[s]),
+        // Which lines (distance from the edge) passed both tests, and the strongest factor among them: what the report's figure marks.
+        ...Object.fromEntries(flagged.map((s) => [`${s}Flagged`, beyond[s]])),
+        ...Object.fromEntries(flagged.map((s) => [`${s}Factor`, beyond[s].reduce((a, d) => (Math.abs(Math.log(factors[s][d])) > Math.abs(Math.log(a)) ? factors[s][d] : a), 1)])),
+      },
     }),
   ];
 }
@@ -148,7 +155,13 @@ function againstControl(ctx: MapContext, sides: Side[], band: number): Finding[]
         `border band of ${band} cells holds ${fmt(r.all)} x the interior's mean |R| (per side: ${list(sides, (s) => fmt(r[s]))})` +
         (ctl ? `; ${ctl.name} gives ${fmt(ctl.r.all)} (${list(sides, (s) => fmt(ctl.r[s]))})` : '; no control available, judged against 1') +
         `; ${notes.join(', ')} (threshold: factor ${T} either way)`,
-      data: { band, ratio: r.all, top: r.top, bottom: r.bottom, left: r.left, right: r.right, control: ctl?.r.all ?? NaN, controlName: ctl?.name ?? 'none', worstFactor: worst, sides: flagged.join(','), ...lineData(flagged.filter((s) => factor[s] > 1), (s) => new Array<number>(band).fill(factor[s])) },
+      data: {
+        band, ratio: r.all, top: r.top, bottom: r.bottom, left: r.left, right: r.right, control: ctl?.r.all ?? NaN, controlName: ctl?.name ?? 'none', worstFactor: worst, sides: flagged.join(','),
+        ...lineData(flagged.filter((s) => factor[s] > 1), (s) => new Array<number>(band).fill(factor[s])),
+        // Judged on band means: every line of a flagged side, at the side's factor.
+        ...Object.fromEntries(flagged.map((s) => [`${s}Flagged`, Array.from({ length: band }, (_, d) => d)])),
+        ...Object.fromEntries(flagged.map((s) => [`${s}Factor`, factor[s]])),
+      },
     }),
   ];
 }
