@@ -114,6 +114,43 @@ test('pipeline on the real 2-degree SST: one month for the benchmark CNN [N, 89,
   assert.deepEqual(readNpyFile(join(BENCH, 'batch64_nhwc.npy')).shape.slice(1), mi.x.shape.slice(1));
 });
 
+test('pipeline on the real 2-degree SST: a monthly anomaly against a base period uses that period only', async (t) => {
+  const sst = join(GEODATA, 'ersstv5-global-2deg-2010-2020', 'sst.mnmean.nc');
+  if (!existsSync(sst)) return t.skip('shared/geodata is not present');
+  const dir = scratchDir('data-pipeline-period');
+  const cfg = join(dir, 'lrp-lens.json');
+  const entry = (name: string, select: Record<string, unknown>, input: Record<string, unknown>) => ({
+    name, model: join(BENCH, 'sst_cnn.h5'), data: { file: sst, variable: 'sst', select }, input: { fillValue: 0, ...input }, mask: 'missing',
+  });
+  writeFileSync(cfg, JSON.stringify({
+    models: [
+      // Raw December values of 2010-2015, to compute the expected anomaly here.
+      entry('raw', { time: '2010-12:2015-12' }, {}),
+      // December 2015 against the Decembers of 2010 and 2011 only (not the whole file, not the selection).
+      entry('anom', { time: '2015-12' }, { standardize: { anomaly: 'monthly', period: '2010-01:2011-12' } }),
+    ],
+  }));
+  const project = await readProject(cfg);
+  const raw = await buildModelInput(findEntry(project, 'raw'), [null, 89, 180, 1]);
+  const anom = await buildModelInput(findEntry(project, 'anom'), [null, 89, 180, 1]);
+  const cells = 89 * 180;
+  const month = (d: string): Float32Array => {
+    const k = raw.times!.indexOf(d);
+    assert.ok(k >= 0, `${d} in ${raw.times}`);
+    return raw.x.data.subarray(k * cells, (k + 1) * cells);
+  };
+  const [d10, d11, d15] = [month('2010-12-01'), month('2011-12-01'), month('2015-12-01')];
+  let checked = 0;
+  let worst = 0;
+  for (let i = 0; i < cells; i++) {
+    if (!anom.mask!.data[i]) continue;
+    worst = Math.max(worst, Math.abs(anom.x.data[i] - (d15[i] - (d10[i] + d11[i]) / 2)));
+    checked++;
+  }
+  assert.equal(checked, 10988);
+  assert.ok(worst < 1e-4, `largest difference from value - mean(Dec 2010, Dec 2011): ${worst}`);
+});
+
 test('pipeline on the real 2-degree SST: flatten "valid" keeps the 10,988 ocean cells and scatters back exactly', async (t) => {
   const sst = join(GEODATA, 'ersstv5-global-2deg-2010-2020', 'sst.mnmean.nc');
   if (!existsSync(sst)) return t.skip('shared/geodata is not present');

@@ -545,8 +545,10 @@ async function climatologyFor(
     const select: Selection = st.climatology?.select ? selectionOf(st.climatology.select) : selectionOf(e.data.select);
     if (st.period && sampleDim) {
       const tsel = parseDimSelection(sampleDim, st.period);
+      // The base period replaces the data's own selection along the sample dim (also one keyed "time"
+      // when the sample dim has another name).
+      if (sampleDim !== 'time') delete select.time;
       select[sampleDim] = tsel;
-      delete select.time;
     }
     return withSource(file, { format: st.climatology?.file ? undefined : e.data.format }, async (s) => {
       const f = await readPlan(await planField(s, { variable: varName, select }));
