@@ -51,16 +51,13 @@ export function metadataHeap(fileSize: number): number {
   return HEAP_SLACK + 2 * fileSize;
 }
 
-/** The heap size the last refused growth asked for (cleared by reading it), to name the cause of the error that follows. */
-export function takeHeapRefusal(): number | undefined {
+/**
+ * The cause to put in an error when the operation that failed had a growth refused ("reading it asks
+ * for 1091 MiB of memory, …"); undefined otherwise. Reading it clears it.
+ */
+export function refusalCause(fileSize: number): string | undefined {
   const r = refused;
   refused = undefined;
-  return r;
-}
-
-/** "it asks for 1.1 GB of memory …": the cause to put in an error when a refusal happened. */
-export function refusalCause(fileSize: number): string | undefined {
-  const r = takeHeapRefusal();
   if (r === undefined) return undefined;
   return `reading it asks for ${(r / 2 ** 20).toFixed(0)} MiB of memory, far more than a ${fileSize}-byte file can need (a damaged length or size field)`;
 }

@@ -15,8 +15,6 @@ import { halfToFloat } from '../../half.js';
 import { fileSize } from './model-file.js';
 import { guardHeap, HEAP_SLACK, metadataHeap, refusalCause, withHeapBudget } from '../../hdf5-heap.js';
 
-export { metadataHeap } from '../../hdf5-heap.js';
-
 export type { Dataset, Group, H5File };
 
 export const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];

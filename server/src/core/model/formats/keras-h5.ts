@@ -7,9 +7,9 @@ import { LensError } from '../../errors.js';
 import type { FormatModule } from './format.js';
 import type { ModelGraph } from '../graph.js';
 import { buildKerasGraph, kerasMajor } from './keras-config.js';
-import { attrString, hdf5Cause, isHdf5, metadataHeap, openH5, quietly, type Group } from './hdf5.js';
+import { attrString, hdf5Cause, isHdf5, openH5, quietly, type Group } from './hdf5.js';
 import { legacyProvider, varsProvider, weightLayout } from './keras-weights.js';
-import { refusalCause } from '../../hdf5-heap.js';
+import { metadataHeap, refusalCause } from '../../hdf5-heap.js';
 import { parseJson } from '../../json/located-json.js';
 
 /** Any non-LensError from h5wasm while walking the file means the file's structure is damaged. */
