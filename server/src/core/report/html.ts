@@ -11,6 +11,13 @@ import type { FigureFile } from './figures.js';
 import type { ModelMetrics } from './metrics.js';
 import { escapeHtml as esc } from '../render/escape.js';
 
+/** What each code's row in the shares table counts, where that is not obvious. */
+const SHARE_NOTES: Record<string, string> = {
+  LRP202: "a rim's excess; a deficit is relevance missing there and counts nothing",
+  LRP203:
+    "the stronger stride phases' excess over the weakest, counted though LRP203 is information only: uneven phases can only come from the stride, but the statistic does not tell a kernel that fits the stride from one that does not",
+};
+
 export interface ReportSection {
   name: string;
   analysis?: ModelAnalysis;
@@ -96,7 +103,7 @@ function section(page: ReportPage, s: ReportSection): string {
   h.push('<h3>Fact or artifact</h3>');
   const by = a.summary.artifactByCode ?? {};
   const rows = [
-    ...Object.entries(by).map(([code, v]) => `<tr><td>on regions flagged by ${esc(code)}${code === 'LRP202' ? ' (a rim\'s excess; a deficit is relevance missing there and counts nothing)' : ''}</td><td>${pct(v)}</td></tr>`),
+    ...Object.entries(by).map(([code, v]) => `<tr><td>on regions flagged by ${esc(code)}${SHARE_NOTES[code] ? ` (${esc(SHARE_NOTES[code])})` : ''}</td><td>${pct(v)}</td></tr>`),
     // The border deficit or rim in absolute terms: what the padding moves on the flagged lines (against the twin).
     ...a.mapFindings
       .filter((f) => f.code === 'LRP202' && typeof f.data?.movedShare === 'number')
