@@ -78,7 +78,7 @@ function overlaySvg(o: Overlays, f: GeoFrame, w: number, h: number, s: number): 
     const rects = fl.lines.map((d) => {
       if (rows) {
         const y = fl.side === 'top' ? d : h - 1 - d;
-        return { x: 0, y: (f.flipRows ? h - 1 - y : y) * s, w: W, h: s };
+        return { x: 0, y: Math.min(rowEdgeY(y, h, s, f.flipRows), rowEdgeY(y + 1, h, s, f.flipRows)), w: W, h: s };
       }
       const x = fl.side === 'left' ? d : w - 1 - d;
       return { x: x * s, y: 0, w: s, h: H };

@@ -3,6 +3,7 @@ import { percentile, sharedLimits, type Limits } from '../render/colormap.js';
 import type { ModelAnalysis } from './analyze.js';
 import { renderMapFigure, type Overlays } from './figure.js';
 import { NINO34 } from './regions.js';
+import { geoFrame } from '../render/geo.js';
 
 export interface FigureFile {
   /** File name inside the report folder. */
@@ -70,8 +71,9 @@ export async function modelFigures(a: ModelAnalysis): Promise<FigureFile[]> {
     const name = typeof f.data?.controlName === 'string' ? f.data.controlName : '';
     const vs = name && name !== 'none' ? ` against ${name.startsWith('the ') ? name : `the ${name}`}` : '';
     const how = ov.flaggedStrong ? `filled pink lines are the ones LRP202 flags${vs}` : `pink-tinted lines are the ones LRP202 notes${vs}, as information only (no geometry twin: a quiet border may be physics)`;
-    // The check names sides of the data array; row 0 is the south edge on a grid stored south to north.
-    const southFirst = lat.length > 1 && lat[0] < lat[lat.length - 1];
+    // The check names sides of the data array; row 0 is the south edge on a grid stored south to north
+    // (the frame the figure is drawn in says which).
+    const southFirst = geoFrame({ lat, lon })?.flipRows ?? false;
     const geo = { top: southFirst ? 'south' : 'north', bottom: southFirst ? 'north' : 'south', left: 'west', right: 'east' };
     parts.push(`${how}, labelled with the strongest line's factor: ${ov.flagged.map((x) => `${geo[x.side]} edge ${x.label} (${x.lines.length} line${x.lines.length > 1 ? 's' : ''})`).join(', ')}`);
   }
