@@ -6,7 +6,7 @@
  *   forward passes are ONE convolution (inputs [in_a(x)] stacked, outputs [z_g] stacked) and all VJPs are
  *   ONE backward convolution (run as a forward conv, linear.ts). Further savings, each exact:
  *   the stored forward output is reused where a group's pass is the layer itself (epsilon; ZBox's x pass);
- *   x+ or x- drops out when x has one sign (after ReLU); for x >= 0 the gamma / alpha-beta groups come
+ *   x+ or x- drops out when x has one sign (after ReLU); for x >= 0 the gamma and z+ groups come
  *   from z and one conv with W+; constant-input passes (ones, ZBox bounds) run on one sample and their
  *   VJPs fold into one output slice.
  * - 'grad': Zennit's literal procedure, one forward per pass and tf.grad per pass; the reference the
@@ -47,6 +47,20 @@ function splitByPart(k: Float32Array, w: Float32Array): [number, number] | undef
   }
   const a = cn ?? 0;
   return [a, (cp ?? 0) - a];
+}
+
+/**
+ * Whether z_g = a (z - bias) + b conv(x, W+) rounds like the direct conv(x, a W + b W+) (within a factor
+ * MAX_ROUNDING_GAIN). With P = conv(x, W+) and N = conv(x, W-), the shortcut errs by about
+ * eps (|a| |P + N| + |b| |P|), the direct conv by eps (|a + b| |P| + |a| |N|): the ratio is at most
+ * (|a| + |b|) / |a + b|. Alpha-beta's negative share (W- = W - W+: a = 1, b = -1) has no bound: its N would
+ * be the difference of two near-equal convs wherever x meets few negative weights, and that error, over a
+ * denominator near the 1e-6 stabilizer, moved relevance by up to 1e-3 of its maximum (issue 14).
+ * Gamma (a = 1 + g, b = -g: 1 + 2g) and z+ (a = 0: 1) keep the shortcut.
+ */
+const MAX_ROUNDING_GAIN = 4;
+function shortcutIsExact([a, b]: [number, number]): boolean {
+  return Math.abs(a) + Math.abs(b) <= MAX_ROUNDING_GAIN * Math.abs(a + b);
 }
 
 /**
@@ -100,7 +114,8 @@ export class PreparedLinearRule {
   private zMinusBias = false;
   private origBias?: Tensor;
   /**
-   * For inputs >= 0 (after ReLU), when every group's kernel is a_g W + b_g W+ (gamma, alpha-beta, z+):
+   * For inputs >= 0 (after ReLU), when every group's kernel is a_g W + b_g W+ and rounds no worse than the
+   * direct conv (gamma, z+; not alpha-beta, see shortcutIsExact):
    * z_g = a_g (z - bias) + b_g conv(x, W+) + bias_g, one forward conv with F outputs instead of G*F.
    */
   private nonNeg?: { plus: Tensor; a: number[]; b: number[] };
@@ -155,7 +170,7 @@ export class PreparedLinearRule {
       for (let g = 0; g < coef; g++) {
         const k = this.blocks.find((q) => q.input === 'pos' && q.group === g)!;
         const ab = splitByPart(k.fwd, layer.kernel.data);
-        if (!ab) break;
+        if (!ab || !shortcutIsExact(ab)) break;
         a.push(ab[0]);
         b.push(ab[1]);
       }
