@@ -33,6 +33,7 @@ export type ErrorCode =
   | 'UNKNOWN_VARIABLE'
   | 'SELECTION_OUT_OF_RANGE'
   | 'CONFIG_ERROR'
+  | 'BUDGET_EXCEEDED'
   | 'USAGE'
   | 'BACKEND_UNAVAILABLE'
   | 'LRP_UNSUPPORTED'
@@ -44,31 +45,36 @@ export interface ErrorInfo {
   message: string;
   file?: string;
   layer?: string;
+  /** What the user can do instead (re-save, export differently, replace a layer). */
+  hint?: string;
 }
 
 export class LensError extends Error {
   readonly code: ErrorCode;
   readonly file?: string;
   readonly layer?: string;
+  readonly hint?: string;
 
-  constructor(code: ErrorCode, message: string, where: { file?: string; layer?: string } = {}) {
+  constructor(code: ErrorCode, message: string, where: { file?: string; layer?: string; hint?: string } = {}) {
     super(message);
     this.name = 'LensError';
     this.code = code;
     this.file = where.file;
     this.layer = where.layer;
+    this.hint = where.hint;
   }
 
   toJSON(): ErrorInfo {
     const info: ErrorInfo = { code: this.code, message: this.message };
     if (this.file !== undefined) info.file = this.file;
     if (this.layer !== undefined) info.layer = this.layer;
+    if (this.hint !== undefined) info.hint = this.hint;
     return info;
   }
 
   /** The same error with the file filled in where the raiser did not know it. */
   withFile(file: string): LensError {
-    return this.file ? this : new LensError(this.code, this.message, { file, layer: this.layer });
+    return this.file ? this : new LensError(this.code, this.message, { file, layer: this.layer, hint: this.hint });
   }
 }
 

@@ -27,3 +27,8 @@ export function worstRelPerSample(got: ArrayLike<number>, want: ArrayLike<number
   }
   return worst;
 }
+
+/** Largest |got - want| relative to the largest |want|, over the whole array (one sample). */
+export function relError(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  return worstRelPerSample(got, want, 1);
+}

@@ -156,6 +156,53 @@ function convCore(n: Node, x: Arr, w: Arr, b: Arr | undefined, s: number[], d: n
   return { shape: [N, O, OH, OW], data: out };
 }
 
+/**
+ * ConvTranspose from the ONNX spec, 1-D or 2-D: Y[n, g*F/G + f, o*s + k*d - pad_begin] += X[n, c, o] * W[c, f, k]
+ * (c in group g); output size s(n-1) + output_padding + (k-1)d + 1 - pads, or n*s with auto_pad SAME_*.
+ */
+function convTranspose(n: Node, x0: Arr, w0: Arr, b?: Arr): Arr {
+  const one = x0.shape.length === 3;
+  const x = one ? { shape: [x0.shape[0], x0.shape[1], 1, x0.shape[2]], data: x0.data } : x0;
+  const w = one ? { shape: [w0.shape[0], w0.shape[1], 1, w0.shape[2]], data: w0.data } : w0;
+  const lift = (v: number[] | undefined, dflt: number): number[] => (v ? (one ? [dflt, v[0]] : v) : [dflt, dflt]);
+  const s = lift(ais(n, 'strides'), 1);
+  const d = lift(ais(n, 'dilations'), 1);
+  const op = lift(ais(n, 'output_padding'), 0);
+  const g = ai(n, 'group', 1);
+  const [N, C, H, W] = x.shape;
+  const [, Fg, KH, KW] = w.shape;
+  const K = [(KH - 1) * d[0] + 1, (KW - 1) * d[1] + 1];
+  const mode = as(n, 'auto_pad', 'NOTSET');
+  let begin: number[];
+  let out: number[];
+  if (mode === 'SAME_UPPER' || mode === 'SAME_LOWER') {
+    out = [H * s[0], W * s[1]];
+    const total = [0, 1].map((i) => s[i] * ([H, W][i] - 1) + op[i] + K[i] - out[i]);
+    begin = total.map((t) => (mode === 'SAME_UPPER' ? Math.floor(t / 2) : t - Math.floor(t / 2)));
+  } else {
+    const p = ais(n, 'pads') ?? (one ? [0, 0] : [0, 0, 0, 0]);
+    const pp = one ? [0, p[0], 0, p[1]] : p;
+    begin = [pp[0], pp[1]];
+    out = [0, 1].map((i) => s[i] * ([H, W][i] - 1) + op[i] + K[i] - pp[i] - pp[i + 2]);
+  }
+  const [OH, OW] = out;
+  const F = Fg * g;
+  const cg = C / g;
+  const y = new Array(N * F * OH * OW).fill(0);
+  for (let nn = 0; nn < N; nn++) for (let c = 0; c < C; c++) for (let ih = 0; ih < H; ih++) for (let iw = 0; iw < W; iw++) {
+    const v = x.data[((nn * C + c) * H + ih) * W + iw];
+    const grp = Math.floor(c / cg);
+    for (let f = 0; f < Fg; f++) for (let kh = 0; kh < KH; kh++) for (let kw = 0; kw < KW; kw++) {
+      const oh = ih * s[0] + kh * d[0] - begin[0];
+      const ow = iw * s[1] + kw * d[1] - begin[1];
+      if (oh < 0 || oh >= OH || ow < 0 || ow >= OW) continue;
+      y[((nn * F + grp * Fg + f) * OH + oh) * OW + ow] += v * w.data[((c * Fg + f) * KH + kh) * KW + kw];
+    }
+  }
+  if (b) for (let i = 0; i < y.length; i++) y[i] += b.data[Math.floor(i / (OH * OW)) % F];
+  return { shape: one ? [N, F, OW] : [N, F, OH, OW], data: y };
+}
+
 function pool(n: Node, x: Arr, max: boolean): Arr {
   const [N, C, H, W] = x.shape;
   const [KH, KW] = ais(n, 'kernel_shape')!;
@@ -254,6 +301,7 @@ export function runNaive(bytes: Uint8Array, feeds: Record<string, Arr>, dir = '.
       case 'Flatten': y = { shape: [a!.shape[0], size(a!.shape.slice(1))], data: a!.data }; break;
       case 'Transpose': y = transpose(a!, ais(n, 'perm')!); break;
       case 'Conv': y = conv(n, a!, b!, c); break;
+      case 'ConvTranspose': y = convTranspose(n, a!, b!, c); break;
       case 'MaxPool': y = pool(n, a!, true); break;
       case 'AveragePool': y = pool(n, a!, false); break;
       case 'GlobalAveragePool': case 'GlobalMaxPool': {

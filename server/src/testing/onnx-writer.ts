@@ -64,6 +64,8 @@ export class OnnxBuilder {
   private readonly inputs: onnxProto.onnx.IValueInfoProto[] = [];
   private readonly outputs: onnxProto.onnx.IValueInfoProto[] = [];
   private counter = 0;
+  /** ModelProto.ir_version written (8 = ONNX 1.10..1.13; 10 = ONNX 1.16, opset 21). */
+  irVersion = 8;
 
   constructor(readonly opset = 13, readonly producer = 'pytorch', readonly producerVersion = '2.1.0') {}
 
@@ -114,7 +116,7 @@ export class OnnxBuilder {
 
   encode(): Uint8Array {
     const model = onnx.ModelProto.create({
-      irVersion: 8,
+      irVersion: this.irVersion,
       producerName: this.producer,
       producerVersion: this.producerVersion,
       opsetImport: [{ domain: '', version: this.opset }],

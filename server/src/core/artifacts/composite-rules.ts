@@ -5,6 +5,7 @@
  */
 import type { LayerNode, ModelGraph } from '../model/graph.js';
 import { isLinear } from './geometry.js';
+import { ownTable } from '../own-table.js';
 
 export type RuleName = 'epsilon' | 'zplus' | 'gamma' | 'zbox' | 'alpha2beta1' | 'flat' | 'other';
 
@@ -14,7 +15,7 @@ interface Table {
   first?: RuleName;
 }
 
-const TABLES: Record<string, Table> = {
+const TABLES: Record<string, Table> = ownTable({
   epsilon: { dense: 'epsilon', conv: 'epsilon' },
   'epsilon-plus': { dense: 'epsilon', conv: 'zplus' },
   'epsilon-gamma-box': { dense: 'epsilon', conv: 'gamma', first: 'zbox' },
@@ -29,7 +30,7 @@ const TABLES: Record<string, Table> = {
   zplus: { dense: 'zplus', conv: 'zplus' },
   'alpha1-beta0': { dense: 'zplus', conv: 'zplus' },
   flat: { dense: 'flat', conv: 'flat' },
-};
+});
 
 export function knownComposite(name: string): boolean {
   return name.replace(/_/g, '-').toLowerCase() in TABLES;

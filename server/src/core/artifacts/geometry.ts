@@ -24,7 +24,7 @@ export function isWindowed(node: LayerNode): node is Extract<LayerNode, { kind: 
 }
 
 export function isLinear(node: LayerNode): boolean {
-  return node.kind === 'Dense' || node.kind === 'Conv' || node.kind === 'DepthwiseConv';
+  return node.kind === 'Dense' || node.kind === 'Conv' || node.kind === 'DepthwiseConv' || node.kind === 'ConvTranspose';
 }
 
 /** Spatial dims of a channels-last shape [batch, ...spatial, channels]. */
@@ -89,6 +89,11 @@ export function computeGeometry(graph: ModelGraph): Geometry {
       jump = jump.map((j, i) => j * w.s[i]);
     } else if (node.kind === 'UpSampling' && node.params.size.length === rank) {
       jump = jump.map((j, i) => j / node.params.size[i]);
+    } else if (node.kind === 'ConvTranspose' && node.params.kernelSize.length === rank) {
+      // An output cell reads ceil(K / s) neighbouring input cells; neighbouring outputs are 1/s input cells apart.
+      const p = node.params;
+      rf = rf.map((r, i) => r + (Math.ceil(((p.kernelSize[i] - 1) * p.dilation[i] + 1) / p.strides[i]) - 1) * jump[i]);
+      jump = jump.map((j, i) => j / p.strides[i]);
     } else if (node.kind === 'GlobalPool' || node.kind === 'Flatten' || node.kind === 'Dense' || node.kind === 'Reshape' || node.kind === 'Permute') {
       if (node.kind !== 'Dense' || outSize.length === 0) {
         byNode.set(node.name, { size: [], rf: [], jump: [] });
@@ -106,6 +111,11 @@ export function computeGeometry(graph: ModelGraph): Geometry {
         if (node.kind === 'ZeroPadding') return n + node.params.pads[i][0] + node.params.pads[i][1];
         if (node.kind === 'Cropping') return n - node.params.crops[i][0] - node.params.crops[i][1];
         if (node.kind === 'UpSampling') return n * node.params.size[i];
+        if (node.kind === 'ConvTranspose') {
+          const p = node.params;
+          const [b, a] = p.padding.pads[i] ?? [0, 0];
+          return (n - 1) * p.strides[i] + (p.kernelSize[i] - 1) * p.dilation[i] + 1 - b - a;
+        }
         return n;
       });
     }

@@ -9,14 +9,15 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { LensError } from '../errors.js';
+import { ownTable } from '../own-table.js';
 
 export type BackendName = 'auto' | 'wasm' | 'cpu' | 'tensorflow' | 'tensorflow-gpu' | 'webgpu';
 
-export const BACKEND_PACKAGES: Record<string, string> = {
+export const BACKEND_PACKAGES: Readonly<Record<string, string>> = ownTable({
   tensorflow: '@tensorflow/tfjs-node',
   'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
   webgpu: '@tensorflow/tfjs-backend-webgpu',
-};
+});
 
 /** The GPU backends `auto` tries, in order. */
 export const GPU_BACKENDS: BackendName[] = ['tensorflow-gpu', 'webgpu'];

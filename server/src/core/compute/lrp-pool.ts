@@ -32,8 +32,8 @@ function workerScript(): URL {
   return new URL(here.endsWith('.ts') ? './lrp-worker-tsx.mjs' : './lrp-worker.js', here);
 }
 
-function toError(e: { code: string; message: string; file?: string; layer?: string }): LensError {
-  return new LensError(e.code as never, e.message, { file: e.file, layer: e.layer });
+function toError(e: { code: string; message: string; file?: string; layer?: string; hint?: string }): LensError {
+  return new LensError(e.code as never, e.message, { file: e.file, layer: e.layer, hint: e.hint });
 }
 
 export function defaultWorkers(): number {

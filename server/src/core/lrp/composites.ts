@@ -41,7 +41,7 @@ export interface CompositeOptions {
 export interface RuleMapEntry {
   kind?: string;
   name?: string;
-  /** Index range [from, to] (inclusive) among the linear layers (Dense/Conv/DepthwiseConv) in graph order; negative counts from the end. */
+  /** Index range [from, to] (inclusive) among the linear layers (Dense/Conv/DepthwiseConv/ConvTranspose) in graph order; negative counts from the end. */
   index?: [number, number];
   first?: boolean;
   last?: boolean;
@@ -101,6 +101,7 @@ export function baseRule(node: LayerNode, o: CompositeOptions = {}): Rule | unde
     case 'Input':
       return undefined;
     case 'Activation':
+    case 'PReLU': // a pointwise nonlinearity like LeakyReLU (Zennit: PReLU is an Activation, rule Pass)
     case 'Identity':
       return passRule();
     case 'Add':
@@ -162,7 +163,7 @@ export function validateRuleMap(v: unknown): RuleMapEntry[] {
 function kindMatches(node: LayerNode, kind: string): boolean {
   const k = kind.toLowerCase();
   if (k === 'linear') return isLinear(node);
-  if (k === 'conv' || k === 'convolution') return node.kind === 'Conv' || node.kind === 'DepthwiseConv';
+  if (k === 'conv' || k === 'convolution') return node.kind === 'Conv' || node.kind === 'DepthwiseConv' || node.kind === 'ConvTranspose';
   return node.kind.toLowerCase() === k || node.source.className.toLowerCase() === k;
 }
 

@@ -63,6 +63,14 @@ export interface Explanation {
   canonical: Omit<CanonicalGraph, 'graph'>;
 }
 
+/** Recurrent layers load and run, but have no relevance rule yet (a gradient fallback would be wrong): refuse by name. */
+function refuseRecurrent(graph: ModelGraph): void {
+  const r = graph.nodes.find((n) => n.kind === 'Recurrent');
+  if (r) {
+    throw new LensError('LRP_UNSUPPORTED', `layer ${r.name} (${r.source.className}): relevance for recurrent layers is not implemented yet; the model loads and predicts, but cannot be explained`, { file: graph.file, layer: r.name });
+  }
+}
+
 export class LrpExplainer {
   readonly source: ModelGraph;
   readonly canonical: CanonicalGraph;
@@ -77,6 +85,7 @@ export class LrpExplainer {
 
   constructor(graph: ModelGraph, opts: ExplainerOptions = {}) {
     this.source = graph;
+    refuseRecurrent(graph);
     this.canonical = canonicalize(graph);
     this.graph = this.canonical.graph;
     if (this.graph.inputs.length !== 1) {

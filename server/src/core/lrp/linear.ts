@@ -1,5 +1,5 @@
 /**
- * The linear layers LRP rules act on (Dense, Conv 1-3D with groups, DepthwiseConv 1-2D), as two plain
+ * The linear layers LRP rules act on (Dense, Conv 1-3D with groups, DepthwiseConv 1-2D, ConvTranspose 1-3D), as two plain
  * operations with an explicit kernel: `forward(x, K)` (no bias) and `backward(dy, K)` = J_K^T dy, the
  * vector-Jacobian product with respect to the input.
  *
@@ -13,22 +13,25 @@ import type * as tfTypes from '@tensorflow/tfjs';
 import type { LayerNode, LayerNodeOf, WeightTensor } from '../model/graph.js';
 import { LensError } from '../errors.js';
 import { dilateKernel } from '../model/kinds/conv.js';
-import { resolvePads } from '../model/kinds/common.js';
+import { padOrCrop, resolvePads, zeroInsert } from '../model/kinds/common.js';
+import { correlationKernel, spreadInput, transposePads } from '../model/kinds/conv-transpose.js';
 
 type TF = typeof tfTypes;
 type Tensor = tfTypes.Tensor;
 type T4 = tfTypes.Tensor4D;
 type T2 = tfTypes.Tensor2D;
 
-export type LinearNode = LayerNodeOf<'Dense'> | LayerNodeOf<'Conv'> | LayerNodeOf<'DepthwiseConv'>;
+export type LinearNode = LayerNodeOf<'Dense'> | LayerNodeOf<'Conv'> | LayerNodeOf<'DepthwiseConv'> | LayerNodeOf<'ConvTranspose'>;
 
 export function isLinear(node: LayerNode): node is LinearNode {
-  return node.kind === 'Dense' || node.kind === 'Conv' || node.kind === 'DepthwiseConv';
+  return node.kind === 'Dense' || node.kind === 'Conv' || node.kind === 'DepthwiseConv' || node.kind === 'ConvTranspose';
 }
 
 /**
  * Kernel layout seen as [S, Cin, Cout]: Dense [in, out] (S = 1), Conv [...k, Cin/groups, F], Depthwise
- * [...k, C, M]. `stackable`: passes with different inputs and different denominators can be fused into one
+ * [...k, C, M], ConvTranspose its correlation kernel [...K, C, F] (kinds/conv-transpose.ts): the layer is
+ * that stride-1 conv on the zero-inserted input, and its VJP a strided conv of dy, so every rule (including
+ * flat, w-square and ZBox, which see each real connection once) acts on the transposed conv's own weights. `stackable`: passes with different inputs and different denominators can be fused into one
  * op by stacking kernels (Dense and ungrouped Conv); depthwise and grouped convs keep their blocks apart.
  */
 export class LinearLayer {
@@ -36,7 +39,7 @@ export class LinearLayer {
   /** Kernel with dilation folded in. */
   readonly kernel: WeightTensor;
   readonly bias: Float32Array | undefined;
-  readonly kind: 'dense' | 'conv' | 'depthwise' | 'grouped';
+  readonly kind: 'dense' | 'conv' | 'depthwise' | 'grouped' | 'transpose';
   readonly rank: number;
   readonly strides: number[];
   readonly outChannels: number;
@@ -53,6 +56,13 @@ export class LinearLayer {
       this.strides = [];
       this.kernel = kernel;
       this.outChannels = kernel.shape[1];
+    } else if (node.kind === 'ConvTranspose') {
+      const p = node.params;
+      this.kind = 'transpose';
+      this.rank = p.rank;
+      this.strides = p.strides;
+      this.kernel = correlationKernel(kernel, p.rank, p.dilation);
+      this.outChannels = p.filters;
     } else {
       const p = node.params;
       this.rank = p.rank;
@@ -72,7 +82,7 @@ export class LinearLayer {
   }
 
   get stackable(): boolean {
-    return this.kind === 'dense' || this.kind === 'conv';
+    return this.kind === 'dense' || this.kind === 'conv' || this.kind === 'transpose';
   }
 
   /** Spatial size of the kernel (product), and its in/out channel counts, as the [S, Cin, Cout] view. */
@@ -102,6 +112,13 @@ export class LinearLayer {
       const flat = x.rank === 2 ? x : tf.reshape(x, [-1, ci]);
       const y = tf.matMul(flat as T2, kernel as T2);
       return x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), kernel.shape[1] as number]);
+    }
+    if (this.kind === 'transpose') {
+      // The stride-1 correlation of the zero-inserted, padded input (kinds/conv-transpose.ts).
+      const xs = spreadInput(tf, this.node as LayerNodeOf<'ConvTranspose'>, x);
+      if (this.rank === 1) return tf.squeeze(tf.conv2d(tf.expandDims(xs, 1) as T4, tf.expandDims(kernel, 0) as T4, 1, 'valid'), [1]);
+      if (this.rank === 2) return tf.conv2d(xs as T4, kernel as T4, 1, 'valid');
+      return conv3dPlanes(tf, xs, kernel, [1, 1, 1]);
     }
     const pads = this.pads(x);
     if (this.kind === 'conv' && this.rank <= 2) {
@@ -149,6 +166,7 @@ export class LinearLayer {
     const flipped = tf.reverse(k4, [0, 1]) as T4;
     switch (this.kind) {
       case 'conv':
+      case 'transpose':
         return tf.transpose(flipped, [0, 1, 3, 2]);
       case 'depthwise': {
         const [kh, kw, c, m] = k4.shape;
@@ -167,11 +185,12 @@ export class LinearLayer {
       const y = tf.matMul(flat as T2, bk as T2);
       return dy.rank === 2 ? y : tf.reshape(y, inShape);
     }
+    if (this.kind === 'transpose') return this.backwardTranspose(tf, dy, bk, inShape);
     const pads = this.padsFor(inShape);
     // dy spread over the input grid (zeros between cells for strides), padded so that correlating it
     // with the flipped kernel gives one value per input cell.
     const span = this.kernel.shape.slice(0, this.rank);
-    const g0 = dilateSpatial(tf, dy, this.strides);
+    const g0 = zeroInsert(tf, dy, this.strides);
     const full: [number, number][] = span.map((k, i) => {
       const before = k - 1 - pads[i][0];
       return [before, inShape[i + 1] + k - 1 - g0.shape[i + 1] - before];
@@ -207,6 +226,24 @@ export class LinearLayer {
         throw new Error('unreachable');
     }
     return this.rank === 1 ? tf.squeeze(out, [1]) : out;
+  }
+
+  /**
+   * VJP of the transposed conv: dx[o] = sum_u dy[o s - before + u] flip(C)[u]^T, a strided correlation of
+   * dy padded by the transposed conv's own [before, after] (cropped where negative).
+   */
+  private backwardTranspose(tf: TF, dy: Tensor, bk: Tensor, inShape: number[]): Tensor {
+    const node = this.node as LayerNodeOf<'ConvTranspose'>;
+    const pads = transposePads(node, inShape.slice(1, inShape.length - 1));
+    const s = this.strides;
+    if (this.rank === 3) return conv3dPlanes(tf, padOrCrop(tf, dy, pads), bk, s);
+    if (pads.every(([a, b]) => a >= 0 && b >= 0)) {
+      if (this.rank === 1) return tf.squeeze(tf.conv2d(tf.expandDims(dy, 1) as T4, bk as T4, [1, s[0]], [[0, 0], [0, 0], pads[0], [0, 0]]), [1]);
+      return tf.conv2d(dy as T4, bk as T4, s as [number, number], [[0, 0], pads[0], pads[1], [0, 0]]);
+    }
+    const g = padOrCrop(tf, dy, pads);
+    if (this.rank === 1) return tf.squeeze(tf.conv2d(tf.expandDims(g, 1) as T4, bk as T4, [1, s[0]], 'valid'), [1]);
+    return tf.conv2d(g as T4, bk as T4, s as [number, number], 'valid');
   }
 
   private padsFor(inShape: number[]): [number, number][] {
@@ -246,38 +283,4 @@ function conv3dPlanes(tf: TF, x: Tensor, kernel: Tensor, strides: number[]): Ten
   }
   const out = acc!;
   return tf.reshape(out, [n, dOut, out.shape[1] as number, out.shape[2] as number, f]);
-}
-
-/** Insert (s-1) zeros between cells along each spatial axis of a channels-last tensor. */
-function dilateSpatial(tf: TF, x: Tensor, strides: number[]): Tensor {
-  let y = x;
-  strides.forEach((s, i) => {
-    if (s <= 1) return;
-    const shape = y.shape;
-    const axis = i + 1;
-    const pre = shape.slice(0, axis).reduce((a, b) => a * b, 1);
-    const d = shape[axis];
-    const post = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
-    const t = tf.pad(tf.reshape(y, [pre, d, 1, post]), [[0, 0], [0, 0], [0, s - 1], [0, 0]]);
-    const grown = [...shape];
-    grown[axis] = d * s;
-    const size = [...shape];
-    size[axis] = (d - 1) * s + 1;
-    y = tf.slice(tf.reshape(t, grown), shape.map(() => 0), size);
-  });
-  return y;
-}
-
-/** Pad (positive) or crop (negative) each spatial axis. */
-function padOrCrop(tf: TF, x: Tensor, pads: [number, number][]): Tensor {
-  let y = x;
-  const crop = pads.map(([a, b]) => [Math.max(0, -a), Math.max(0, -b)]);
-  if (crop.some(([a, b]) => a > 0 || b > 0)) {
-    const begin = [0, ...crop.map(([a]) => a), 0];
-    const size = y.shape.map((d, i) => (i === 0 || i === y.rank - 1 ? d : d - crop[i - 1][0] - crop[i - 1][1]));
-    y = tf.slice(y, begin, size);
-  }
-  const pad = pads.map(([a, b]) => [Math.max(0, a), Math.max(0, b)] as [number, number]);
-  if (pad.some(([a, b]) => a > 0 || b > 0)) y = tf.pad(y, [[0, 0], ...pad, [0, 0]]);
-  return y;
 }

@@ -28,6 +28,7 @@ export function applyActivation(x: Tensor, spec: ActivationSpec, tf: TF): Tensor
     case 'linear':
       return x;
     case 'relu':
+      if (spec.threshold || spec.alpha) return kerasRelu(x, spec, tf);
       if (spec.maxValue !== undefined && Number.isFinite(spec.maxValue)) {
         return spec.maxValue === 6 ? tf.relu6(x) : tf.clipByValue(x, 0, spec.maxValue);
       }
@@ -84,4 +85,19 @@ export function applyActivation(x: Tensor, spec: ActivationSpec, tf: TF): Tensor
       throw new LensError('UNSUPPORTED_CONFIG', `unknown activation ${String(name)}`);
     }
   }
+}
+
+/**
+ * Keras ReLU with threshold and/or negative_slope (backend.relu): x * (x > threshold), clipped to
+ * [0, max_value] when there is one, minus negative_slope * relu(threshold - x).
+ */
+function kerasRelu(x: Tensor, spec: ActivationSpec, tf: TF): Tensor {
+  const t = spec.threshold ?? 0;
+  const alpha = spec.alpha ?? 0;
+  const hasMax = spec.maxValue !== undefined && Number.isFinite(spec.maxValue);
+  if (alpha !== 0 && !hasMax && t === 0) return tf.leakyRelu(x, alpha);
+  let y = t !== 0 ? tf.mul(x, tf.cast(tf.greater(x, t), 'float32')) : tf.relu(x);
+  if (hasMax) y = tf.clipByValue(y, 0, spec.maxValue as number);
+  if (alpha !== 0) y = tf.sub(y, tf.mul(alpha, tf.relu(tf.sub(t, x))));
+  return y;
 }

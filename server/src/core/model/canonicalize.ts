@@ -49,7 +49,7 @@ export function canonicalize(input: ModelGraph, opts: CanonicalizeOptions = {}):
     for (const bn of [...nodes]) {
       if (bn.kind !== 'BatchNorm' || bn.inbound.length !== 1) continue;
       const prev = nodes.find((n) => n.name === bn.inbound[0]);
-      if (!prev || (prev.kind !== 'Dense' && prev.kind !== 'Conv' && prev.kind !== 'DepthwiseConv')) continue;
+      if (!prev || (prev.kind !== 'Dense' && prev.kind !== 'Conv' && prev.kind !== 'DepthwiseConv' && prev.kind !== 'ConvTranspose')) continue;
       if (prev.activation.name !== 'linear' || consumerCount(prev.name) !== 1) continue;
       const rank = bn.outputShape.length;
       if (rank > 0 && bn.params.axis !== -1 && bn.params.axis !== rank - 1) continue;
@@ -121,10 +121,13 @@ function mergeBatchNorm(prev: LayerNode, bn: LayerNodeOf<'BatchNorm'>): void {
   }
   const kernel = prev.weights.kernel;
   const k = new Float32Array(kernel.data.length);
-  // The output channel is the last kernel axis (Dense, Conv) or the last two (DepthwiseConv: c * M + m).
-  const cout = prev.kind === 'DepthwiseConv' ? kernel.shape[kernel.shape.length - 2] * kernel.shape[kernel.shape.length - 1] : kernel.shape[kernel.shape.length - 1];
+  // The output channel is the last kernel axis (Dense, Conv), the last two (DepthwiseConv: c * M + m) or the
+  // second to last (ConvTranspose: [...k, F, C]).
+  const s = kernel.shape;
+  const cout = prev.kind === 'DepthwiseConv' ? s[s.length - 2] * s[s.length - 1] : prev.kind === 'ConvTranspose' ? s[s.length - 2] : s[s.length - 1];
   if (cout !== c) throw new Error(`BatchNorm ${bn.name} has ${c} channels, layer ${prev.name} has ${cout}`);
-  for (let i = 0; i < k.length; i++) k[i] = kernel.data[i] * scale[i % c];
+  const inner = prev.kind === 'ConvTranspose' ? s[s.length - 1] : 1;
+  for (let i = 0; i < k.length; i++) k[i] = kernel.data[i] * scale[Math.floor(i / inner) % c];
   const oldBias = prev.weights.bias?.data;
   const bias = new Float32Array(c);
   for (let i = 0; i < c; i++) bias[i] = (oldBias ? oldBias[i] : 0) * scale[i] + shift[i];

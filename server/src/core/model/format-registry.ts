@@ -8,7 +8,9 @@ import { kerasH5Format } from './formats/keras-h5.js';
 import { kerasV3Format } from './formats/keras-v3.js';
 import { kerasJsonFormat } from './formats/keras-json.js';
 import { tfjsLayersFormat } from './formats/tfjs-layers.js';
+import { tfjsGraphFormat } from './formats/tfjs-graph.js';
+import { savedModelFormat } from './formats/savedmodel.js';
 import { onnxFormat } from './formats/onnx.js';
 
-export const FORMATS: readonly FormatModule[] = [kerasH5Format, kerasV3Format, kerasJsonFormat, tfjsLayersFormat, onnxFormat];
+export const FORMATS: readonly FormatModule[] = [kerasH5Format, kerasV3Format, kerasJsonFormat, tfjsGraphFormat, tfjsLayersFormat, savedModelFormat, onnxFormat];
 

@@ -3,10 +3,9 @@
  * can stop a load that hangs (a synchronous loop cannot be timed out from the same thread).
  */
 import { parentPort } from 'node:worker_threads';
-import { loadModel } from './load.js';
-import { predict } from './execute.js';
 import { useBackend } from '../compute/backend.js';
-import { LensError } from '../errors.js';
+import { loadAndRun } from '../../testing/fuzz-model.js';
+import { runCase, type CaseResult } from '../../testing/fuzz.js';
 
 export interface FuzzRequest {
   id: number;
@@ -15,37 +14,19 @@ export interface FuzzRequest {
   runBelow: number;
 }
 
-export interface FuzzReply {
+export interface FuzzReply extends CaseResult<'loaded' | 'ran'> {
   id: number;
-  outcome: 'loaded' | 'ran' | 'lens-error' | 'other-error';
-  code?: string;
-  message?: string;
   /** Wall-clock time of the run. */
   ms: number;
-  /** CPU time of the run (user + system, this process: the main thread only waits meanwhile). */
-  cpuMs: number;
 }
 
 const ready = useBackend('wasm');
 
 parentPort?.on('message', async (req: FuzzRequest) => {
   const t0 = Date.now();
-  const c0 = process.cpuUsage();
-  const reply = (r: Omit<FuzzReply, 'id' | 'ms' | 'cpuMs'>) => {
-    const c = process.cpuUsage(c0);
-    parentPort?.postMessage({ id: req.id, ms: Date.now() - t0, cpuMs: (c.user + c.system) / 1000, ...r } satisfies FuzzReply);
-  };
-  try {
+  const r = await runCase(async () => {
     await ready;
-    const g = await loadModel(req.path);
-    const spec = g.inputs[0].fileShape;
-    const size = spec.slice(1).reduce<number>((a, d) => a * (d ?? 1 << 30), 1);
-    if (g.inputs.length === 1 && size <= req.runBelow) {
-      predict(g, { shape: [1, ...spec.slice(1).map((d) => d as number)], data: new Float32Array(size), dtype: 'f4' });
-      reply({ outcome: 'ran' });
-    } else reply({ outcome: 'loaded' });
-  } catch (e) {
-    if (e instanceof LensError) reply({ outcome: 'lens-error', code: e.code, message: e.message });
-    else reply({ outcome: 'other-error', message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
-  }
+    return loadAndRun(req.path, req.runBelow);
+  });
+  parentPort?.postMessage({ id: req.id, ms: Date.now() - t0, ...r } satisfies FuzzReply);
 });

@@ -8,7 +8,6 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Worker } from 'node:worker_threads';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { BENCH, REAL, REF, scratchDir } from '../../testing/paths.js';
@@ -16,13 +15,13 @@ import { kerasConfigToV3, readKerasH5Raw, writeKerasH5, writeKerasWeightsH5 } fr
 import { writeKerasZip } from './writers/keras-zip-writer.js';
 import type { FuzzReply, FuzzRequest } from './fuzz-worker.js';
 import { mulberry32 as rng } from '../random.js';
+import { FuzzTally, FuzzWorker, besideCaller, deleteOrRetype, flipBytes, pick, truncate } from '../../testing/fuzz.js';
 
 const LIMIT_MS = 2000;
 const HANG_MS = 20_000;
 const dir = scratchDir('fuzz');
 
 const rand = rng(20261127);
-const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
 
 /** A model fixture: the file to load plus files that must sit next to it (TF.js shards, weights). */
 interface Fixture {
@@ -72,43 +71,12 @@ async function fixtures(): Promise<Fixture[]> {
 
 // ---- mutations ----------------------------------------------------------------------------------
 
-function flipBytes(b: Uint8Array): Uint8Array {
-  const out = Uint8Array.from(b);
-  const n = 1 + Math.floor(rand() * 8);
-  for (let i = 0; i < n; i++) out[Math.floor(rand() * out.length)] ^= 1 + Math.floor(rand() * 255);
-  return out;
-}
-
-function truncate(b: Uint8Array): Uint8Array {
-  return b.subarray(0, Math.floor(rand() * b.length));
-}
-
-/** Paths to every value in a JSON tree. */
-function paths(v: unknown, at: (string | number)[] = [], acc: (string | number)[][] = []): (string | number)[][] {
-  if (v && typeof v === 'object') {
-    for (const [k, c] of Object.entries(v)) {
-      const p = [...at, Array.isArray(v) ? Number(k) : k];
-      acc.push(p);
-      paths(c, p, acc);
-    }
-  }
-  return acc;
-}
-
 const RETYPE: unknown[] = [null, -1, 0, 1e12, 'x', '', [], {}, true, [1e9, 1e9], [-3]];
 
 /** Delete a field or give it a value of another type. */
 function mutateJson(text: string): Uint8Array {
   const doc = JSON.parse(text) as Record<string, unknown>;
-  const all = paths(doc);
-  const p = pick(all);
-  let parent: any = doc;
-  for (const k of p.slice(0, -1)) parent = parent[k];
-  const key = p[p.length - 1];
-  if (rand() < 0.4) {
-    if (Array.isArray(parent)) parent.splice(key as number, 1);
-    else delete parent[key];
-  } else parent[key] = pick(RETYPE);
+  deleteOrRetype(rand, doc, RETYPE);
   return new TextEncoder().encode(JSON.stringify(doc));
 }
 
@@ -119,14 +87,14 @@ function mutateEmbeddedJson(b: Uint8Array): Uint8Array | null {
   for (let i = text.indexOf('{"class_name"'); i >= 0 && starts.length < 50; i = text.indexOf('{"class_name"', i + 1)) starts.push(i);
   if (!starts.length) return null;
   const out = Uint8Array.from(b);
-  const s = pick(starts);
+  const s = pick(rand, starts);
   for (let k = 0; k < 3; k++) {
     const at = s + Math.floor(rand() * Math.min(4000, b.length - s));
     const c = out[at];
     // digits to other digits (sizes, shapes), letters to other letters (names, classes), else a quote or brace.
     if (c >= 48 && c <= 57) out[at] = 48 + Math.floor(rand() * 10);
     else if (c >= 97 && c <= 122) out[at] = 97 + Math.floor(rand() * 26);
-    else out[at] = pick([34, 123, 125, 44, 58, 93]);
+    else out[at] = pick(rand, [34, 123, 125, 44, 58, 93]);
   }
   return out;
 }
@@ -156,7 +124,7 @@ function makeCases(fx: Fixture[], perFixture: number): Case[] {
       }
       if (!data) {
         kind = r < 0.75 ? 'flip' : 'truncate';
-        data = kind === 'flip' ? flipBytes(bytes) : truncate(bytes);
+        data = kind === 'flip' ? flipBytes(rand, bytes) : truncate(rand, bytes);
       }
       writeFileSync(mainOut, data);
       // Companions: mostly intact, sometimes damaged too (a shard or weights file).
@@ -164,7 +132,7 @@ function makeCases(fx: Fixture[], perFixture: number): Case[] {
         const target = join(d, basename(c));
         if (rand() < 0.2) {
           const cb = new Uint8Array(readFileSync(c));
-          writeFileSync(target, rand() < 0.5 ? flipBytes(cb) : truncate(cb));
+          writeFileSync(target, rand() < 0.5 ? flipBytes(rand, cb) : truncate(rand, cb));
         } else copyFileSync(c, target);
       }
       cases.push({ label: `${f.name} #${i} (${kind!})`, main: mainOut });
@@ -175,78 +143,32 @@ function makeCases(fx: Fixture[], perFixture: number): Case[] {
 
 // ---- worker pool of one -------------------------------------------------------------------------
 
-const here = new URL(import.meta.url);
-const workerUrl = new URL(here.pathname.endsWith('.ts') ? './fuzz-worker.ts' : './fuzz-worker.js', here);
-let worker: Worker | undefined;
-
-/** The compiled worker directly; under tsx (running the .ts sources), register tsx in the worker first. */
-function startWorker(): Worker {
-  if (!here.pathname.endsWith('.ts')) return new Worker(workerUrl);
-  const api = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl.href)}); })`;
-  return new Worker(boot, { eval: true });
-}
-let nextId = 0;
-after(async () => {
-  await worker?.terminate();
-});
-
-function send(req: Omit<FuzzRequest, 'id'>, timeoutMs: number): Promise<FuzzReply | 'timeout'> {
-  worker ??= startWorker();
-  const w = worker;
-  const id = nextId++;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      w.off('message', onMsg);
-      w.off('error', onError);
-      worker = undefined;
-      void w.terminate();
-      resolve('timeout');
-    }, timeoutMs);
-    const onMsg = (m: FuzzReply) => {
-      if (m.id !== id) return;
-      clearTimeout(timer);
-      w.off('message', onMsg);
-      w.off('error', onError);
-      resolve(m);
-    };
-    const onError = (e: Error) => {
-      clearTimeout(timer);
-      w.off('message', onMsg);
-      worker = undefined;
-      reject(e);
-    };
-    w.on('message', onMsg);
-    w.once('error', onError);
-    w.postMessage({ id, ...req });
-  });
-}
+const worker = new FuzzWorker<FuzzRequest, FuzzReply>(besideCaller(import.meta.url, 'fuzz-worker'));
+after(() => worker.close());
+const send = (req: Omit<FuzzRequest, 'id'>, timeoutMs: number) => worker.send(req, timeoutMs);
+/** An intact file, not timed (start-up: wasm, h5wasm); the worker must not crash on it. */
+const warmUp = async (path: string) => assert.notEqual(await send({ path, runBelow: 0 }, 60_000), 'crash', `${path}: the worker crashed`);
 
 test('fuzzed model files load or fail with a LensError, each within 2 s', async () => {
   const fx = await fixtures();
   assert.ok(fx.length >= 20, `found ${fx.length} fixtures`);
   // Warm-up (not timed): wasm and h5wasm start-up, one intact file of each kind.
-  for (const f of fx.slice(0, 3)) await send({ path: f.main, runBelow: 0 }, 60_000);
-  await send({ path: join(REF, 'cnn_same', 'model.h5'), runBelow: 0 }, 60_000);
+  for (const f of fx.slice(0, 3)) await warmUp(f.main);
+  await warmUp(join(REF, 'cnn_same', 'model.h5'));
   const cases = makeCases(fx, 12);
-  const failures: string[] = [];
-  const tally = new Map<string, number>();
+  const tally = new FuzzTally();
   const times: [number, string][] = [];
   for (const c of cases) {
     const r = await send({ path: c.main, runBelow: 20_000 }, HANG_MS);
-    if (r === 'timeout') {
-      failures.push(`${c.label}: no answer within ${HANG_MS} ms (hang)`);
-      await send({ path: join(REF, 'cnn_same', 'model.h5'), runBelow: 0 }, 60_000);
+    if (r === 'timeout' || r === 'crash') {
+      tally.lost(c.label, r, HANG_MS);
+      await warmUp(join(REF, 'cnn_same', 'model.h5'));
       continue;
     }
     times.push([r.cpuMs, `${c.label} ${r.outcome}`]);
-    if (r.cpuMs > LIMIT_MS) failures.push(`${c.label}: took ${r.cpuMs.toFixed(0)} ms of CPU (limit ${LIMIT_MS})`);
-    const key = r.outcome === 'lens-error' ? (r.code as string) : r.outcome;
-    tally.set(key, (tally.get(key) ?? 0) + 1);
-    if (r.outcome === 'other-error') failures.push(`${c.label}: not a LensError: ${r.message}`);
-    else if (r.outcome === 'lens-error' && r.code === 'INTERNAL') failures.push(`${c.label}: INTERNAL: ${r.message}`);
+    tally.add(c.label, r, LIMIT_MS);
   }
-  console.log(`# fuzz: ${cases.length} runs over ${fx.length} fixtures; outcomes ${JSON.stringify(Object.fromEntries(tally))}; most CPU ${times.sort((a, b) => b[0] - a[0]).slice(0, 3).map(([ms, l]) => `${l} ${ms.toFixed(0)} ms`).join(', ')}`);
+  console.log(`# fuzz: ${cases.length} runs over ${fx.length} fixtures; outcomes ${tally}; most CPU ${times.sort((a, b) => b[0] - a[0]).slice(0, 3).map(([ms, l]) => `${l} ${ms.toFixed(0)} ms`).join(', ')}`);
   assert.ok(cases.length >= 200);
-  assert.deepEqual(failures, []);
+  assert.deepEqual(tally.failures, []);
 });

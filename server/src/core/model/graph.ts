@@ -37,7 +37,7 @@ export type ActivationName =
 
 export interface ActivationSpec {
   name: ActivationName;
-  /** leaky_relu slope, elu alpha, hard_sigmoid slope (Keras 2 / ONNX default 0.2; Keras 3: 1/6). */
+  /** leaky_relu slope, elu alpha, hard_sigmoid slope (Keras 2 / ONNX default 0.2; Keras 3: 1/6); relu: Keras negative_slope. */
   alpha?: number;
   /** hard_sigmoid offset: clip(alpha x + beta, 0, 1); default 0.5. */
   beta?: number;
@@ -45,6 +45,8 @@ export interface ActivationSpec {
   axis?: number;
   /** relu with a cap (Keras ReLU(max_value)); relu6 is relu with maxValue 6. */
   maxValue?: number;
+  /** relu: Keras ReLU(threshold): x where x > threshold, else negative_slope (x - threshold). Default 0. */
+  threshold?: number;
   /** gelu: tanh approximation (Keras approximate=True) or exact erf. */
   approximate?: boolean;
 }
@@ -72,6 +74,35 @@ export interface ConvParams {
   padding: Padding;
   groups: number;
   useBias: boolean;
+}
+
+/**
+ * Transposed conv (Keras Conv*Transpose, ONNX ConvTranspose with group 1) over 1, 2 or 3 spatial dims:
+ * each input cell o scatters x[o] * kernel[k] onto output cell o * s + k * d - pads[0]. Kernel layout
+ * (Keras's): [...kernelSize, filters, inChannels]. `padding.pads` resolves to [before, after] with
+ * out = (in - 1) * s + (k - 1) * d + 1 - before - after; `after` is negative where the output reaches past
+ * the last window (output_padding, Keras 'valid' with k < s): those cells get only the bias.
+ */
+export interface ConvTransposeParams {
+  rank: 1 | 2 | 3;
+  filters: number;
+  kernelSize: number[];
+  strides: number[];
+  dilation: number[];
+  /** 'valid' / 'same' resolve as Keras does; 'explicit' pads are [before, after] (after may be negative). */
+  padding: Padding;
+  /** Keras output_padding (null: Keras's default output size); ONNX's is folded into explicit pads. */
+  outputPadding: number[] | null;
+  useBias: boolean;
+}
+
+/**
+ * PReLU: x for x >= 0, alpha * x otherwise, with a learned slope per position. Weight `alpha` has the
+ * per-sample channels-last shape with 1 on shared (broadcast) axes.
+ */
+export interface PReLUParams {
+  /** Keras shared_axes (1-based, batch excluded), for messages; the broadcast is in alpha's shape. */
+  sharedAxes: number[];
 }
 
 /** Depthwise conv (rank 1 or 2). Kernel layout: [...kernelSize, inChannels, depthMultiplier]. */
@@ -157,12 +188,43 @@ export interface ConcatenateParams {
   axis: number;
 }
 
+/**
+ * A recurrent layer (Keras SimpleRNN / LSTM / GRU, optionally Bidirectional; ONNX RNN / LSTM / GRU) over
+ * [batch, time, features], from a zero initial state. Weights in Keras's layout and gate order (ONNX is
+ * converted): kernel [features, G*units], recurrentKernel [units, G*units], bias [G*units] (GRU with
+ * resetAfter: [2, G*units], input bias then recurrent bias), G = 1 (simple), 4 (lstm: i, f, c, o) or
+ * 3 (gru: z, r, h). A bidirectional layer's backward weights are backKernel, backRecurrentKernel, backBias.
+ */
+export interface RecurrentParams {
+  cell: 'simple' | 'lstm' | 'gru';
+  units: number;
+  /** 'backward' runs from the last step to the first; 'bidirectional' runs both and merges them. */
+  direction: 'forward' | 'backward' | 'bidirectional';
+  /** Merge of the two directions (bidirectional only). */
+  merge: 'concat' | 'sum' | 'mul' | 'ave' | null;
+  /** Every step's output ([batch, time, out]) rather than the last one ([batch, out]). */
+  returnSequences: boolean;
+  /**
+   * direction 'backward' with returnSequences: outputs in processing order (Keras go_backwards) rather than
+   * aligned with the input steps (ONNX reverse; the backward half of a bidirectional layer is always aligned).
+   */
+  processingOrder: boolean;
+  /** Cell activation (tanh by default): SimpleRNN's output, LSTM's candidate and cell output, GRU's candidate. */
+  cellActivation: ActivationSpec;
+  /** Gate activation (LSTM, GRU). */
+  recurrentActivation: ActivationSpec;
+  /** GRU: the reset gate multiplies (h U_h + b_rh) (Keras reset_after=True, ONNX linear_before_reset=1). */
+  resetAfter: boolean;
+  useBias: boolean;
+}
+
 /** Every layer kind and its parameters: the one place that names what the IR can hold. */
 export interface KindParams {
   Input: Record<string, never>;
   Dense: DenseParams;
   Conv: ConvParams;
   DepthwiseConv: DepthwiseConvParams;
+  ConvTranspose: ConvTransposeParams;
   Pool: PoolParams;
   GlobalPool: GlobalPoolParams;
   Flatten: FlattenParams;
@@ -174,6 +236,7 @@ export interface KindParams {
   BatchNorm: BatchNormParams;
   Identity: IdentityParams;
   Activation: ActivationParams;
+  PReLU: PReLUParams;
   Add: Record<string, never>;
   Subtract: Record<string, never>;
   Average: Record<string, never>;
@@ -181,6 +244,7 @@ export interface KindParams {
   Maximum: Record<string, never>;
   Minimum: Record<string, never>;
   Concatenate: ConcatenateParams;
+  Recurrent: RecurrentParams;
 }
 
 export type LayerKind = keyof KindParams;
@@ -226,7 +290,7 @@ export interface TensorSpec {
   fileLayout: Layout;
 }
 
-export type FormatName = 'keras-h5' | 'keras-v3' | 'keras-json' | 'tfjs-layers' | 'onnx';
+export type FormatName = 'keras-h5' | 'keras-v3' | 'keras-json' | 'tfjs-layers' | 'tfjs-graph' | 'onnx' | 'savedmodel';
 
 export interface FormatInfo {
   name: FormatName;
@@ -246,6 +310,21 @@ export interface ModelGraph {
   outputs: TensorSpec[];
   /** All nodes, in topological order (inputs first). */
   nodes: LayerNode[];
+  /**
+   * Layers of the file left out of the graph, and why: a custom layer and what depends on it, when some
+   * outputs can be computed without it (those become the graph's outputs). Absent when nothing was left out.
+   */
+  omitted?: OmittedLayer[];
+}
+
+export interface OmittedLayer {
+  /** The layer's name in the file. */
+  layer: string;
+  /** Its class in the file. */
+  className: string;
+  reason: string;
+  /** The layer's parameters as the file stores them (custom layers), for the user to see what it was. */
+  config?: Record<string, unknown>;
 }
 
 /** Find a node by name; throws when the graph is inconsistent (a loader bug, not bad input). */

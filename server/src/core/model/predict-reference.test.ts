@@ -157,9 +157,10 @@ test('real-models/deepeverest-mnist: LogSoftmax outputs exponentiate to a distri
   }
 });
 
-test('real-models/tfjs-graphmodel is refused as a graph model', async () => {
+test('real-models/tfjs-graphmodel is read as a graph model and refused at its embedding lookup (GatherV2)', async () => {
   const e = await loadError(join(REAL, 'tfjs-graphmodel/model.json'));
-  assert.equal(e.code, 'GRAPH_MODEL');
+  assert.equal(e.code, 'UNSUPPORTED_OP');
+  assert.equal(e.layer, 'StatefulPartitionedCall/model/embedding/embedding_lookup');
 });
 
 test('real-models/ninolearn-broken is refused, naming the missing weights', async () => {

@@ -108,7 +108,7 @@ export function inferShapes(graph: ModelGraph): ModelGraph {
     try {
       out = kindOf(n).inferShape(n as never, ins);
     } catch (e) {
-      if (e instanceof LensError) throw e.layer ? e : new LensError(e.code, e.message, { file: e.file, layer: n.name });
+      if (e instanceof LensError) throw e.layer ? e : new LensError(e.code, e.message, { file: e.file, layer: n.name, hint: e.hint });
       // A malformed params object from a damaged file: say which layer, never crash.
       throw new LensError('UNSUPPORTED_CONFIG', `layer ${n.name} (${n.kind}) has a configuration that cannot be used: ${(e as Error).message}`, { layer: n.name });
     }
@@ -156,6 +156,7 @@ function reconcileDeclared(n: LayerNode, inferred: Shape): Shape {
 function adoptKeras3Defaults(n: LayerNode): void {
   const specs = [n.activation];
   if (n.kind === 'Activation') specs.push(n.params.activation);
+  if (n.kind === 'Recurrent') specs.push(n.params.cellActivation, n.params.recurrentActivation);
   for (const s of specs) {
     if (s && s.name === 'hard_sigmoid' && s.alpha === undefined) {
       s.alpha = HARD_SIGMOID_KERAS3.alpha;

@@ -45,6 +45,7 @@ function activationText(a: ActivationSpec | undefined): string {
   const extras: string[] = [];
   if (a.alpha !== undefined) extras.push(`alpha=${a.alpha}`);
   if (a.maxValue !== undefined) extras.push(`max=${a.maxValue}`);
+  if (a.threshold) extras.push(`threshold=${a.threshold}`);
   if (a.axis !== undefined && a.axis !== -1) extras.push(`axis=${a.axis}`);
   if (a.approximate) extras.push('approximate');
   return extras.length ? `${a.name}(${extras.join(', ')})` : a.name;

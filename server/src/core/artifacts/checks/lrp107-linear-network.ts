@@ -17,7 +17,8 @@ function isNonLinear(node: LayerNode, isOutput: boolean): boolean {
   // The output's softmax/sigmoid is stripped before LRP, so it does not make the explained map non-linear.
   if (act !== 'linear' && !isOutput) return true;
   if ((node.kind === 'Pool' || node.kind === 'GlobalPool') && node.params.op === 'max') return true;
-  return node.kind === 'Multiply' || node.kind === 'Maximum' || node.kind === 'Minimum';
+  // A recurrent layer's gates and cell activation make it non-linear whatever its fused activation.
+  return node.kind === 'Multiply' || node.kind === 'Maximum' || node.kind === 'Minimum' || node.kind === 'Recurrent';
 }
 
 export const check: StaticCheck = {

@@ -19,6 +19,7 @@ export const meta: CheckMeta = {
  */
 export function defaultSupport(node: LayerNode): string | null {
   if ((node.kind === 'Conv' || node.kind === 'DepthwiseConv') && node.params.rank === 3) return '3-D convolutions are not supported by the LRP engine';
+  if (node.kind === 'Recurrent') return 'relevance for recurrent layers is not implemented yet';
   return null;
 }
 

@@ -15,6 +15,8 @@ export const check: StaticCheck = {
   check({ graph, geometry }) {
     const convs = graph.nodes.filter((n) => (n.kind === 'Conv' || n.kind === 'DepthwiseConv' || n.kind === 'Pool') && geometry.byNode.get(n.name)?.rf.length);
     if (convs.length === 0 || geometry.inputSize.length === 0) return [];
+    // A recurrent layer after the convolutions reads the whole sequence: no local receptive field to report.
+    if (graph.nodes.some((n) => n.kind === 'Recurrent')) return [];
     const last = convs[convs.length - 1];
     const g = geometry.byNode.get(last.name)!;
     const rf = g.rf.map((r, i) => Math.min(r, geometry.inputSize[i]));

@@ -146,7 +146,7 @@ export async function openH5Bytes(bytes: Uint8Array, label: string): Promise<Ope
     } catch {
       /* gone already */
     }
-    if (e instanceof LensError) throw new LensError(e.code, `${label}: ${e.message}`);
+    if (e instanceof LensError) throw new LensError(e.code, `${label}: ${e.message}`, { hint: e.hint });
     throw e;
   }
 }

@@ -11,6 +11,7 @@ import { attrString, hdf5Cause, isHdf5, openH5, quietly, type Group } from './hd
 import { legacyProvider, varsProvider, weightLayout } from './keras-weights.js';
 import { metadataHeap, refusalCause } from '../../hdf5-heap.js';
 import { parseJson } from '../../json/located-json.js';
+import { KERAS_FILE_HINTS, withDefaultHint } from './refusal-hints.js';
 
 /** Any non-LensError from h5wasm while walking the file means the file's structure is damaged. */
 export function asLoadError(e: unknown, file: string, fileSize = 0): LensError {
@@ -57,7 +58,9 @@ function build(f: Group, size: number, path: string): ModelGraph {
 export const kerasH5Format: FormatModule = {
   name: 'keras-h5',
   detect: (_path, head) => isHdf5(head),
-  load: (path) => loadKerasH5(path),
+  load: (path) => loadKerasH5(path).catch((e: unknown) => {
+    throw withDefaultHint(e, KERAS_FILE_HINTS);
+  }),
 };
 
 export const format = kerasH5Format;

@@ -16,6 +16,7 @@ import { parseJsonWithRanges, type JsonValue } from '../../json/located-json.js'
 import { asLoadError } from './keras-h5.js';
 import { readJsonText } from './model-file.js';
 import { loadTfjsLayers } from './tfjs-layers.js';
+import { KERAS_FILE_HINTS, withDefaultHint } from './refusal-hints.js';
 
 function headText(head: Uint8Array): string {
   return new TextDecoder().decode(head.subarray(0, Math.min(head.length, 4096)));
@@ -50,7 +51,7 @@ export async function loadKerasJson(path: string, opts: LoadOptions): Promise<Mo
     );
   }
   const h = await openH5(weightsPath).catch((e: unknown) => {
-    throw e instanceof LensError ? new LensError(e.code, `weights file ${weightsPath}: ${e.message}`, { file: path }) : e;
+    throw e instanceof LensError ? new LensError(e.code, `weights file ${weightsPath}: ${e.message}`, { file: path, hint: e.hint }) : e;
   });
   try {
     return quietly(() => {
@@ -83,7 +84,9 @@ export const kerasJsonFormat: FormatModule = {
     if (TFJS_MARKERS.test(t)) return false;
     return /"(class_name|model_config)"\s*:/.test(t) || (path.toLowerCase().endsWith('.json') && /"module"\s*:\s*"keras/.test(t));
   },
-  load: (path, opts) => loadKerasJson(path, opts),
+  load: (path, opts) => loadKerasJson(path, opts).catch((e: unknown) => {
+    throw withDefaultHint(e, KERAS_FILE_HINTS);
+  }),
 };
 
 export const format = kerasJsonFormat;

@@ -15,6 +15,7 @@ import { parseJson } from '../../json/located-json.js';
 import { isZip, ZipArchive } from './zip.js';
 import { asLoadError } from './keras-h5.js';
 import { fileSize } from './model-file.js';
+import { KERAS_FILE_HINTS, withDefaultHint } from './refusal-hints.js';
 
 export async function loadKerasV3(path: string): Promise<ModelGraph> {
   const size = fileSize(path);
@@ -57,7 +58,9 @@ export async function loadKerasV3(path: string): Promise<ModelGraph> {
 export const kerasV3Format: FormatModule = {
   name: 'keras-v3',
   detect: (_path, head) => isZip(head),
-  load: (path) => loadKerasV3(path),
+  load: (path) => loadKerasV3(path).catch((e: unknown) => {
+    throw withDefaultHint(e, KERAS_FILE_HINTS);
+  }),
 };
 
 export const format = kerasV3Format;

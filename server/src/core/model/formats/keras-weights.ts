@@ -60,27 +60,46 @@ export function varsProvider(root: Group, budget: Budget, file: string): WeightP
     const g = child(root, b);
     if (!isGroup(g)) continue;
     for (const k of g.keys()) {
+      const layer = child(g, k);
       const v = getPath(g, `${k}/vars`);
-      if (!isGroup(v)) continue;
+      if (!isGroup(v) || !isGroup(layer)) continue;
       const n = attrString(v, 'name');
-      if (n !== undefined && !byName.has(n)) byName.set(n, v);
+      if (n !== undefined && !byName.has(n)) byName.set(n, layer);
     }
   }
   return (layer, place) => {
     let g: Group | undefined = byName.get(layer);
     if (!g && byName.size === 0) {
       const p = varsPathOf(place);
-      g = bases.map((b) => getPath(root, `${b}/${p}/vars`)).find(isGroup);
+      g = bases.map((b) => getPath(root, `${b}/${p}`)).find((x): x is Group => isGroup(x) && isGroup(child(x, 'vars')));
     }
     if (!g) return null;
-    const vars = g;
-    const keys = vars.keys().filter((k) => /^\d+$/.test(k)).sort((a, b) => Number(a) - Number(b));
-    return keys.map((k) => {
-      const ds = child(vars, k);
-      if (!isDataset(ds)) throw new LensError('CORRUPT', `layer ${layer}: vars/${k} is not a dataset`, { file, layer });
-      return raw(k, ds, budget, file, layer);
-    });
+    const out: RawWeight[] = [];
+    layerVars(g, '', out, 0, budget, file, layer);
+    return out;
   };
+}
+
+/**
+ * A layer's own vars/0..n, then those of the sub-layers that hold its weights (an RNN's `cell`, a
+ * Bidirectional's `forward_layer` then `backward_layer`, a wrapper's `layer`), in that order.
+ */
+const SUBLAYERS = ['cell', 'forward_layer', 'backward_layer', 'layer'];
+function layerVars(g: Group, prefix: string, out: RawWeight[], depth: number, budget: Budget, file: string, layer: string): void {
+  const vars = child(g, 'vars');
+  if (isGroup(vars)) {
+    const keys = vars.keys().filter((k) => /^\d+$/.test(k)).sort((a, b) => Number(a) - Number(b));
+    for (const k of keys) {
+      const ds = child(vars, k);
+      if (!isDataset(ds)) throw new LensError('CORRUPT', `layer ${layer}: ${prefix}vars/${k} is not a dataset`, { file, layer });
+      out.push(raw(`${prefix}${k}`, ds, budget, file, layer));
+    }
+  }
+  if (depth > 2) return;
+  for (const s of SUBLAYERS) {
+    const sub = child(g, s);
+    if (isGroup(sub)) layerVars(sub, `${prefix}${s}/`, out, depth + 1, budget, file, layer);
+  }
 }
 
 /** Which layout a weights file uses: the group holding per-layer groups, and its kind. */

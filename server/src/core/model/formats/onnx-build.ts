@@ -9,7 +9,7 @@
  */
 import type { ActivationSpec, KindParams, LayerKind, LayerNode, Shape, WeightTensor } from '../graph.js';
 import { LINEAR } from '../graph.js';
-import { LensError } from '../../errors.js';
+import { IrBuilder } from './ir-builder.js';
 import type { ConstValue } from './onnx-proto.js';
 
 export interface Act {
@@ -47,35 +47,13 @@ export function sameOrder(a: Act): boolean {
   return big.every((v, i) => i === 0 || big[i - 1] < v);
 }
 
-export class Builder {
-  readonly nodes: LayerNode[] = [];
+export class Builder extends IrBuilder {
   readonly values = new Map<string, Value>();
-  private readonly taken = new Set<string>();
-  private readonly byName = new Map<string, LayerNode>();
   /** IR node -> the ONNX value it was made for (to know when folding into it is safe). */
   readonly origin = new Map<string, string>();
   /** Constant value -> the ONNX nodes that computed it (Constant, Shape, Gather, ...), for source.onnxNodes. */
   readonly constSrc = new Map<string, string[]>();
   private readonly permutes = new Map<string, string>();
-
-  constructor(readonly file: string) {}
-
-  fail(code: ConstructorParameters<typeof LensError>[0], message: string, layer?: string): never {
-    throw new LensError(code, message, { file: this.file, layer });
-  }
-
-  uniqueName(base: string): string {
-    let name = base || 'node';
-    for (let k = 1; this.taken.has(name); k++) name = `${base}_${k}`;
-    this.taken.add(name);
-    return name;
-  }
-
-  node(name: string): LayerNode {
-    const n = this.byName.get(name);
-    if (!n) throw new Error(`no IR node ${name}`);
-    return n;
-  }
 
   remove(name: string): void {
     const i = this.nodes.findIndex((n) => n.name === name);
@@ -116,6 +94,10 @@ export class Builder {
     const v = this.values.get(name);
     if (!v) this.fail('GRAPH_INVALID', `node ${where} reads "${name}", which is not defined`, where);
     if (!v.a) this.fail('UNSUPPORTED_CONFIG', `node ${where}: its ${what} "${name}" is a constant; only layers on the model's input are supported`, where);
+    // Batch not first: a time-major value around an ONNX RNN/LSTM/GRU (onnx-op-recurrent.ts); other ops cannot take it.
+    if (v.a.axes[0] !== 0) {
+      this.fail('UNSUPPORTED_CONFIG', `node ${where}: its ${what} "${name}" is time-major (batch not on the first axis); only the Transpose, Reshape and Squeeze around a recurrent op are supported on it`, where, 'export with batch_first=True so the recurrent output is transposed back to [batch, time, ...]');
+    }
     return v.a;
   }
 
@@ -142,7 +124,7 @@ export class Builder {
   /** `a` rearranged so that IR axis i holds ONNX axis want[i]; inserts a Permute node when needed. */
   arrange(a: Act, want: number[], where: string): Act {
     if (sameAxes(a.axes, want)) return a;
-    if (a.axes[0] !== 0 || want[0] !== 0) this.fail('UNSUPPORTED_CONFIG', `node ${where} would move the batch axis`, where);
+    if (a.axes[0] !== want[0]) this.fail('UNSUPPORTED_CONFIG', `node ${where} would move the batch axis`, where);
     const dims = want.slice(1).map((w) => a.axes.indexOf(w));
     // One Permute per (tensor, arrangement), however many consumers need it.
     const key = `${a.node}\u0000${dims.join(',')}`;

@@ -1,4 +1,4 @@
-/** ONNX layers with weights or windows -> Conv, DepthwiseConv, Pool, GlobalPool, Dense, BatchNorm (weights channels-last). */
+/** ONNX layers with weights or windows -> Conv, DepthwiseConv, ConvTranspose, Pool, GlobalPool, Dense, BatchNorm (weights channels-last). */
 import type { Shape, WeightTensor } from '../graph.js';
 import { type Act, type Builder, channelsLastAxes, identityAxes, irShape, sameAxes } from './onnx-build.js';
 import { intList } from './onnx-const.js';
@@ -7,16 +7,20 @@ import {
   type Handler, type OpContext, normAxis, oihwToDepthwise, oihwToHwio, onlyFirstOutput, outName, perChannel, setAct, spatialOut, weight, windowAttrs,
 } from './onnx-op-util.js';
 
-
-export const conv: Handler = (b: Builder, n: NodeProto, name: string) => {
+/** A Conv or ConvTranspose node's input (channels-last), weight, optional bias, attributes and spatial rank (1-3). */
+function convInputs(b: Builder, n: NodeProto, name: string, op: 'Conv' | 'ConvTranspose') {
   const x0 = b.act(n.input![0], name);
   const w = b.constReq(n.input![1], name, 'weight');
   const bias = b.constOpt(n.input![2], name, 'bias');
   const attrs = new Attrs(n, name);
   const rank = w.dims.length - 2;
-  if (rank < 1 || rank > 3) b.fail('UNSUPPORTED_CONFIG', `node ${name}: Conv weight of rank ${w.dims.length} (supported: 1-3 spatial dims)`, name);
-  if (x0.shape.length !== rank + 2) b.fail('SHAPE_MISMATCH', `node ${name}: input rank ${x0.shape.length} does not fit a ${rank}-D Conv`, name);
-  const x = b.arrange(x0, channelsLastAxes(rank + 2), name);
+  if (rank < 1 || rank > 3) b.fail('UNSUPPORTED_CONFIG', `node ${name}: ${op} weight of rank ${w.dims.length} (supported: 1-3 spatial dims)`, name);
+  if (x0.shape.length !== rank + 2) b.fail('SHAPE_MISMATCH', `node ${name}: input rank ${x0.shape.length} does not fit a ${rank}-D ${op}`, name);
+  return { x: b.arrange(x0, channelsLastAxes(rank + 2), name), w, bias, attrs, rank };
+}
+
+export const conv: Handler = (b: Builder, n: NodeProto, name: string) => {
+  const { x, w, bias, attrs, rank } = convInputs(b, n, name, 'Conv');
   const [O, Ig] = w.dims;
   const kernel = attrs.ints('kernel_shape') ?? w.dims.slice(2);
   if (kernel.length !== rank || kernel.some((k, i) => k !== w.dims[2 + i])) b.fail('WEIGHT_MISMATCH', `node ${name}: kernel_shape ${kernel} does not match the weight ${w.dims.join('x')}`, name);
@@ -45,6 +49,69 @@ export const conv: Handler = (b: Builder, n: NodeProto, name: string) => {
       rank: rank as 1 | 2 | 3, filters: O, kernelSize: kernel, strides: win.strides, dilation: win.dilation, padding: win.padding, groups: group, useBias: !!bias,
     }, { ...common, weights });
   }
+  setAct(b, n, out);
+};
+
+/**
+ * ConvTranspose (group 1) -> ConvTranspose. Weight [C, F, k...] -> [k..., F, C] (the IR's Keras layout);
+ * output_padding is folded into the explicit pads (after - output_padding), auto_pad SAME_* resolved from
+ * the input sizes as the ONNX spec defines it.
+ */
+export const convTranspose: Handler = (b: Builder, n: NodeProto, name: string) => {
+  const { x, w, bias, attrs, rank } = convInputs(b, n, name, 'ConvTranspose');
+  const [C, F] = w.dims;
+  const group = attrs.int('group', 1);
+  if (group !== 1) {
+    b.fail('UNSUPPORTED_CONFIG', `node ${name}: ConvTranspose with group ${group} is not supported (group 1 only); export the grouped layer as ${group} ConvTranspose nodes with a Concat`, name);
+  }
+  if (x.shape[1] !== C) b.fail('WEIGHT_MISMATCH', `node ${name}: weight ${w.dims.join('x')} does not fit ${String(x.shape[1])} input channels`, name);
+  const kernel = attrs.ints('kernel_shape') ?? w.dims.slice(2);
+  if (kernel.length !== rank || kernel.some((k, i) => k !== w.dims[2 + i])) b.fail('WEIGHT_MISMATCH', `node ${name}: kernel_shape ${kernel} does not match the weight ${w.dims.join('x')}`, name);
+  if (attrs.ints('output_shape')) {
+    b.fail('UNSUPPORTED_CONFIG', `node ${name}: ConvTranspose with an output_shape attribute is not supported; export with explicit pads and output_padding (torch.onnx.export does)`, name);
+  }
+  const strides = attrs.ints('strides') ?? kernel.map(() => 1);
+  const dilation = attrs.ints('dilations') ?? kernel.map(() => 1);
+  const op = attrs.ints('output_padding') ?? kernel.map(() => 0);
+  if (strides.length !== rank || dilation.length !== rank || op.length !== rank) b.fail('UNSUPPORTED_CONFIG', `node ${name}: strides/dilations/output_padding do not match the kernel rank ${rank}`, name);
+  if ([...kernel, ...strides, ...dilation].some((v) => !Number.isInteger(v) || v < 1 || v > 1 << 20) || op.some((v) => !Number.isInteger(v) || v < 0 || v > 1 << 20)) {
+    b.fail('UNSUPPORTED_CONFIG', `node ${name}: kernel, strides, dilations must be positive and output_padding non-negative integers`, name);
+  }
+  const autoPad = attrs.string('auto_pad', 'NOTSET');
+  const spatial = x.shape.slice(2);
+  const K = kernel.map((k, i) => (k - 1) * dilation[i] + 1);
+  let pads: [number, number][];
+  if (autoPad === 'NOTSET' || autoPad === '') {
+    const p = attrs.ints('pads') ?? new Array(2 * rank).fill(0);
+    if (p.length !== 2 * rank || p.some((v) => !Number.isInteger(v) || v < 0 || v > 1 << 20)) b.fail('UNSUPPORTED_CONFIG', `node ${name}: pads ${JSON.stringify(p)} must be ${2 * rank} non-negative integers`, name);
+    pads = kernel.map((_, i) => [p[i], p[i + rank]]);
+  } else if (autoPad === 'VALID') {
+    pads = kernel.map(() => [0, 0]);
+  } else if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    // Output in * stride; total padding (in - 1) * stride + output_padding + K - out, the odd cell at the end (UPPER) or start.
+    pads = spatial.map((sz, i) => {
+      if (sz === null) return b.fail('UNSUPPORTED_CONFIG', `node ${name}: auto_pad ${autoPad} needs known spatial sizes`, name);
+      const total = strides[i] * (sz - 1) + op[i] + K[i] - sz * strides[i];
+      if (total < 0) return b.fail('UNSUPPORTED_CONFIG', `node ${name}: auto_pad ${autoPad} with a kernel smaller than the stride is not supported; export with explicit pads`, name);
+      const half = Math.floor(total / 2);
+      return autoPad === 'SAME_UPPER' ? [half, total - half] : [total - half, half];
+    });
+  } else {
+    return b.fail('UNSUPPORTED_CONFIG', `node ${name}: auto_pad ${autoPad} is not supported`, name);
+  }
+  const resolved = pads.map(([a, e], i) => [a, e - op[i]] as [number, number]);
+  const f = b.floatOf(w);
+  const weights: Record<string, WeightTensor> = { kernel: oihwToHwio(w, f) };
+  if (bias) {
+    if (bias.dims.reduce((p, d) => p * d, 1) !== F) b.fail('WEIGHT_MISMATCH', `node ${name}: bias has ${bias.dims.join('x')} values, the layer has ${F} outputs`, name);
+    weights.bias = weight([F], Float32Array.from(b.floatOf(bias)));
+  }
+  const outSpatial = spatial.map((sz, i) => (sz === null ? null : (sz - 1) * strides[i] + K[i] - resolved[i][0] - resolved[i][1]));
+  if (outSpatial.some((d) => d !== null && d < 1)) b.fail('SHAPE_MISMATCH', `node ${name}: pads ${JSON.stringify(pads)} leave no output`, name);
+  const out: Act = { node: '', shape: [x.shape[0], F, ...outSpatial], axes: channelsLastAxes(rank + 2) };
+  out.node = b.emit('ConvTranspose', name, [x.node], {
+    rank: rank as 1 | 2 | 3, filters: F, kernelSize: kernel, strides, dilation, padding: { mode: 'explicit', pads: resolved }, outputPadding: null, useBias: !!bias,
+  }, { className: 'ConvTranspose', onnxNodes: [name], outShape: irShape(out), origin: outName(n), weights });
   setAct(b, n, out);
 };
 

@@ -3,6 +3,7 @@ import type { ActivationSpec, WeightTensor } from '../graph.js';
 import { type Act, type Builder, irShape, sameAxes } from './onnx-build.js';
 import { Attrs, type NodeProto, constNumbers } from './onnx-proto.js';
 import { type Handler, type OpContext, irAxis, normAxis, outName, perChannel, setAct, weight } from './onnx-op-util.js';
+import { ownTable } from '../../own-table.js';
 
 
 export function emitActivation(b: Builder, n: NodeProto, name: string, spec: ActivationSpec, xIn?: Act): void {
@@ -25,13 +26,44 @@ export const selu: Handler = (b: Builder, n: NodeProto, name: string) => {
   emitActivation(b, n, name, { name: 'selu' });
 };
 
-/** PRelu with one shared slope is a leaky ReLU; per-channel slopes have no IR activation. */
+/**
+ * PRelu: one shared slope is a leaky ReLU; other slopes (broadcast unidirectionally to X, numpy style:
+ * PyTorch exports [C, 1, 1]) become a PReLU node whose alpha is the slope in the IR's axis order.
+ */
 export const prelu: Handler = (b: Builder, n: NodeProto, name: string) => {
-  const slope = constNumbers(b.constReq(n.input![1], name, 'slope'));
-  if (!slope || slope.length === 0 || slope.some((v) => v !== slope[0])) {
-    b.fail('UNSUPPORTED_CONFIG', `node ${name}: PRelu with per-channel slopes is not supported (only one shared slope)`, name);
+  const sc = b.constReq(n.input![1], name, 'slope');
+  const slope = constNumbers(sc);
+  if (!slope || slope.length === 0) b.fail('UNSUPPORTED_CONFIG', `node ${name}: PRelu slope is empty or not numeric`, name);
+  if (slope.every((v) => v === slope[0])) return emitActivation(b, n, name, { name: 'leaky_relu', alpha: slope[0] });
+  const x = b.act(n.input![0], name);
+  const r = x.shape.length;
+  const dims = [...new Array(Math.max(0, r - sc.dims.length)).fill(1), ...sc.dims];
+  if (dims.length !== r || dims[0] !== 1 || dims.some((d, i) => d !== 1 && d !== x.shape[i])) {
+    b.fail('SHAPE_MISMATCH', `node ${name}: PRelu slope ${sc.dims.join('x')} does not broadcast to the input ${x.shape.map((d) => d ?? '?').join('x')} (without its batch axis)`, name);
   }
-  emitActivation(b, n, name, { name: 'leaky_relu', alpha: slope[0] });
+  // alpha[i1.., per IR axis 1..r-1] = slope at the ONNX index those IR axes hold.
+  const alphaShape = x.axes.slice(1).map((ax) => dims[ax]);
+  const step = new Array<number>(r).fill(0);
+  for (let i = r - 1, k = 1; i >= 0; i--) {
+    step[i] = dims[i] === 1 ? 0 : k;
+    k *= dims[i];
+  }
+  const data = new Float32Array(alphaShape.reduce((p, q) => p * q, 1));
+  const idx = new Array<number>(alphaShape.length).fill(0);
+  for (let j = 0; j < data.length; j++) {
+    let src = 0;
+    idx.forEach((v, i) => (src += v * step[x.axes[i + 1]]));
+    data[j] = slope[src];
+    for (let i = alphaShape.length - 1; i >= 0; i--) {
+      if (++idx[i] < alphaShape[i]) break;
+      idx[i] = 0;
+    }
+  }
+  const out: Act = { node: '', shape: x.shape, axes: x.axes };
+  out.node = b.emit('PReLU', name, [x.node], { sharedAxes: [] }, {
+    className: n.opType!, onnxNodes: [name], outShape: irShape(out), weights: { alpha: weight(alphaShape, data) },
+  });
+  setAct(b, n, out);
 };
 
 export const clip: Handler = (b: Builder, n: NodeProto, name: string, ctx: OpContext) => {
@@ -67,9 +99,9 @@ export const softmax = (kind: 'softmax' | 'log_softmax'): Handler => (b: Builder
 };
 
 
-const MERGE: Record<string, 'Add' | 'Subtract' | 'Multiply' | 'Maximum' | 'Minimum' | 'Average'> = {
+const MERGE: Record<string, 'Add' | 'Subtract' | 'Multiply' | 'Maximum' | 'Minimum' | 'Average'> = ownTable({
   Add: 'Add', Sum: 'Add', Sub: 'Subtract', Mul: 'Multiply', Max: 'Maximum', Min: 'Minimum', Mean: 'Average',
-};
+});
 
 /** Multiply a Dense/Conv/DepthwiseConv node's output channels by v (kernel and bias). */
 function scaleOutputs(node: { weights: Record<string, WeightTensor> }, v: Float32Array): void {
@@ -118,6 +150,7 @@ export const elementwise: Handler = (b: Builder, n: NodeProto, name: string, ctx
   if (vals.some((v) => !v)) b.fail('GRAPH_INVALID', `node ${name} reads an undefined value`, name);
   const acts = vals.filter((v) => v!.a).map((v) => v!.a!);
   const consts = vals.filter((v) => v!.c).map((v) => v!.c!);
+  if (acts.some((a) => a.axes[0] !== 0)) b.fail('UNSUPPORTED_CONFIG', `node ${name}: ${op} of a time-major tensor (the batch axis is not first) is not supported`, name, 'export with batch_first=True so the recurrent output is transposed back to [batch, time, ...] first');
 
   if (acts.length >= 2 && consts.length === 0) {
     // swish: x * sigmoid(x)

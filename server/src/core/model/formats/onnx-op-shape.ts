@@ -36,12 +36,16 @@ function reshapeTo(b: Builder, n: NodeProto, name: string, x0: Act, target: numb
   setAct(b, n, out);
 }
 
-export const flatten: Handler = (b: Builder, n: NodeProto, name: string) => {
+export const flatten: Handler = (b: Builder, n: NodeProto, name: string, ctx: OpContext) => {
   const x = b.act(n.input![0], name);
   const attrs = new Attrs(n, name);
   const r = x.shape.length;
-  const axis = normAxis(b, attrs.int('axis', 1), r + 1, name);
-  if (axis !== 1) b.fail('UNSUPPORTED_CONFIG', `node ${name}: Flatten at axis ${axis} would merge the batch axis; only axis 1 is supported`, name);
+  let axis = normAxis(b, attrs.int('axis', 1), r + 1, name);
+  // keras2onnx writes Flatten(axis=0) on a fixed batch of 1: [1, everything], the same as axis 1 there.
+  if (axis === 0 && ctx.fileBatch === 1) axis = 1;
+  if (axis !== 1) {
+    b.fail('UNSUPPORTED_CONFIG', `node ${name}: Flatten at axis ${axis} would merge the batch axis; only axis 1 is supported`, name, 're-export with Flatten(axis=1) (a batch-preserving flatten), or with a fixed batch size of 1');
+  }
   const rest = product(x.shape.slice(1));
   if (rest === null) b.fail('UNSUPPORTED_CONFIG', `node ${name}: Flatten of a tensor with unknown sizes ${JSON.stringify(x.shape)}`, name);
   reshapeTo(b, n, name, x, [x.shape[0] ?? -1, rest]);
@@ -238,7 +242,18 @@ export const resize: Handler = (b: Builder, n: NodeProto, name: string, ctx: OpC
     const sz = b.constOpt(n.input![3], name, 'sizes');
     if (sc && sc.dims.reduce((p, d) => p * d, 1) > 0) scales = constNumbers(sc);
     else if (sz) sizes = constNumbers(sz);
-    if (n.input![4] || attrs.ints('axes')) b.fail('UNSUPPORTED_CONFIG', `node ${name}: Resize with axes`, name);
+    // Opset 18: scales/sizes for the listed axes only; the others keep their size.
+    const axes = attrs.ints('axes');
+    if (axes) {
+      const ax = axes.map((a) => normAxis(b, a, r, name));
+      const given = scales ?? sizes;
+      if (!given || given.length !== ax.length) b.fail('GRAPH_INVALID', `node ${name}: Resize has ${given?.length ?? 0} scales/sizes for ${ax.length} axes`, name);
+      if (scales) scales = Array.from({ length: r }, (_, i) => (ax.includes(i) ? given[ax.indexOf(i)] : 1));
+      else sizes = Array.from({ length: r }, (_, i) => (ax.includes(i) ? given[ax.indexOf(i)] : (x.shape[i] ?? 1)));
+    }
+    if (sizes && attrs.string('keep_aspect_ratio_policy', 'stretch') !== 'stretch') {
+      b.fail('UNSUPPORTED_CONFIG', `node ${name}: Resize with keep_aspect_ratio_policy ${attrs.string('keep_aspect_ratio_policy', '')}`, name);
+    }
   }
   if (sizes) {
     if (sizes.length !== r) b.fail('GRAPH_INVALID', `node ${name}: sizes has ${sizes.length} entries for a rank-${r} tensor`, name);

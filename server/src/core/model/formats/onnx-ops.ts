@@ -4,15 +4,18 @@
  * [in, out]); attribute differences between opsets are resolved there.
  */
 import type { Handler } from './onnx-op-util.js';
-import { batchNorm, conv, gemm, globalPool, matmul, pool, reducePool } from './onnx-op-layers.js';
+import { batchNorm, conv, convTranspose, gemm, globalPool, matmul, pool, reducePool } from './onnx-op-layers.js';
 import { clip, elementwise, prelu, selu, simpleActivation, softmax } from './onnx-op-pointwise.js';
 import { cast, concat, flatten, identity, pad, reshape, resize, slice, squeezeLike, transpose } from './onnx-op-shape.js';
+import { recurrentOp, timeMajorAware, transposeAcross } from './onnx-op-recurrent.js';
+import { ownTable } from '../../own-table.js';
 
 export type { OpContext } from './onnx-op-util.js';
 
 
-export const HANDLERS: Record<string, Handler> = {
+export const HANDLERS: Readonly<Record<string, Handler>> = ownTable({
   Conv: conv,
+  ConvTranspose: convTranspose,
   Gemm: gemm,
   MatMul: matmul,
   BatchNormalization: batchNorm,
@@ -38,10 +41,13 @@ export const HANDLERS: Record<string, Handler> = {
   Softmax: softmax('softmax'),
   LogSoftmax: softmax('log_softmax'),
   Flatten: flatten,
-  Reshape: reshape,
-  Squeeze: squeezeLike(false),
+  Reshape: timeMajorAware(reshape, 'Reshape'),
+  Squeeze: timeMajorAware(squeezeLike(false), 'Squeeze'),
+  RNN: recurrentOp('RNN'),
+  LSTM: recurrentOp('LSTM'),
+  GRU: recurrentOp('GRU'),
   Unsqueeze: squeezeLike(true),
-  Transpose: transpose,
+  Transpose: transposeAcross(transpose),
   Identity: identity,
   Dropout: identity,
   Cast: cast,
@@ -58,5 +64,5 @@ export const HANDLERS: Record<string, Handler> = {
   Mean: elementwise,
   Max: elementwise,
   Min: elementwise,
-};
+});
 

@@ -399,15 +399,46 @@ test('an unknown op is UNSUPPORTED_OP naming the node and the op', async () => {
   assert.equal(e2.layer, 'ms_gelu');
 });
 
-test('ConvTranspose is refused with UNSUPPORTED_OP', async () => {
-  const b = new OnnxBuilder(13);
-  b.input('x', ['N', 1, 4, 4]);
-  b.init('w', [1, 1, 2, 2], [1, 1, 1, 1]);
-  b.node('ConvTranspose', ['x', 'w'], { kernel_shape: [2, 2] }, { name: 'deconv', outputs: ['y'] });
-  b.output('y');
-  const e = await refusal(b.write(join(DIR, 'deconv.onnx')));
-  assert.equal(e.code, 'UNSUPPORTED_OP');
-  assert.equal(e.layer, 'deconv');
+test('ConvTranspose (pads, output_padding, dilations, strides, auto_pad SAME_*, 1-D) and per-channel PRelu match the spec interpreter', async () => {
+  const cases: { what: string; x: number[]; w: number[]; attrs: Record<string, number[] | number | string> }[] = [
+    { what: 'pytorch-style pads + output_padding', x: [2, 3, 5, 4], w: [3, 2, 3, 3], attrs: { strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 1] } },
+    { what: 'asymmetric pads, dilation, stride (2,1)', x: [1, 2, 4, 5], w: [2, 3, 2, 3], attrs: { strides: [2, 1], pads: [0, 2, 1, 0], dilations: [2, 1] } },
+    { what: 'k < s (cells with bias only)', x: [1, 2, 3, 3], w: [2, 2, 2, 2], attrs: { strides: [3, 3] } },
+    { what: 'SAME_UPPER', x: [1, 2, 5, 4], w: [2, 3, 4, 3], attrs: { strides: [2, 2], auto_pad: 'SAME_UPPER' } },
+    { what: 'SAME_LOWER with output_padding', x: [1, 2, 4, 4], w: [2, 2, 3, 3], attrs: { strides: [2, 2], auto_pad: 'SAME_LOWER', output_padding: [1, 0] } },
+    { what: '1-D', x: [2, 3, 6], w: [3, 2, 4], attrs: { strides: [3], pads: [2, 1], dilations: [2] } },
+  ];
+  for (const [i, c] of cases.entries()) {
+    const b = new OnnxBuilder(13);
+    b.input('x', ['N', ...c.x.slice(1)]);
+    b.init('w', c.w, rand(count(c.w), 70 + i));
+    b.init('bias', [c.w[1]], rand(c.w[1], 80 + i));
+    // A PRelu with per-channel slopes ([F, 1, 1] as PyTorch exports it) after the layer.
+    b.init('slope', [c.w[1], ...c.x.slice(2).map(() => 1)], rand(c.w[1], 90 + i));
+    const y = b.node('ConvTranspose', ['x', 'w', 'bias'], { kernel_shape: c.w.slice(2), ...c.attrs }, { name: 'deconv' });
+    b.node('PRelu', [y, 'slope'], {}, { name: 'prelu', outputs: ['out'] });
+    b.output('out');
+    const g = await checkAgainstNaive(b.write(join(DIR, `deconv-${i}.onnx`)), 'x', c.x, 60 + i, 1e-5);
+    assert.deepEqual(kinds(g).slice(1), ['ConvTranspose', 'PReLU'], c.what);
+  }
+});
+
+test('ConvTranspose with group > 1 or an output_shape attribute is refused by name, saying what to do', async () => {
+  const cases: [string, Record<string, number[] | number>][] = [
+    ['grouped', { kernel_shape: [2, 2], group: 2 }],
+    ['shaped', { kernel_shape: [2, 2], output_shape: [8, 8] }],
+  ];
+  for (const [name, attrs] of cases) {
+    const b = new OnnxBuilder(13);
+    b.input('x', ['N', 2, 4, 4]);
+    b.init('w', [2, 1, 2, 2], new Array(8).fill(1));
+    b.node('ConvTranspose', ['x', 'w'], attrs, { name, outputs: ['y'] });
+    b.output('y');
+    const e = await refusal(b.write(join(DIR, `deconv-${name}.onnx`)));
+    assert.equal(e.code, 'UNSUPPORTED_CONFIG');
+    assert.equal(e.layer, name);
+    assert.match(e.message, name === 'grouped' ? /group 2 .*Concat/ : /output_shape.*explicit pads/);
+  }
 });
 
 test('truncated bytes are TRUNCATED', async () => {

@@ -4,13 +4,14 @@
  * exports with an NHWC input and Transpose nodes keep the input NHWC and the Transposes fold away.
  * Shape arithmetic (Shape/Gather/Unsqueeze/Concat/Constant) is evaluated at load time.
  *
- * Layers: Conv (1-3 D, pads/auto_pad, dilations, group; depthwise -> DepthwiseConv), Gemm, MatMul(+Add)
+ * Layers: Conv (1-3 D, pads/auto_pad, dilations, group; depthwise -> DepthwiseConv), ConvTranspose (1-3 D,
+ * group 1, pads/output_padding/auto_pad, dilations; no output_shape), Gemm, MatMul(+Add)
  * -> Dense, BatchNormalization, Max/AveragePool (ceil_mode, count_include_pad), Global*Pool and spatial
  * ReduceMean/ReduceMax -> GlobalPool, Flatten/Reshape/Squeeze/Unsqueeze (flatten -> Flatten, others ->
  * [Permute +] Reshape), Transpose (bookkeeping only), Pad (zero) -> ZeroPadding/Cropping, spatial Slice ->
  * Cropping, Upsample/Resize (integer nearest, bilinear) -> UpSampling, Concat, Add/Sub/Mul/Max/Min/Sum/Mean
  * of activations -> merges, per-channel constant Add/Sub/Mul/Div -> folded into the preceding Conv/Dense or
- * a BatchNorm (mean 0, var 1, eps 0), activations (Relu, LeakyRelu, PRelu with one slope, Elu, Selu,
+ * a BatchNorm (mean 0, var 1, eps 0), activations (Relu, LeakyRelu, PRelu: one slope -> leaky ReLU, broadcast slopes -> PReLU, Elu, Selu,
  * Sigmoid, Tanh, HardSigmoid, Softplus, Softsign, Exp, Gelu and its Erf pattern, x*sigmoid(x), Clip(0, M),
  * Max(x, 0), Softmax, LogSoftmax), Dropout/Identity -> Identity. Anything else: UNSUPPORTED_OP.
  */
@@ -19,11 +20,13 @@ import { basename, extname, resolve } from 'node:path';
 import type { FormatModule, LoadOptions } from './format.js';
 import type { Layout, ModelGraph, Shape, TensorSpec } from '../graph.js';
 import { LensError } from '../../errors.js';
+import { ONNX_HINTS, withDefaultHint } from './refusal-hints.js';
 import { type Act, Builder, channelsLastAxes, identityAxes, irShape, sameAxes } from './onnx-build.js';
 import { evalConst } from './onnx-const.js';
 import { findGelu } from './onnx-fold.js';
 import { sortGraph } from './onnx-graph.js';
 import { HANDLERS, type OpContext } from './onnx-ops.js';
+import { readsSequence } from './onnx-op-recurrent.js';
 import {
   Attrs, type ConstValue, type NodeProto, type Sym, type TensorContext, declaredShape, decodeModel, onnx, readTensor, toNum,
 } from './onnx-proto.js';
@@ -45,25 +48,30 @@ export const onnxFormat: FormatModule = {
     // A ModelProto starts with ir_version (field 1, varint), then producer/graph/opset fields.
     return head.length > 3 && head[0] === 0x08 && head[1] >= 3 && head[1] <= 12 && [0x12, 0x1a, 0x22, 0x28, 0x32, 0x3a, 0x42].includes(head[2]);
   },
-  async load(path: string, _opts: LoadOptions): Promise<ModelGraph> {
-    const file = resolve(path);
-    let size: number;
-    try {
-      size = statSync(file).size;
-    } catch {
-      throw new LensError('FILE_NOT_FOUND', `model file not found: ${path}`, { file });
-    }
-    if (size > MAX_FILE_BYTES) throw new LensError('FILE_TOO_LARGE', `ONNX file is ${size} bytes, larger than 2 GiB`, { file });
-    if (size === 0) throw new LensError('TRUNCATED', 'ONNX file is empty', { file });
-    try {
-      return convert(file, readFileSync(file));
-    } catch (e) {
-      if (e instanceof LensError) throw e.withFile(file);
-      if (e instanceof RangeError) throw new LensError('TRUNCATED', `ONNX file is malformed: ${e.message}`, { file });
-      throw new LensError('INTERNAL', `reading the ONNX model failed: ${e instanceof Error ? e.message : String(e)}`, { file });
-    }
-  },
+  load: (path: string, _opts: LoadOptions): Promise<ModelGraph> =>
+    loadOnnx(path).catch((e: unknown) => {
+      throw withDefaultHint(e, ONNX_HINTS);
+    }),
 };
+
+async function loadOnnx(path: string): Promise<ModelGraph> {
+  const file = resolve(path);
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch {
+    throw new LensError('FILE_NOT_FOUND', `model file not found: ${path}`, { file });
+  }
+  if (size > MAX_FILE_BYTES) throw new LensError('FILE_TOO_LARGE', `ONNX file is ${size} bytes, larger than 2 GiB`, { file });
+  if (size === 0) throw new LensError('TRUNCATED', 'ONNX file is empty', { file });
+  try {
+    return convert(file, readFileSync(file));
+  } catch (e) {
+    if (e instanceof LensError) throw e.withFile(file);
+    if (e instanceof RangeError) throw new LensError('TRUNCATED', `ONNX file is malformed: ${e.message}`, { file });
+    throw new LensError('INTERNAL', `reading the ONNX model failed: ${e instanceof Error ? e.message : String(e)}`, { file });
+  }
+}
 
 function convert(file: string, bytes: Uint8Array): ModelGraph {
   const model = decodeModel(bytes, file);
@@ -113,7 +121,7 @@ function convert(file: string, bytes: Uint8Array): ModelGraph {
     const shape: Shape = [null, ...declared.slice(1)];
     const consumers = sorted.nodes.filter((n) => (n.input ?? []).includes(fileName));
     const toNchw = [0, r - 1, ...Array.from({ length: r - 2 }, (_, i) => i + 1)];
-    const nhwc = r >= 3 && consumers.length > 0 && consumers.every((n) => n.opType === 'Transpose' && sameAxes(new Attrs(n, '').ints('perm') ?? [], toNchw));
+    const nhwc = r >= 3 && consumers.length > 0 && consumers.every((n) => (n.opType === 'Transpose' && sameAxes(new Attrs(n, '').ints('perm') ?? [], toNchw)) || readsSequence(n));
     const axes = nhwc ? identityAxes(r) : channelsLastAxes(r);
     const a: Act = { node: '', shape, axes };
     a.node = b.emit('Input', fileName, [], {} as Record<string, never>, { className: 'Input', outShape: irShape(a) });
@@ -148,7 +156,7 @@ function convert(file: string, bytes: Uint8Array): ModelGraph {
       }
       convertNode(b, n, name, ctx, tctx);
     } catch (e) {
-      if (e instanceof LensError) throw e.layer ? e : new LensError(e.code, e.message, { file, layer: name });
+      if (e instanceof LensError) throw e.layer ? e : new LensError(e.code, e.message, { file, layer: name, hint: e.hint });
       throw new LensError('INTERNAL', `node ${name} (${n.opType}): ${e instanceof Error ? e.message : String(e)}`, { file, layer: name });
     }
   }
@@ -218,6 +226,7 @@ function convertOne(b: Builder, n: NodeProto, name: string, ctx: OpContext, tctx
   if (op === 'Shape' || op === 'Size') {
     const v = b.get(n.input?.[0] ?? '');
     if (!v) b.fail('GRAPH_INVALID', `node ${name} reads an undefined value`, name);
+    if (v.a && v.a.axes[0] !== 0) b.fail('UNSUPPORTED_CONFIG', `node ${name}: ${op} of a time-major tensor (around a recurrent op) is not supported`, name);
     const dims: Sym[] = v.a ? v.a.shape.map((d, i) => (i === 0 ? 'N' : d === null ? '?' : d)) : v.c!.dims;
     if (op === 'Size') {
       const known = dims.every((d) => typeof d === 'number');

@@ -144,6 +144,22 @@ export function expectRank(node: { name: string; kind: string }, shape: Shape, r
   if (shape.length !== rank) mismatch(node, `${node.kind} layer ${node.name} expects a rank-${rank} input (batch included), got ${fmtShape(shape)}`);
 }
 
+/**
+ * The one input of a windowed kind (batch, spatial..., channels) with its checked params: one input, then
+ * `check` on the params, then rank spatial + 2 (this order decides which error a bad layer gets).
+ */
+export function spatialInput<N extends { name: string; kind: string }, P extends { rank: number }>(
+  node: N,
+  inputs: Shape[],
+  check: (node: N) => P,
+): { p: P; x: Shape } {
+  expectInputs(node, inputs, 1);
+  const p = check(node);
+  const x = inputs[0];
+  expectRank(node, x, p.rank + 2);
+  return { p, x };
+}
+
 /** tf tensor for a weight. */
 export function weightTensor(tf: TF, w: WeightTensor): Tensor {
   return tf.tensor(w.data, w.shape, 'float32');
@@ -262,4 +278,37 @@ export function withGradient(tf: TF, xs: Tensor[], fast: (xs: Tensor[]) => Tenso
     return { value: fast(inputs), gradFunc };
   }) as unknown as Parameters<TF['customGrad']>[0]);
   return (f as unknown as (...a: Tensor[]) => Tensor)(...xs);
+}
+
+/** Insert (s - 1) zeros between cells along each spatial axis of a channels-last tensor (pad and reshape only). */
+export function zeroInsert(tf: TF, x: Tensor, strides: number[]): Tensor {
+  let y = x;
+  strides.forEach((s, i) => {
+    if (s <= 1) return;
+    const shape = y.shape;
+    const axis = i + 1;
+    const pre = shape.slice(0, axis).reduce((a, b) => a * b, 1);
+    const d = shape[axis];
+    const post = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+    const t = tf.pad(tf.reshape(y, [pre, d, 1, post]), [[0, 0], [0, 0], [0, s - 1], [0, 0]]);
+    const grown = [...shape];
+    grown[axis] = d * s;
+    const size = [...shape];
+    size[axis] = (d - 1) * s + 1;
+    y = tf.slice(tf.reshape(t, grown), shape.map(() => 0), size);
+  });
+  return y;
+}
+
+/** Pad (positive) or crop (negative) each spatial axis of a channels-last tensor by [before, after]. */
+export function padOrCrop(tf: TF, x: Tensor, pads: [number, number][]): Tensor {
+  let y = x;
+  const crop = pads.map(([a, b]) => [Math.max(0, -a), Math.max(0, -b)]);
+  if (crop.some(([a, b]) => a > 0 || b > 0)) {
+    const begin = [0, ...crop.map(([a]) => a), 0];
+    const size = y.shape.map((d, i) => (i === 0 || i === y.rank - 1 ? d : d - crop[i - 1][0] - crop[i - 1][1]));
+    y = tf.slice(y, begin, size);
+  }
+  const pad = pads.map(([a, b]) => [Math.max(0, a), Math.max(0, b)] as [number, number]);
+  return padSpatial(tf, y, pad);
 }

@@ -8,7 +8,7 @@ import type { KindModule } from './kind.js';
 import type { ConvParams, LayerNodeOf, Shape } from '../graph.js';
 import { depthwiseValid } from './depthwise-conv.js';
 import {
-  type TF, type Tensor, badConfig, dilateKernel, channels, checkPositiveInts, checkSize, expectInputs, expectRank,
+  type TF, type Tensor, badConfig, dilateKernel, channels, checkPositiveInts, checkSize, spatialInput,
   expectWeight, mismatch, padSpatial, resolvePads, spatialOf, weightTensor, windowedSpatial,
 } from './common.js';
 
@@ -70,10 +70,7 @@ type tfTypes4 = import('@tensorflow/tfjs').Tensor4D;
 export const conv: KindModule<'Conv'> = {
   kind: 'Conv',
   inferShape(node, inputs): Shape {
-    expectInputs(node, inputs, 1);
-    const p = checkParams(node);
-    const x = inputs[0];
-    expectRank(node, x, p.rank + 2);
+    const { p, x } = spatialInput(node, inputs, checkParams);
     const ci = channels(node, x);
     if (ci % p.groups !== 0 || p.filters % p.groups !== 0) {
       mismatch(node, `conv ${node.name}: ${ci} input channels and ${p.filters} filters do not split into ${p.groups} groups`);

@@ -8,7 +8,7 @@ import type { LayerNodeOf, Shape } from '../graph.js';
 
 type T4 = import('@tensorflow/tfjs').Tensor4D;
 import {
-  type TF, type Tensor, badConfig, channels, dilateKernel, checkPositiveInts, checkSize, expectInputs, expectRank, expectWeight,
+  type TF, type Tensor, badConfig, channels, dilateKernel, checkPositiveInts, checkSize, spatialInput, expectWeight,
   padForTaps, padSpatial, resolvePads, spatialOf, stridedTap, stridedTapAdjoint, tapOffsets, weightTensor, windowedSpatial, withGradient,
 } from './common.js';
 
@@ -60,10 +60,7 @@ export function depthwiseValid(tf: TF, x: Tensor, kernel: Tensor, strides: numbe
 export const depthwiseConv: KindModule<'DepthwiseConv'> = {
   kind: 'DepthwiseConv',
   inferShape(node, inputs): Shape {
-    expectInputs(node, inputs, 1);
-    const p = checkParams(node);
-    const x = inputs[0];
-    expectRank(node, x, p.rank + 2);
+    const { p, x } = spatialInput(node, inputs, checkParams);
     const ci = channels(node, x);
     expectWeight(node, 'kernel', [...p.kernelSize, ci, p.depthMultiplier]);
     if (p.useBias) expectWeight(node, 'bias', [ci * p.depthMultiplier]);

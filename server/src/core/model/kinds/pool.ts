@@ -6,7 +6,7 @@
 import type { KindModule } from './kind.js';
 import type { LayerNodeOf, PoolParams, Shape } from '../graph.js';
 import {
-  type TF, type Tensor, badConfig, checkPositiveInts, checkSize, expectInputs, expectRank, padForTaps, padSpatial,
+  type TF, type Tensor, badConfig, checkPositiveInts, checkSize, spatialInput, padForTaps, padSpatial,
   resolvePads, spatialOf, stridedTap, stridedTapAdjoint, tapOffsets, windowOut, windowedSpatial, withGradient,
 } from './common.js';
 
@@ -88,10 +88,7 @@ function poolValid(tf: TF, x: Tensor, op: 'max' | 'avg', rank: number, size: num
 export const pool: KindModule<'Pool'> = {
   kind: 'Pool',
   inferShape(node, inputs): Shape {
-    expectInputs(node, inputs, 1);
-    const p = checkParams(node);
-    const x = inputs[0];
-    expectRank(node, x, p.rank + 2);
+    const { p, x } = spatialInput(node, inputs, checkParams);
     const out = windowedSpatial(node, x, p.padding, p.poolSize, p.strides, p.poolSize.map(() => 1), p.ceilMode);
     return checkSize(node, [x[0], ...out, x[x.length - 1]]);
   },
