@@ -1,4 +1,5 @@
 #!/usr/bin/env node
-// Shim for the `lrp-lens` bin: runs the compiled CLI (npm run build makes out/).
-import { main } from '../out/server/src/cli.js';
-main(process.argv.slice(2)).then((code) => process.exit(code));
+// Shim for the `lrp-lens` bin: runs the compiled CLI (npm run build makes out/). runAsProcess exits only
+// once stdout is written out, so output piped to another program is never cut short.
+import { runAsProcess } from '../out/server/src/cli.js';
+void runAsProcess(process.argv.slice(2));

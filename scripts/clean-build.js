@@ -2,4 +2,4 @@
 // cannot linger as a stale .js file; screenshots, reports and the .vsix under out/ are kept.
 import { rmSync } from 'node:fs';
 
-for (const dir of ['server', 'client', 'webview', 'samples', 'scripts']) rmSync(`out/${dir}`, { recursive: true, force: true });
+for (const dir of ['server', 'client', 'webview', 'samples', 'scripts', 'test-tmp']) rmSync(`out/${dir}`, { recursive: true, force: true });

@@ -1,13 +1,15 @@
 // Runs every compiled *.test.js under out/ with node's built-in test runner (so its summary line is printed).
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 function find(dir, acc) {
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
-    if (statSync(p).isDirectory()) find(p, acc);
-    else if (name.endsWith('.test.js')) acc.push(p);
+    // lstat: tests leave symlinks (loops included) in their temp folders under out/; never follow them.
+    const st = lstatSync(p);
+    if (st.isDirectory()) find(p, acc);
+    else if (st.isFile() && name.endsWith('.test.js')) acc.push(p);
   }
   return acc;
 }

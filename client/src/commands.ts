@@ -27,7 +27,7 @@ export function registerCommands(context: vscode.ExtensionContext, client: () =>
   reg('lrpLens.explainModel', async (target?: vscode.Uri | string) => {
     const model = await pickModel(client(), target);
     if (!model) return;
-    const samples = await pickSamples(model);
+    const samples = await pickSamples(model, client());
     if (samples === null) return;
     const cfg = vscode.workspace.getConfiguration('lrpLens');
     const params: ExplainParams = {
@@ -56,7 +56,7 @@ export function registerCommands(context: vscode.ExtensionContext, client: () =>
   reg('lrpLens.checkData', async (target?: vscode.Uri | string) => {
     const model = await pickModel(client(), target);
     if (!model) return;
-    const samples = await pickSamples(model);
+    const samples = await pickSamples(model, client());
     if (samples === null) return;
     try {
       const r = await client().sendRequest<CheckDataResult>(Method.checkData, { model: model.uri, samples: samples ? { data: samples.fsPath } : undefined });
@@ -147,7 +147,7 @@ function activeModelUri(): vscode.Uri | undefined {
  * The samples: a .npy of model inputs picked from the workspace (closest to the model first), or
  * undefined to let the server use lrp-lens.json's data; null when the user backs out.
  */
-async function pickSamples(model: ModelSummary): Promise<vscode.Uri | undefined | null> {
+async function pickSamples(model: ModelSummary, client: LanguageClient): Promise<vscode.Uri | undefined | null> {
   const project = await vscode.workspace.findFiles('lrp-lens.json', undefined, 1);
   const npys = await vscode.workspace.findFiles('**/*.npy', '**/node_modules/**', 200);
   const dir = model.file.replace(/[/\\][^/\\]*$/, '');
@@ -162,5 +162,7 @@ async function pickSamples(model: ModelSummary): Promise<vscode.Uri | undefined 
   if (pick.project) return undefined;
   if (pick.uri) return pick.uri;
   const chosen = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'NumPy arrays': ['npy'] } });
+  // The server reads no path outside the workspace folders unless the user picked it here.
+  if (chosen?.[0]) await client.sendRequest(Method.allowPaths, { paths: [chosen[0].fsPath] });
   return chosen?.[0] ?? null;
 }

@@ -25,7 +25,9 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider 
     let shown: string | undefined;
     const render = async () => {
       const { models } = await this.client().sendRequest<ListModelsResult>(Method.listModels, {});
-      const model = models.find((m) => m.file === document.uri.fsPath || m.uri === document.uri.toString());
+      // A SavedModel's saved_model.pb opens the folder's model (the folder is the model).
+      const savedModelDir = /[/\\]saved_model\.pb$/.test(document.uri.fsPath) ? document.uri.fsPath.replace(/[/\\]saved_model\.pb$/, '') : undefined;
+      const model = models.find((m) => m.file === document.uri.fsPath || m.uri === document.uri.toString() || (savedModelDir !== undefined && m.file === savedModelDir));
       // Only when this model's analysis changed (setting the html reloads the page).
       const key = JSON.stringify(model ?? null);
       if (key === shown) return;

@@ -163,7 +163,10 @@ class HeatmapPanel {
           defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
           filters: { 'Model inputs': ['npy', 'npz', 'nc', 'nc4', 'png', 'jpg', 'csv'] },
         });
-        if (picked?.[0]) this.post({ type: 'dataPicked', path: picked[0].fsPath });
+        if (!picked?.[0]) return;
+        // The server reads no path outside the workspace folders unless the user picked it here.
+        await this.client().sendRequest(Method.allowPaths, { paths: [picked[0].fsPath] });
+        this.post({ type: 'dataPicked', path: picked[0].fsPath });
         return;
       }
       case 'setBackend':

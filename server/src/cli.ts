@@ -5,6 +5,7 @@
  * {"error": {code, message, file, layer}} on stdout.
  */
 import { toLensError } from './core/errors.js';
+import { ownValue } from './core/own-table.js';
 
 const COMMANDS: Record<string, { module: string; summary: string; usage: string }> = {
   inspect: {
@@ -64,7 +65,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage() + '\n');
     return command ? 0 : 2;
   }
-  const entry = COMMANDS[command];
+  // Own keys only: `lrp-lens constructor` is an unknown command, not Object's constructor.
+  const entry = ownValue(COMMANDS, command);
   if (!entry) {
     process.stderr.write(`lrp-lens: unknown command '${command}'\n${usage()}\n`);
     return 2;
@@ -80,19 +82,48 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     const err = toLensError(e);
     if (json) process.stdout.write(JSON.stringify({ error: err.toJSON() }) + '\n');
-    else process.stderr.write(`lrp-lens ${command}: error ${err.code}: ${err.message}${err.layer ? ` (layer ${err.layer})` : ''}${err.file ? ` [${err.file}]` : ''}\n`);
+    else process.stderr.write(`lrp-lens ${command}: error ${err.code}: ${err.message}${err.layer ? ` (layer ${err.layer})` : ''}${err.file ? ` [${err.file}]` : ''}\n${err.hint ? `  hint: ${err.hint}\n` : ''}`);
     return 2;
   }
 }
 
+/** Resolves once `stream` has handed everything written so far to the OS (a pipe drains asynchronously). */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((done) => {
+    if (stream.destroyed || !stream.writable) return done();
+    // Writes complete in order: the callback of an empty write runs after every earlier write.
+    stream.write('', () => done());
+  });
+}
+
+/**
+ * `main` as the process: exits with its status only after stdout and stderr are written out, so JSON or
+ * SARIF piped to a slow reader arrives whole (process.exit() right after write() cut it at 64 KiB).
+ * A reader that closes early (`| head`) ends the process quietly: no EPIPE stack trace.
+ */
+export async function runAsProcess(argv: string[]): Promise<void> {
+  // Nothing more can be said on a stream that failed: leave at once, with the command's status if it
+  // has one (a reader that left early is not an error of the command), else 2 for a real write error.
+  const onError = (e: NodeJS.ErrnoException): void => {
+    const quiet = e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED';
+    process.exit(quiet ? (typeof process.exitCode === 'number' ? process.exitCode : 0) : 2);
+  };
+  process.stdout.on('error', onError);
+  process.stderr.on('error', onError);
+  let code: number;
+  try {
+    code = await main(argv);
+  } catch (e) {
+    process.stderr.write(String(e) + '\n');
+    code = 2;
+  }
+  process.exitCode = code;
+  await flushed(process.stdout);
+  await flushed(process.stderr);
+  // Exit explicitly: worker pools or a compute backend may hold the event loop open.
+  process.exit(code);
+}
+
 // Run when executed directly (not when imported by tests or the bin shim).
 const invoked = process.argv[1] ?? '';
-if (invoked.endsWith('cli.js') || invoked.endsWith('cli.ts')) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e) => {
-      process.stderr.write(String(e) + '\n');
-      process.exit(2);
-    },
-  );
-}
+if (invoked.endsWith('cli.js') || invoked.endsWith('cli.ts')) void runAsProcess(process.argv.slice(2));

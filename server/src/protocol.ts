@@ -21,6 +21,11 @@ export const Method = {
   reanalyze: 'lrpLens/reanalyze',
   /** core/render/png-request.ts PngRequest -> { base64 }: the panel's PNG export, rendered with sharp. */
   renderPng: 'lrpLens/renderPng',
+  /**
+   * AllowPathsParams -> AllowPathsResult: files the user picked in a dialog, which the server may then
+   * read although they are outside the workspace folders (it reads no other outside path).
+   */
+  allowPaths: 'lrpLens/allowPaths',
 } as const;
 
 export const Notification = {
@@ -36,6 +41,7 @@ export interface ProtocolError {
   message: string;
   file?: string;
   layer?: string;
+  hint?: string;
 }
 
 export interface TensorInfo {
@@ -250,6 +256,14 @@ export interface ReanalyzeResult {
   models: number;
 }
 
+export interface AllowPathsParams {
+  /** Absolute paths or file URIs the user picked. */
+  paths: string[];
+}
+export interface AllowPathsResult {
+  allowed: number;
+}
+
 export interface StatusParams {
   backend: string;
   /** Jobs running or queued, by kind. */
@@ -289,7 +303,7 @@ export interface LensSettings {
 }
 
 export const DEFAULT_SETTINGS: LensSettings = {
-  modelGlobs: ['**/*.{h5,hdf5,keras,onnx}', '**/model.json'],
+  modelGlobs: ['**/*.{h5,hdf5,keras,onnx}', '**/model.json', '**/saved_model.pb'],
   exclude: ['**/node_modules/**', '**/.git/**'],
   maxFileSizeMB: 512,
   composite: 'epsilon-plus',

@@ -4,8 +4,8 @@
  * the static checks as diagnostics, re-analyzes on change, and answers the lrpLens/* requests.
  * `startServer()` runs it on the connection the process was started with (--stdio, --node-ipc).
  */
-import { existsSync, statSync } from 'node:fs';
-import { basename, dirname, join, sep } from 'node:path';
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   createConnection,
@@ -33,8 +33,6 @@ import {
   DEFAULT_SETTINGS,
   Method,
   Notification,
-  type CancelParams,
-  type CheckDataParams,
   type CheckDataResult,
   type CompositeChoice,
   type ExplainParams,
@@ -42,16 +40,18 @@ import {
   type FindingSummary,
   type InitializationOptions,
   type LensSettings,
-  type ListModelsParams,
   type ListModelsResult,
   type ModelSummary,
-  type ReanalyzeParams,
+  type AllowPathsResult,
   type ReanalyzeResult,
   type StatusParams,
 } from './protocol.js';
 import { WorkerPool, defaultWorkerScript } from './lsp/pool.js';
 import { FolderWatcher } from './lsp/watch.js';
-import { discoverModels, isModelFile } from './lsp/discovery.js';
+import { discoverModels, modelFor } from './lsp/discovery.js';
+import { FramingGuard } from './lsp/framing.js';
+import { checkSettings } from './lsp/settings.js';
+import { allowPathsParams, checkDataParams, explainParams, jobIdParam, listFilter, reanalyzeParams } from './lsp/request-params.js';
 import { hashModelFile } from './lsp/content-hash.js';
 import { modelDiagnostics, docFor, findingToDiagnostic, type DiagnosticContext } from './lsp/diagnostics.js';
 import { layerAt, layerHover } from './lsp/hover.js';
@@ -74,6 +74,19 @@ export interface ServerOptions {
   workerScript?: URL;
 }
 
+/**
+ * The connection the process was started with. On stdio the input passes a framing guard first, so one
+ * malformed message header does not stop every later answer (vscode-jsonrpc's reader stops for good).
+ */
+function defaultConnection(): Connection {
+  if (!process.argv.includes('--stdio')) return createConnection(ProposedFeatures.all);
+  const guard = new FramingGuard((bytes, why) => process.stderr.write(`[lrp-lens] skipped ${bytes} byte(s) of input: ${why}\n`));
+  process.stdin.pipe(guard);
+  // stdout carries the protocol: console output goes to stderr (what the library's own --stdio mode does).
+  for (const k of ['log', 'info', 'warn', 'error', 'debug'] as const) console[k] = (...a: unknown[]) => void process.stderr.write(a.map(String).join(' ') + '\n');
+  return createConnection(ProposedFeatures.all, guard, process.stdout);
+}
+
 /** Where the findings' pages are on disk (a checkout or the installed extension), if anywhere. */
 function findDocsRoot(): string | undefined {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -84,7 +97,7 @@ function findDocsRoot(): string | undefined {
   return undefined;
 }
 
-export function startServer(connection: Connection = createConnection(ProposedFeatures.all), opts: ServerOptions = {}): Connection {
+export function startServer(connection: Connection = defaultConnection(), opts: ServerOptions = {}): Connection {
   const documents = new TextDocuments(TextDocument);
   const models = new Map<string, ModelEntry>();
   const analysisCache = new Map<string, ModelSummary>();
@@ -96,6 +109,12 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   const jobs = new Map<string, { kind: 'analyze' | 'explain' | 'checkData'; model: string; cancel(): void }>();
   let folderWatcher: FolderWatcher | undefined;
   const projectPublished = new Set<string>();
+  /** Per project file: the number of its latest validation; an older one that ends later is dropped. */
+  const projectRuns = new Map<string, number>();
+  /** Real paths outside the workspace folders that the user picked in a dialog (lrpLens/allowPaths). */
+  const allowedPaths = new Set<string>();
+  /** The settings problems last shown, so one bad value is not announced on every reload. */
+  let shownProblems = '';
   let roots: string[] = [];
   let settings: LensSettings = { ...DEFAULT_SETTINGS };
   let initOptions: InitializationOptions = {};
@@ -211,7 +230,9 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         const handle = pool!.run<ModelSummary>('analyze', payload);
         jobs.set(jobId, { kind: 'analyze', model: file, cancel: handle.cancel });
         try {
-          summary = { ...(await handle.promise), uri: pathToFileURL(file).href, contentHash: hashed.hash };
+          // The model is the path analyzed (a SavedModel's folder, not the saved_model.pb the loader read).
+          const r = await handle.promise;
+          summary = { ...r, file, uri: pathToFileURL(file).href, contentHash: hashed.hash, findings: r.findings.map((f) => (f.file === r.file ? { ...f, file } : f)) };
         } finally {
           jobs.delete(jobId);
         }
@@ -250,7 +271,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       setTimeout(() => {
         debounce.delete(file);
         if (!existsSync(file)) forget(file);
-        else if (isModelFile(roots, file, settings.modelGlobs, settings.exclude)) void analyze(file);
+        else if (modelFor(roots, file, settings.modelGlobs, settings.exclude) === file) void analyze(file);
+        else if (models.has(file)) forget(file); // now a symlink, a FIFO, ...: no model, as in the scan
       }, delayMs),
     );
   }
@@ -259,6 +281,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     const started = Date.now();
     const found = await discoverModels(roots, { include: settings.modelGlobs, exclude: settings.exclude, maxFileBytes: settings.maxFileSizeMB * 1024 * 1024 });
     for (const t of found.tooLarge) log(`skipped ${t.file}: ${(t.bytes / 1048576).toFixed(0)} MB is over lrpLens.maxFileSizeMB`);
+    if (found.truncated) log('the workspace scan stopped at its budget of folder entries (SCAN_MAX_ENTRIES); narrow lrpLens.modelGlobs or lrpLens.exclude');
     for (const file of [...models.keys()]) if (!found.files.includes(file)) forget(file);
     await Promise.all(found.files.map((f) => analyze(f)));
     log(`analyzed ${found.files.length} model file(s) in ${Date.now() - started} ms`);
@@ -267,7 +290,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
 
   /** Every lrp-lens.json in the workspace: its problems as diagnostics at the offending keys. */
   async function validateProjects(): Promise<void> {
-    const found = await discoverModels(roots, { include: [`**/${PROJECT_FILE}`], exclude: settings.exclude, maxFileBytes: 16 * 1024 * 1024 });
+    // Any size: an oversized project file gets a diagnostic saying so (projectDiagnostics checks the budget).
+    const found = await discoverModels(roots, { include: [`**/${PROJECT_FILE}`], exclude: settings.exclude, maxFileBytes: Number.MAX_SAFE_INTEGER });
     for (const file of projectPublished) if (!found.files.includes(file)) {
       projectPublished.delete(file);
       void connection.sendDiagnostics({ uri: pathToFileURL(file).href, diagnostics: [] });
@@ -278,14 +302,19 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   /** One project file; `text` is the editor's unsaved text when it is open. */
   async function validateProject(file: string, text?: string): Promise<void> {
     const uri = pathToFileURL(file).href;
+    const run = (projectRuns.get(file) ?? 0) + 1;
+    projectRuns.set(file, run);
     if (text === undefined && !existsSync(file)) {
       if (projectPublished.delete(file)) void connection.sendDiagnostics({ uri, diagnostics: [] });
       return;
     }
+    // Untrusted: the structure only, no data file opened (nothing outside the folder is read).
     const diagnostics = await projectDiagnostics(file, docsHref, (m) => {
       const s = models.get(m)?.summary;
       return s?.state === 'ok' ? s.inputs[0]?.shape : undefined;
-    }, text ?? documents.get(uri)?.getText());
+    }, text ?? documents.get(uri)?.getText(), { checkData: trusted });
+    // A newer edit started a newer validation: its result, not this older one, is the truth.
+    if (projectRuns.get(file) !== run) return;
     projectPublished.add(file);
     void connection.sendDiagnostics({ uri, diagnostics });
   }
@@ -301,7 +330,15 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       for (const m of models.keys()) if (dirname(m) === dirname(file) && m.endsWith('.json')) schedule(m);
       return;
     }
-    if (models.has(file) || isModelFile(roots, file, settings.modelGlobs, settings.exclude)) schedule(file);
+    if (!existsSync(file)) {
+      // Gone (a folder or a symlink to one included): so are the models that were under it.
+      for (const m of [...models.keys()]) if (m === file || m.startsWith(file + sep)) schedule(m);
+      const owner = modelFor(roots, file, settings.modelGlobs, settings.exclude);
+      if (owner && owner !== file) schedule(owner); // a SavedModel lost one of its files
+      return;
+    }
+    const model = models.has(file) ? file : modelFor(roots, file, settings.modelGlobs, settings.exclude);
+    if (model) schedule(model);
   }
 
   async function startFsWatchers(): Promise<void> {
@@ -310,16 +347,38 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     await folderWatcher.start();
   }
 
+  /** Settings problems go to the log and, once per distinct set, to the user. */
+  function reportSettings(problems: string[]): void {
+    for (const p of problems) log(`settings: ${p}`);
+    const key = problems.join('\n');
+    if (key && key !== shownProblems) {
+      void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message: `LRP Lens: ${problems.join('; ')}` });
+    }
+    shownProblems = key;
+  }
+
+  /** Defaults, then initializationOptions.settings, then the client's lrpLens section, each value checked. */
+  function initialSettings(): { settings: LensSettings; problems: string[] } {
+    return checkSettings(initOptions.settings);
+  }
+
   async function loadSettings(): Promise<void> {
-    let next: LensSettings = { ...DEFAULT_SETTINGS, ...(initOptions.settings ?? {}) };
+    const init = initialSettings();
+    let next = init.settings;
+    const problems = [...init.problems];
     if (canPullConfig) {
       try {
-        const [cfg] = (await connection.workspace.getConfiguration([{ section: 'lrpLens' }])) as [Partial<LensSettings> | null];
-        if (cfg && typeof cfg === 'object') next = { ...next, ...stripUndefined(cfg) };
+        const [cfg] = (await connection.workspace.getConfiguration([{ section: 'lrpLens' }])) as [unknown];
+        if (cfg && typeof cfg === 'object') {
+          const checked = checkSettings(stripUndefined(cfg), next);
+          next = checked.settings;
+          problems.push(...checked.problems);
+        }
       } catch {
         /* the client did not answer: keep the defaults */
       }
     }
+    reportSettings(problems);
     const poolShape = (s: LensSettings) => `${s.workers}|${s.memoryLimitMB}|${s.backend}`;
     const restartPool = pool && poolShape(next) !== poolShape(settings);
     if (next.backend !== settings.backend) activeBackend = undefined;
@@ -331,10 +390,53 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     }
   }
 
-  function resolveModel(model: string): string {
-    const file = model.startsWith('file:') ? fileURLToPath(model) : model;
-    if (!existsSync(file)) throw new LensError('FILE_NOT_FOUND', `no such model file: ${file}`, { file });
+  /** A request's path or file: URI as an absolute path (BAD_INPUT when it is neither). */
+  function toPath(p: string, what: string): string {
+    let file: string;
+    try {
+      file = p.startsWith('file:') ? fileURLToPath(p) : p;
+    } catch (e) {
+      throw new LensError('BAD_INPUT', `${what} is not a file URI: ${(e as Error).message}`);
+    }
+    if (!isAbsolute(file)) throw new LensError('BAD_INPUT', `${what} must be an absolute path or a file: URI (got ${p})`);
     return file;
+  }
+
+  /**
+   * A path a request names, confined: inside a workspace folder (after resolving symlinks), or picked by
+   * the user in a dialog (lrpLens/allowPaths). Nothing else is read, whatever the trust setting.
+   */
+  function confined(p: string, what: string): string {
+    const file = toPath(p, what);
+    let real: string;
+    try {
+      real = realpathSync(file);
+    } catch {
+      throw new LensError('FILE_NOT_FOUND', `no such ${what}: ${file}`, { file });
+    }
+    const inside = roots.some((r) => {
+      let root: string;
+      try {
+        root = realpathSync(r);
+      } catch {
+        return false;
+      }
+      return real === root || real.startsWith(root.endsWith(sep) ? root : root + sep);
+    });
+    if (!inside && !allowedPaths.has(real)) {
+      throw new LensError('BAD_INPUT', `${what} ${file} is outside the workspace folders; open it from a folder of the workspace, or pick it in the file dialog`, { file });
+    }
+    return file;
+  }
+
+  /** A model path from a request: confined, and a model by the scan's rule (a regular model file or a SavedModel folder). */
+  function resolveModel(model: string, globs: { include: string[]; exclude: string[] } = { include: ['**'], exclude: [] }): string {
+    const file = confined(model, 'model file');
+    if (allowedPaths.has(realpathSync(file))) return file;
+    // A SavedModel's saved_model.pb or variables/ name the folder, which is the model.
+    const found = modelFor(roots, file, globs.include, globs.exclude);
+    if (!found) throw new LensError('BAD_INPUT', `${file} is not a model file (a regular file or a SavedModel folder in the workspace)`, { file });
+    return found;
   }
 
   function compositeOf(c: ExplainParams['composite']): CompositeChoice {
@@ -394,17 +496,20 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   }
 
   connection.onInitialize(async (params: InitializeParams): Promise<InitializeResult> => {
-    initOptions = (params.initializationOptions ?? {}) as InitializationOptions;
+    const io = params.initializationOptions;
+    initOptions = io && typeof io === 'object' && !Array.isArray(io) ? (io as InitializationOptions) : {};
     trusted = initOptions.trusted !== false;
     const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
-    roots = folders.filter((u) => u.startsWith('file:')).map((u) => fileURLToPath(u));
+    roots = folders.map(pathOfUri).filter((p): p is string => p !== undefined);
     const caps = params.capabilities;
     canPullConfig = caps.workspace?.configuration === true;
     canRegisterWatchers = caps.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
     canProgress = caps.window?.workDoneProgress === true;
     canWorkspaceFolders = caps.workspace?.workspaceFolders === true;
     // Start the workers now: their start-up (loading the core) overlaps the client's next round trips.
-    settings = { ...DEFAULT_SETTINGS, ...(initOptions.settings ?? {}) };
+    const init = initialSettings();
+    settings = init.settings;
+    reportSettings(init.problems);
     pool = makePool();
     return {
       capabilities: {
@@ -420,8 +525,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   connection.onInitialized(async () => {
     if (canWorkspaceFolders) {
       connection.workspace.onDidChangeWorkspaceFolders(async (e) => {
-        const gone = new Set(e.removed.map((f) => fileURLToPath(f.uri)));
-        roots = [...roots.filter((r) => !gone.has(r)), ...e.added.filter((f) => f.uri.startsWith('file:')).map((f) => fileURLToPath(f.uri))];
+        const gone = new Set(e.removed.map((f) => pathOfUri(f.uri)));
+        roots = [...roots.filter((r) => !gone.has(r)), ...e.added.map((f) => pathOfUri(f.uri)).filter((p): p is string => p !== undefined)];
         if (!canRegisterWatchers) await startFsWatchers();
         await scanAll();
       });
@@ -442,7 +547,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
 
   connection.onDidChangeWatchedFiles((p) => {
     for (const c of p.changes) {
-      const file = fileURLToPath(c.uri);
+      const file = pathOfUri(c.uri);
+      if (!file) continue;
       if (c.type === FileChangeType.Deleted && models.has(file)) {
         clearTimeout(debounce.get(file));
         forget(file);
@@ -450,12 +556,29 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     }
   });
 
-  connection.onRequest(Method.listModels, (p: ListModelsParams | undefined): ListModelsResult => ({
-    models: [...models.values()].map((m) => m.summary).filter((s) => !p?.filter || s.file.includes(p.filter)),
+  connection.onRequest(Method.listModels, guarded(async (p: unknown): Promise<ListModelsResult> => {
+    const filter = listFilter(p);
+    return { models: [...models.values()].map((m) => m.summary).filter((s) => !filter || s.file.includes(filter)) };
   }));
 
-  connection.onRequest(Method.explain, guarded(async (params: ExplainParams, token: CancellationToken): Promise<ExplainResult> => {
+  connection.onRequest(Method.allowPaths, guarded(async (p: unknown): Promise<AllowPathsResult> => {
+    // The client sends what the user picked in a file dialog; each is allowed as the file it is now.
+    let allowed = 0;
+    for (const path of allowPathsParams(p).paths) {
+      try {
+        allowedPaths.add(realpathSync(toPath(path, 'path')));
+        allowed++;
+      } catch {
+        /* gone already: nothing to allow */
+      }
+    }
+    return { allowed };
+  }));
+
+  connection.onRequest(Method.explain, guarded(async (raw: unknown, token: CancellationToken): Promise<ExplainResult> => {
+    const params = explainParams(raw);
     const file = resolveModel(params.model);
+    if (params.samples?.data) params.samples.data = confined(params.samples.data, 'data file');
     const entry = models.get(file);
     const composite = compositeOf(params.composite);
     const jobId = params.jobId ?? `explain-${++jobCounter}`;
@@ -478,8 +601,10 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     return result;
   }));
 
-  connection.onRequest(Method.checkData, guarded(async (params: CheckDataParams, token: CancellationToken): Promise<CheckDataResult> => {
+  connection.onRequest(Method.checkData, guarded(async (raw: unknown, token: CancellationToken): Promise<CheckDataResult> => {
+    const params = checkDataParams(raw);
     const file = resolveModel(params.model);
+    if (params.samples?.data) params.samples.data = confined(params.samples.data, 'data file');
     const jobId = params.jobId ?? `check-${++jobCounter}`;
     const payload: CheckDataJobPayload = {
       file,
@@ -499,20 +624,25 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     return { jobId, model: file, findings, durationMs: Date.now() - started };
   }));
 
-  connection.onRequest(Method.cancel, (p: CancelParams) => {
-    const job = jobs.get(p.jobId);
+  connection.onRequest(Method.cancel, guarded(async (p: unknown) => {
+    const job = jobs.get(jobIdParam(p));
     if (!job) return { cancelled: false };
     job.cancel();
     return { cancelled: true };
-  });
+  }));
 
-  connection.onRequest(Method.reanalyze, guarded(async (p: ReanalyzeParams | undefined): Promise<ReanalyzeResult> => {
-    analysisCache.clear();
-    explainCache.clear();
+  connection.onRequest(Method.reanalyze, guarded(async (raw: unknown): Promise<ReanalyzeResult> => {
+    const p = reanalyzeParams(raw);
     if (p?.model) {
-      await analyze(resolveModel(p.model));
+      // A model of the workspace's own globs: any other path (/etc/passwd) is no model to list.
+      const file = resolveModel(p.model, { include: settings.modelGlobs, exclude: settings.exclude });
+      analysisCache.clear();
+      explainCache.clear();
+      await analyze(file);
       return { models: 1 };
     }
+    analysisCache.clear();
+    explainCache.clear();
     await scanAll();
     return { models: models.size };
   }));
@@ -527,8 +657,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   }));
 
   connection.onHover((p) => {
-    if (!p.textDocument.uri.startsWith('file:')) return null;
-    const entry = models.get(fileURLToPath(p.textDocument.uri));
+    const path = pathOfUri(p.textDocument.uri);
+    const entry = path ? models.get(path) : undefined;
     if (!entry || entry.summary.state !== 'ok') return null;
     const text = documents.get(p.textDocument.uri)?.getText() ?? entry.text;
     if (text === undefined) return null;
@@ -557,7 +687,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   // The project file is checked as it is typed, not only when saved.
   documents.onDidChangeContent((e) => {
     if (!e.document.uri.startsWith('file:') || basename(e.document.uri) !== PROJECT_FILE) return;
-    const file = fileURLToPath(e.document.uri);
+    const file = pathOfUri(e.document.uri);
+    if (!file) return;
     clearTimeout(debounce.get(file));
     debounce.set(file, setTimeout(() => void validateProject(file, e.document.getText()), 300));
   });
@@ -581,6 +712,16 @@ export function guarded<P, R>(fn: (p: P, token: CancellationToken) => Promise<R>
       throw new ResponseError(code, `${err.code}: ${err.message}`, err.toJSON());
     }
   };
+}
+
+/** The local path of a file: URI; undefined for other schemes and for URIs that name no local file. */
+function pathOfUri(uri: unknown): string | undefined {
+  if (typeof uri !== 'string' || !uri.startsWith('file:')) return undefined;
+  try {
+    return fileURLToPath(uri);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Path, size and modification time: a changed data or project file is a different cache entry. */

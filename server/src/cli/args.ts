@@ -1,5 +1,6 @@
 /** Minimal argv parsing shared by the CLI commands: positionals, --flag value, --flag=value, boolean flags. */
 import { LensError } from '../core/errors.js';
+import { COMPOSITE_NAMES } from '../core/lrp/composites.js';
 
 export interface ParsedArgs {
   positional: string[];
@@ -35,11 +36,27 @@ export function flagString(args: ParsedArgs, name: string): string | undefined {
   return v;
 }
 
-export function flagNumber(args: ParsedArgs, name: string): number | undefined {
+/** A decimal number as people type it (Number() also takes '' and ' ' as 0, and '0x1f'). */
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** A finite number, at least `min` when given. */
+export function flagNumber(args: ParsedArgs, name: string, min?: number): number | undefined {
   const v = flagString(args, name);
   if (v === undefined) return undefined;
-  const n = Number(v);
+  const n = DECIMAL.test(v.trim()) ? Number(v) : NaN;
   if (!Number.isFinite(n)) throw new LensError('USAGE', `--${name} must be a number, got '${v}'`);
+  if (min !== undefined && n < min) throw new LensError('USAGE', `--${name} must be at least ${min}, got '${v}'`);
+  return n;
+}
+
+/** A whole number in [min, max] (counts: workers, runs, batch sizes, samples). */
+export function flagInt(args: ParsedArgs, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  const v = flagString(args, name);
+  if (v === undefined) return undefined;
+  const n = /^[+-]?\d+$/.test(v.trim()) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new LensError('USAGE', `--${name} must be a whole number from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ' up'}, got '${v}'`);
+  }
   return n;
 }
 
@@ -47,4 +64,9 @@ export function requireFlag(args: ParsedArgs, name: string): string {
   const v = flagString(args, name);
   if (v === undefined) throw new LensError('USAGE', `--${name} is required`);
   return v;
+}
+
+/** A composite name (from --composite or a project's explain.composite): one of the list, compared as a string, never looked up. */
+export function checkComposite(name: string, from: string): void {
+  if (!(COMPOSITE_NAMES as readonly string[]).includes(name)) throw new LensError('USAGE', `${from} must be one of ${COMPOSITE_NAMES.join(', ')}, got '${name}'`);
 }

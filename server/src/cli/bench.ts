@@ -13,10 +13,9 @@
  * --json: {default: {samplesPerSecond, singleSampleMs, peakRssMb}, wasm: {...}, cpu: {...}, stream, ...}.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { availableParallelism, loadavg } from 'node:os';
-import { parseArgs, flagNumber, flagString } from './args.js';
+import { parseArgs, flagInt, flagNumber, flagString } from './args.js';
 import { LensError } from '../core/errors.js';
 import { loadModel } from '../core/model/load.js';
 import { type NdArray, readNpy, toFloat32 } from '../core/data/npy.js';
@@ -25,6 +24,7 @@ import { LrpPool } from '../core/compute/lrp-pool.js';
 import type { ExplainOptions, ExplainerOptions } from '../core/lrp/engine.js';
 import type { ModelGraph } from '../core/model/graph.js';
 import { BENCH } from '../testing/paths.js';
+import { readRegular } from '../core/data/regular-file.js';
 
 interface Figures {
   samplesPerSecond: number;
@@ -97,16 +97,17 @@ export async function run(argv: string[]): Promise<number> {
   if ((modelFlag === undefined) !== (inputFlag === undefined)) throw new LensError('USAGE', '--model and --input go together');
   const models = modelFlag ? [modelFlag] : DEFAULT_MODELS.map((m) => join(BENCH, m));
   const inputPath = inputFlag ?? join(BENCH, 'batch64_nhwc.npy');
-  for (const m of [...models, inputPath]) if (!existsSync(m)) throw new LensError('FILE_NOT_FOUND', `benchmark file not found: ${m}`, { file: m });
   const backends = (flagString(args, 'backends') ?? 'wasm,cpu,webgpu,tensorflow-gpu').split(',').map((b) => b.trim()) as BackendName[];
-  const runs = Math.max(1, Math.floor(flagNumber(args, 'runs') ?? 5));
-  const stream = Math.max(0, Math.floor(flagNumber(args, 'stream') ?? 10000));
+  const runs = flagInt(args, 'runs', 1, 1000) ?? 5;
+  const stream = flagInt(args, 'stream', 0, 10_000_000) ?? 10000;
   // 8 samples per chunk: the same speed as 16 on wasm, and each worker's wasm heap peaks lower.
-  const chunk = Math.max(1, Math.floor(flagNumber(args, 'chunk') ?? 8));
+  const chunk = flagInt(args, 'chunk', 1, 4096) ?? 8;
   const cores = availableParallelism();
-  const cpuWorkers = Math.max(1, Math.floor(flagNumber(args, 'workers') ?? cores));
-  const peakGflops = flagNumber(args, 'peak-gflops') ?? 300;
-  const x = readNpy(new Uint8Array(await readFile(inputPath)), inputPath);
+  const cpuWorkers = flagInt(args, 'workers', 1, 1024) ?? cores;
+  const peakGflops = flagNumber(args, 'peak-gflops', Number.MIN_VALUE) ?? 300;
+  // Options are checked before any file is read.
+  for (const m of [...models, inputPath]) if (!existsSync(m)) throw new LensError('FILE_NOT_FOUND', `benchmark file not found: ${m}`, { file: m });
+  const x = readNpy(await readRegular(inputPath), inputPath);
   const graphs = await Promise.all(models.map((m) => loadModel(m)));
   const log = (s: string) => {
     if (!json) process.stdout.write(s + '\n');

@@ -6,9 +6,9 @@
  * entry's model files are checked. Exit 0 with no error-severity finding, 1 with one, 2 on a
  * usage error (thrown as LensError('USAGE') for the dispatcher).
  */
-import { readdir, stat, readFile, open } from 'node:fs/promises';
+import { stat, readFile } from 'node:fs/promises';
 import { join, resolve, extname, basename, relative } from 'node:path';
-import { parseArgs, flagString, type ParsedArgs } from './args.js';
+import { checkComposite, parseArgs, flagString, type ParsedArgs } from './args.js';
 import { dataRange, resolveInput, type ResolvedInput } from './input.js';
 import { checkFlags, dataFile, entryModelFiles, INPUT_FLAG_NAMES } from './project-model.js';
 import { findEntry, formatPath, rangeOf, readProject, type ModelEntry } from '../core/data/project.js';
@@ -22,6 +22,9 @@ import type { Finding } from '../core/artifacts/finding.js';
 import type { MapContext } from '../core/artifacts/map-context.js';
 import type { ModelGraph } from '../core/model/graph.js';
 import { formatJson, formatSarif, formatText, type CheckResult } from './check-format.js';
+import { fileKind } from './files.js';
+import { walkFiles } from '../core/walk.js';
+import { openRegular, regularSize } from '../core/data/regular-file.js';
 
 const MODEL_EXT = new Set(['.h5', '.hdf5', '.keras', '.onnx']);
 const SKIP_DIRS = new Set(['node_modules', '.git', 'out']);
@@ -31,7 +34,7 @@ const MAX_FILES = 2000;
 /** A .json file is a model when its head names a Keras/TF.js topology (data and config JSON are skipped). */
 async function isModelJson(path: string): Promise<boolean> {
   if (basename(path) === 'model.json') return true;
-  const fh = await open(path, 'r');
+  const { fh } = await openRegular(path);
   try {
     const buf = new Uint8Array(4096);
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
@@ -42,7 +45,7 @@ async function isModelJson(path: string): Promise<boolean> {
   }
 }
 
-/** Model files under `path` (the path itself when it is a file), sorted. */
+/** Model files under `path` (the path itself when it is a file), sorted; the walk's limits are walk.ts's. */
 export async function findModelFiles(path: string): Promise<string[]> {
   const abs = resolve(path);
   let st;
@@ -52,24 +55,13 @@ export async function findModelFiles(path: string): Promise<string[]> {
     throw new LensError('USAGE', `no such file or folder: ${path}`, { file: abs });
   }
   if (st.isFile()) return [abs];
-  const out: string[] = [];
-  const walk = async (dir: string): Promise<void> => {
-    const entries = await readdir(dir, { withFileTypes: true });
-    entries.sort((a, b) => a.name.localeCompare(b.name));
-    for (const e of entries) {
-      if (out.length >= MAX_FILES) return;
-      if (e.name.startsWith('.')) continue;
-      const p = join(dir, e.name);
-      if (e.isDirectory()) {
-        if (!SKIP_DIRS.has(e.name)) await walk(p);
-      } else if (e.isFile()) {
-        const ext = extname(e.name).toLowerCase();
-        if (MODEL_EXT.has(ext) || (ext === '.json' && (await isModelJson(p).catch(() => false)))) out.push(p);
-      }
-    }
-  };
-  await walk(abs);
-  return out;
+  if (!st.isDirectory()) throw new LensError('BAD_INPUT', `${path} is ${fileKind(st)}: give model files or folders`, { file: abs });
+  const files = await walkFiles(abs, async (p, name) => {
+    const ext = extname(name).toLowerCase();
+    return MODEL_EXT.has(ext) || (ext === '.json' && (await isModelJson(p).catch(() => false)));
+  }, { skipDir: (name) => name.startsWith('.') || SKIP_DIRS.has(name), skipFile: (name) => name.startsWith('.') });
+  if (files.length > MAX_FILES) throw new LensError('BUDGET_EXCEEDED', `more than ${MAX_FILES} model files under ${path}: check a smaller folder`, { file: abs });
+  return files;
 }
 
 export interface CheckOptions {
@@ -169,11 +161,12 @@ async function planModels(paths: string[], opts: CheckOptions, findings: Finding
   const add = (file: string, entry?: ModelEntry): void => {
     if (!out.some((o) => o.file === file)) out.push({ file, entry });
   };
+  if (opts.config !== undefined) await regularSize(opts.config);
   const project = opts.config !== undefined ? await readProject(opts.config) : undefined;
   const only = project && opts.model !== undefined ? findEntry(project, opts.model) : undefined;
   if (paths.length === 0 && project) {
     for (const e of only ? [only] : project.models) {
-      const files = entryModelFiles(e);
+      const files = await entryModelFiles(e);
       if (files.length === 0) {
         const path = ['models', e.index, 'model'];
         findings.push({
@@ -304,8 +297,11 @@ export async function run(argv: string[], write: (s: string) => void = (s) => vo
   checkFlags(args, ['json', 'help', 'format', 'composite', ...INPUT_FLAG_NAMES.filter((k) => k !== 'input')]);
   const opts: CheckOptions = {};
   for (const k of ['data', 'var', 'select', 'fill', 'config', 'model', 'composite'] as const) opts[k] = flagString(args, k);
+  if (opts.composite !== undefined) checkComposite(opts.composite, '--composite');
   if (opts.data !== undefined && opts.config !== undefined) throw new LensError('USAGE', 'give --data or --config, not both');
   if (args.positional.length === 0 && opts.config === undefined) throw new LensError('USAGE', `check needs at least one model file or folder (or --config lrp-lens.json)\n${USAGE}`);
+  // One data file for every model: a device or FIFO there stops the run, not each model's map checks.
+  if (opts.data !== undefined) await regularSize(opts.data);
   const result = await checkPaths(args.positional, opts);
   const text = format === 'json' ? formatJson(result) : format === 'sarif' ? formatSarif(result, await packageVersion()) : inputLines(result) + formatText(result);
   write(text);

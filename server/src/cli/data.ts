@@ -13,6 +13,9 @@ import { writeNpy, type NdArray } from '../core/data/npy.js';
 import type { AttrValue, DataSource, VarInfo } from '../core/data/source.js';
 import { fullSlab, isIntegerDtype, product } from '../core/data/source.js';
 import { flagString, parseArgs, requireFlag } from './args.js';
+import { regularSize } from '../core/data/regular-file.js';
+import { outputFile } from './files.js';
+import { ownTable } from '../core/own-table.js';
 
 const USAGE = 'usage: lrp-lens data info FILE [--var NAME] [--json]\n       lrp-lens data export FILE --var NAME [--select DIM=START:STOP,...] --out X.npy [--json]';
 
@@ -28,9 +31,9 @@ interface Range {
   over: string;
 }
 
-const NC_TYPE: Record<string, string> = {
+const NC_TYPE: Record<string, string> = ownTable({
   f4: 'float', f8: 'double', f2: 'half', i1: 'byte', u1: 'ubyte', i2: 'short', u2: 'ushort', i4: 'int', u4: 'uint', i8: 'int64', u8: 'uint64', b1: 'bool', S1: 'char', str: 'string',
-};
+});
 
 async function rangeOf(s: DataSource, v: VarInfo): Promise<Range | undefined> {
   if (v.dtype === 'str' || v.dtype === 'S1') return undefined;
@@ -155,7 +158,9 @@ export async function run(argv: string[]): Promise<number> {
   const [sub, file, ...extra] = args.positional;
   if (!sub || !file || extra.length) throw new LensError('USAGE', USAGE);
   const json = args.flags.get('json') === true;
+  if (sub !== 'info' && sub !== 'export') throw new LensError('USAGE', `unknown data subcommand '${sub}'\n${USAGE}`);
+  // Every data format is one regular file: refused fast when it is a device, FIFO or folder.
+  await regularSize(file);
   if (sub === 'info') return info(file, flagString(args, 'var'), json);
-  if (sub === 'export') return exportVar(file, flagString(args, 'var'), flagString(args, 'select'), requireFlag(args, 'out'), json);
-  throw new LensError('USAGE', `unknown data subcommand '${sub}'\n${USAGE}`);
+  return exportVar(file, flagString(args, 'var'), flagString(args, 'select'), await outputFile(requireFlag(args, 'out'), '--out'), json);
 }

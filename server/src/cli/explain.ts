@@ -12,8 +12,8 @@
  * what canonization did (a stripped softmax, merged BNs).
  */
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
-import { parseArgs, flagNumber, flagString, requireFlag } from './args.js';
+import { writeFile } from 'node:fs/promises';
+import { checkComposite, parseArgs, flagInt, flagNumber, flagString, requireFlag } from './args.js';
 import { LensError } from '../core/errors.js';
 import { loadModel } from '../core/model/load.js';
 import { type NdArray, writeNpy } from '../core/data/npy.js';
@@ -22,8 +22,10 @@ import { scatterFeatures } from '../core/data/pipeline.js';
 import { checkFlags, dataFile, INPUT_FLAG_NAMES, modelFor } from './project-model.js';
 import { type BackendName, useBackend } from '../core/compute/backend.js';
 import { LrpExplainer, type Explanation } from '../core/lrp/engine.js';
-import { COMPOSITE_NAMES, type InitMode, type RuleMapEntry, parseRuleMap, validateRuleMap } from '../core/lrp/composites.js';
+import { type InitMode, type RuleMapEntry, parseRuleMap, validateRuleMap } from '../core/lrp/composites.js';
 import { parseTarget } from '../core/lrp/targets.js';
+import { readRegular } from '../core/data/regular-file.js';
+import { outputFile } from './files.js';
 
 const BACKENDS: BackendName[] = ['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu', 'webgpu'];
 const USAGE =
@@ -41,9 +43,11 @@ function bound(text: string | undefined, name: string): number | number[] | unde
 async function ruleMap(spec: string | undefined): Promise<RuleMapEntry[]> {
   if (spec === undefined) return [];
   if (existsSync(spec)) {
+    // Through the readers' regular-file check: a rules "file" that is /dev/zero or a FIFO is refused.
+    const text = new TextDecoder().decode(await readRegular(spec, 'projectBytes'));
     let value: unknown;
     try {
-      value = JSON.parse(await readFile(spec, 'utf8'));
+      value = JSON.parse(text);
     } catch (e) {
       throw new LensError('BAD_JSON', `rules file is not valid JSON: ${(e as Error).message}`, { file: spec });
     }
@@ -144,27 +148,23 @@ function explainByLabel(ex: LrpExplainer, x: NdArray & { data: Float32Array }, l
   return merged;
 }
 
-function checkComposite(name: string, from: string): void {
-  if (!(COMPOSITE_NAMES as readonly string[]).includes(name)) throw new LensError('USAGE', `${from} must be one of ${COMPOSITE_NAMES.join(', ')}, got '${name}'`);
-}
-
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv, ['json']);
   const [modelArg, ...extra] = args.positional;
   if (extra.length || (!modelArg && !args.flags.has('config'))) throw new LensError('USAGE', USAGE);
   checkFlags(args, [...INPUT_FLAG_NAMES, 'out', 'json', 'composite', 'epsilon', 'gamma', 'low', 'high', 'rules', 'target', 'init', 'max-pool', 'backend', 'batch-size', 'layout']);
-  const out = requireFlag(args, 'out');
+  const out = await outputFile(requireFlag(args, 'out'), '--out');
   const backend = (flagString(args, 'backend') ?? 'wasm') as BackendName;
   if (!BACKENDS.includes(backend)) throw new LensError('USAGE', `--backend must be one of ${BACKENDS.join(', ')}`);
   const init = flagString(args, 'init') as InitMode | undefined;
   if (init !== undefined && init !== 'onehot' && init !== 'output') throw new LensError('USAGE', `--init must be onehot or output, got '${init}'`);
   const maxPool = flagString(args, 'max-pool');
   if (maxPool !== undefined && maxPool !== 'winner' && maxPool !== 'avg') throw new LensError('USAGE', `--max-pool must be winner or avg`);
-  const eps = flagNumber(args, 'epsilon');
-  const gamma = flagNumber(args, 'gamma');
+  const eps = flagNumber(args, 'epsilon', 0);
+  const gamma = flagNumber(args, 'gamma', 0);
   let low = bound(flagString(args, 'low'), 'low');
   let high = bound(flagString(args, 'high'), 'high');
-  const batch = flagNumber(args, 'batch-size');
+  const batch = flagInt(args, 'batch-size', 1);
   const layout = flagString(args, 'layout') ?? 'grid';
   if (layout !== 'grid' && layout !== 'model') throw new LensError('USAGE', `--layout must be grid or model, got '${layout}'`);
   if (flagString(args, 'composite') !== undefined) checkComposite(flagString(args, 'composite')!, '--composite');

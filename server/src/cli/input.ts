@@ -5,7 +5,6 @@
  *   --config lrp-lens.json [--model NAME]           a project entry (the pipeline in core/data/pipeline.ts)
  * Commands call resolveInput(args, graph.inputs[0].fileShape).
  */
-import { readFile } from 'node:fs/promises';
 import type { Shape } from '../core/model/graph.js';
 import { LensError } from '../core/errors.js';
 import { readNpy, toFloat32, type NdArray } from '../core/data/npy.js';
@@ -15,6 +14,7 @@ import { buildModelInput, type ModelInput } from '../core/data/pipeline.js';
 import { findEntry, formatPath, readProject, type ModelEntry } from '../core/data/project.js';
 import { KeyedError } from '../core/data/keyed.js';
 import { flagNumber, flagString, type ParsedArgs } from './args.js';
+import { readRegular, regularSize } from '../core/data/regular-file.js';
 
 export interface ResolvedInput {
   x: NdArray & { data: Float32Array };
@@ -47,17 +47,13 @@ export async function resolveInput(args: ParsedArgs, expectedShape?: Shape): Pro
   if (given !== 1) throw new LensError('USAGE', `give exactly one of --input, --data or --config (${INPUT_FLAGS})`);
 
   if (input !== undefined) {
-    let bytes: Uint8Array;
-    try {
-      bytes = await readFile(input);
-    } catch {
-      throw new LensError('FILE_NOT_FOUND', `no such input file: ${input}`, { file: input });
-    }
-    const a = readNpy(bytes, input);
+    // A regular file only (not /dev/zero or a FIFO), its size within the readers' budget.
+    const a = readNpy(await readRegular(input), input);
     return { x: { shape: a.shape, data: toFloat32(a), dtype: 'f4' }, from: 'npy', file: input };
   }
 
   if (data !== undefined) {
+    await regularSize(data);
     const f = await loadField(data, { variable: flagString(args, 'var'), select: flagString(args, 'select') });
     const fill = flagNumber(args, 'fill') ?? 0;
     const values = f.values.slice();
@@ -68,6 +64,7 @@ export async function resolveInput(args: ParsedArgs, expectedShape?: Shape): Pro
     return { x: { shape, data: values, dtype: 'f4' }, from: 'data', file: data, mask: m, coords: f.coords, times: f.coords.time?.dates, dims };
   }
 
+  await regularSize(config!);
   const project = await readProject(config!);
   const name = flagString(args, 'model');
   let entry: ModelEntry;

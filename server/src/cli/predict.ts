@@ -6,7 +6,7 @@
  * outputs writes Y.npy, Y_1.npy, ...; a model with several inputs takes --input A.npy,B.npy only.
  */
 import { writeFile } from 'node:fs/promises';
-import { parseArgs, flagNumber, flagString, requireFlag } from './args.js';
+import { parseArgs, flagInt, flagString, requireFlag } from './args.js';
 import { LensError } from '../core/errors.js';
 import { loadModel } from '../core/model/load.js';
 import { predictAll } from '../core/model/execute.js';
@@ -14,6 +14,8 @@ import { type NdArray, writeNpy } from '../core/data/npy.js';
 import { INPUT_FLAGS, resolveInput, type ResolvedInput } from './input.js';
 import { checkFlags, dataFile, INPUT_FLAG_NAMES, modelFor } from './project-model.js';
 import { type BackendName, useBackend } from '../core/compute/backend.js';
+import { regularSize } from '../core/data/regular-file.js';
+import { outputFile } from './files.js';
 
 const BACKENDS: BackendName[] = ['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu', 'webgpu'];
 
@@ -28,11 +30,12 @@ export async function run(argv: string[]): Promise<number> {
   const usage = `usage: lrp-lens predict [MODEL] (${INPUT_FLAGS}) --out Y.npy [--json] [--weights FILE] [--backend NAME] [--batch-size N]`;
   if (extra.length || (!modelArg && !args.flags.has('config'))) throw new LensError('USAGE', usage);
   checkFlags(args, [...INPUT_FLAG_NAMES, 'out', 'json', 'weights', 'backend', 'batch-size']);
-  const out = requireFlag(args, 'out');
+  const out = await outputFile(requireFlag(args, 'out'), '--out');
   const weightsPath = flagString(args, 'weights');
+  if (weightsPath !== undefined) await regularSize(weightsPath);
   const backend = (flagString(args, 'backend') ?? 'wasm') as BackendName;
   if (!BACKENDS.includes(backend)) throw new LensError('USAGE', `--backend must be one of ${BACKENDS.join(', ')}`);
-  const batchSize = flagNumber(args, 'batch-size');
+  const batchSize = flagInt(args, 'batch-size', 1);
 
   const model = await modelFor(args, modelArg);
   const graph = await loadModel(model, weightsPath ? { weightsPath } : {});
@@ -59,7 +62,7 @@ export async function run(argv: string[]): Promise<number> {
   const ys = predictAll(graph, xs, batchSize ? { batchSize } : {});
   const written: { path: string; name: string; shape: number[] }[] = [];
   for (let i = 0; i < ys.length; i++) {
-    const p = outPath(out, i);
+    const p = i === 0 ? out : await outputFile(outPath(out, i), '--out');
     await writeFile(p, writeNpy(ys[i].data as Float32Array, ys[i].shape));
     written.push({ path: p, name: graph.outputs[i].fileName, shape: ys[i].shape });
   }

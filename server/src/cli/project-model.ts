@@ -6,23 +6,27 @@
 import { extname, resolve } from 'node:path';
 import { LensError } from '../core/errors.js';
 import { findEntry, formatPath, readProject, type LensProject, type ModelEntry } from '../core/data/project.js';
-import { expandModelPath } from '../core/data/projectcheck.js';
+import { expandModelGlob } from '../core/walk.js';
 import { flagString, type ParsedArgs } from './args.js';
+import { regularSize } from '../core/data/regular-file.js';
+import { parseSelection } from '../core/data/select.js';
 
 /** Extensions of model files (a glob such as model.* also matches TF.js weight shards: those are not models). */
 const MODEL_EXT = new Set(['.h5', '.hdf5', '.keras', '.onnx', '.json']);
 
-/** The model files an entry names, sorted (model.h5 before model.json when a glob matches both). */
-export function entryModelFiles(entry: ModelEntry): string[] {
-  return expandModelPath(entry.baseDir, entry.model)
-    .filter((f) => MODEL_EXT.has(extname(f).toLowerCase()))
-    .sort();
+/**
+ * The model files an entry names, sorted (model.h5 before model.json when a glob matches both); a glob
+ * is walked by core/walk.ts's rules (inside its folder, never /proc or /sys, within an entry budget).
+ */
+export async function entryModelFiles(entry: ModelEntry): Promise<string[]> {
+  return expandModelGlob(entry.baseDir, entry.model, (f) => MODEL_EXT.has(extname(f).toLowerCase()));
 }
 
 /** The entry --config picks: --model NAME, else the entry whose glob matches `modelPath`, else the only one. */
 export async function pickEntry(args: ParsedArgs, modelPath?: string): Promise<{ project: LensProject; entry: ModelEntry }> {
   const config = flagString(args, 'config');
   if (config === undefined) throw new LensError('USAGE', '--config lrp-lens.json is required here');
+  await regularSize(config);
   const project = await readProject(config);
   const name = flagString(args, 'model');
   let entry: ModelEntry | undefined;
@@ -51,7 +55,7 @@ export async function modelFor(args: ParsedArgs, positional: string | undefined)
   }
   const { project, entry } = await pickEntry(args, positional);
   if (positional !== undefined) return positional;
-  const files = entryModelFiles(entry);
+  const files = await entryModelFiles(entry);
   if (files.length === 0) {
     throw new LensError('FILE_NOT_FOUND', `${project.file}: ${formatPath(['models', entry.index, 'model'])}: no model file matches '${entry.model}' (relative to ${entry.baseDir})`, { file: project.file });
   }
@@ -68,6 +72,9 @@ export function checkFlags(args: ParsedArgs, known: string[]): void {
   for (const k of args.flags.keys()) if (!known.includes(k)) throw new LensError('USAGE', `unknown option --${k}`);
   for (const k of ['var', 'select', 'fill']) if (args.flags.has(k) && !args.flags.has('data')) throw new LensError('USAGE', `--${k} goes with --data FILE`);
   if (args.flags.has('model') && !args.flags.has('config')) throw new LensError('USAGE', '--model NAME goes with --config lrp-lens.json');
+  // The selection's syntax is checked before any file is read (BAD_INPUT naming the bad part).
+  const select = args.flags.get('select');
+  if (typeof select === 'string') parseSelection(select);
 }
 
 /** The flags resolveInput reads. */

@@ -3,26 +3,38 @@
  * report over every model of a project (PATH: the project folder or its lrp-lens.json). Prints a
  * summary table and the report's path; progress goes to stderr.
  */
-import { parseArgs, flagNumber, flagString, requireFlag } from './args.js';
+import { existsSync } from 'node:fs';
+import { parseArgs, flagInt, flagString, requireFlag } from './args.js';
 import { LensError } from '../core/errors.js';
-import { formatSummary, writeReport } from '../core/report/report.js';
+import { formatSummary, projectFileOf, writeReport } from '../core/report/report.js';
+import { regularSize } from '../core/data/regular-file.js';
+import { outputFolder } from './files.js';
 
-const USAGE = 'usage: lrp-lens report PATH --out DIR [--config lrp-lens.json] [--samples N] [--metrics FILE] [--quiet]\n';
+const USAGE = 'usage: lrp-lens report PATH --out DIR [--config lrp-lens.json] [--samples N] [--metrics FILE] [--quiet] [--json]\n';
 
 export async function run(argv: string[], write: (s: string) => void = (s) => void process.stdout.write(s)): Promise<number> {
-  const args = parseArgs(argv, ['help', 'quiet']);
+  // --json: errors as one JSON object (the dispatcher prints them).
+  const args = parseArgs(argv, ['help', 'quiet', 'json']);
   if (args.flags.get('help')) {
     write(USAGE);
     return 0;
   }
-  for (const k of args.flags.keys()) if (!['help', 'quiet', 'out', 'config', 'samples', 'metrics'].includes(k)) throw new LensError('USAGE', `unknown option --${k}`);
+  for (const k of args.flags.keys()) if (!['help', 'quiet', 'json', 'out', 'config', 'samples', 'metrics'].includes(k)) throw new LensError('USAGE', `unknown option --${k}`);
   if (args.positional.length !== 1) throw new LensError('USAGE', `report needs one project folder (or lrp-lens.json)\n${USAGE}`);
   const quiet = args.flags.get('quiet') === true;
+  const config = flagString(args, 'config');
+  const samples = flagInt(args, 'samples', 1, 4096);
+  const out = await outputFolder(requireFlag(args, 'out'), '--out');
+  // The project file and metrics are read as regular files only (a FIFO or /dev/zero is refused).
+  const projectFile = projectFileOf(args.positional[0], config);
+  if (existsSync(projectFile)) await regularSize(projectFile);
+  const metrics = flagString(args, 'metrics');
+  if (metrics !== undefined) await regularSize(metrics);
   const res = await writeReport(args.positional[0], {
-    out: requireFlag(args, 'out'),
-    config: flagString(args, 'config'),
-    samples: flagNumber(args, 'samples'),
-    metrics: flagString(args, 'metrics'),
+    out,
+    config,
+    samples,
+    metrics,
     progress: quiet ? undefined : (m) => void process.stderr.write(`lrp-lens report: ${m}\n`),
   });
   write(formatSummary(res.rows));

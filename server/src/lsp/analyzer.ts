@@ -4,8 +4,8 @@
  * change: loadModel (model/load), the static-check catalogue (artifacts), the LRP engine (lrp) and the
  * project file / data pipeline (data/project).
  */
-import { readFile, stat } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { readdir, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { LensError } from '../core/errors.js';
 import type { LayerNode, ModelGraph } from '../core/model/graph.js';
 import { paramCount } from '../core/model/graph.js';
@@ -13,6 +13,7 @@ import type { Finding } from '../core/artifacts/finding.js';
 import { loadModel } from '../core/model/load.js';
 import { runMapChecks, runStaticChecks } from '../core/artifacts/catalogue.js';
 import { readNpy, type NdArray } from '../core/data/npy.js';
+import { readRegular } from '../core/data/regular-file.js';
 import { concatFloat32 as concat } from '../core/float32.js';
 import type { TargetSpec } from '../core/lrp/targets.js';
 import type { BaselineMethod } from '../core/lrp/baselines.js';
@@ -40,13 +41,27 @@ export async function getGraph(file: string): Promise<ModelGraph> {
   const st = await stat(file).catch(() => {
     throw new LensError('FILE_NOT_FOUND', `no such file: ${file}`, { file });
   });
-  const key = `${st.size}:${st.mtimeMs}`;
+  // A SavedModel folder changes through its files, not the folder's own mtime.
+  const key = st.isDirectory() ? await folderKey(file) : `${st.size}:${st.mtimeMs}`;
   const hit = graphs.get(file);
   if (hit && hit.mtimeKey === key) return hit.graph;
   const graph = await loadModel(file);
   graphs.set(file, { mtimeKey: key, graph });
   if (graphs.size > 8) graphs.delete(graphs.keys().next().value!);
   return graph;
+}
+
+/** Sizes and mtimes of a SavedModel folder's files (its .pb files and variables/). */
+async function folderKey(dir: string): Promise<string> {
+  const parts: string[] = [];
+  for (const sub of ['', 'variables']) {
+    const names = await readdir(join(dir, sub)).catch(() => [] as string[]);
+    for (const n of names.sort()) {
+      const st = await stat(join(dir, sub, n)).catch(() => undefined);
+      if (st?.isFile()) parts.push(`${sub}/${n}:${st.size}:${st.mtimeMs}`);
+    }
+  }
+  return parts.join('|');
 }
 
 export async function analyzeModel(p: AnalyzePayload, ctx: JobContext, _config: WorkerConfig): Promise<ModelSummary> {
@@ -230,10 +245,9 @@ async function samplesFor(p: ExplainJobPayload, graph: ModelGraph): Promise<Samp
     throw new LensError('BAD_INPUT', `no samples to explain ${basename(p.file)}: pass samples.data (a .npy of model inputs, batch first)${p.projectFile ? '' : ' or describe its data in lrp-lens.json'}`, { file: p.file });
   }
   if (!/\.npy$/i.test(sel.data)) throw new LensError('BAD_INPUT', `samples.data must be a .npy file of model inputs (got ${basename(sel.data)})`, { file: sel.data });
-  const bytes = await readFile(sel.data).catch(() => {
-    throw new LensError('FILE_NOT_FOUND', `no such data file: ${sel.data}`, { file: sel.data });
-  });
-  let x = readNpy(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), sel.data);
+  // Regular files only (a FIFO or a device named as samples.data must not hang the worker), within the readers' budget.
+  const bytes = await readRegular(sel.data);
+  let x = readNpy(bytes, sel.data);
   const rank = graph.inputs[0]?.fileShape.length ?? x.shape.length;
   if (x.shape.length === rank - 1) x = { ...x, shape: [1, ...x.shape] }; // one sample without its batch axis
   const n = x.shape[0];
@@ -519,8 +533,14 @@ export interface ProjectIssue {
 /**
  * The project file's checks: structure, paths, variables and selections (from the data files' headers),
  * and the input shape against the model's (from the server's analysis, so no model is loaded here).
+ * `checkData` false (an untrusted workspace): the structure only, nothing on disk looked at.
  */
-export async function validateProjectFile(file: string, text: string, inputShapeOf?: (modelFile: string) => (number | null)[] | undefined): Promise<ProjectIssue[]> {
+export async function validateProjectFile(file: string, text: string, inputShapeOf?: (modelFile: string) => (number | null)[] | undefined, checkData = true): Promise<ProjectIssue[]> {
+  if (!checkData) {
+    // Untrusted workspace: the text's structure only; no path it names is looked at.
+    const { parseProject } = await import('../core/data/project.js');
+    return parseProject(text, file).issues.map((i) => ({ range: i.range, message: i.message, code: i.code, severity: i.severity }));
+  }
   const { validateProject } = await import('../core/data/projectcheck.js');
   const { issues } = await validateProject(text, file, {
     modelInputShape: inputShapeOf ? (_entry, files) => files.map(inputShapeOf).find((s) => s !== undefined) : undefined,

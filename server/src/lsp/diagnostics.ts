@@ -78,7 +78,7 @@ export function loadErrorToDiagnostic(err: ProtocolError, ctx: DiagnosticContext
     source: SOURCE,
     code: LOAD_ERROR_CODE,
     codeDescription: { href: ctx.docs('', LOAD_ERROR_CODE) },
-    message: `The model did not load: ${err.code}: ${err.message}${where}`,
+    message: `The model did not load: ${err.code}: ${err.message}${where}${err.hint ? `\nHint: ${err.hint}` : ''}`,
     data: { code: LOAD_ERROR_CODE, error: err },
   };
 }

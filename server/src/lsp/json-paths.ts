@@ -22,9 +22,14 @@ export function locateJson(text: string): JsonLocations {
   try {
     parseLocatedJson(text, { maxDepth: 256, onLocation: (loc) => entries.push(loc) });
   } catch (e) {
-    if (!(e instanceof LensError && e.code === 'BAD_JSON')) throw e;
-    const s = e as JsonSyntaxError;
-    error = { offset: s.offset, message: s.reason };
+    if (!(e instanceof LensError)) throw e;
+    if (e.code === 'BAD_JSON') {
+      const s = e as JsonSyntaxError;
+      error = { offset: s.offset, message: s.reason };
+    } else if (e.code === 'BUDGET_EXCEEDED') {
+      // Too many keys to locate (the parser's location budget): keep what was found, no quick fixes past it.
+      error = { offset: entries.length > 0 ? entries[entries.length - 1]!.value[1] : 0, message: e.message };
+    } else throw e;
   }
   return {
     entries,

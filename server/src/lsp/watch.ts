@@ -2,12 +2,14 @@
  * File watching for clients that cannot watch for us (no dynamic didChangeWatchedFiles registration,
  * e.g. Neovim 0.7): one non-recursive fs.watch per folder, excluded folders (node_modules, .git) never
  * entered, new folders picked up as they appear. Node's recursive watch on Linux would enter every folder.
+ * What is entered is decided by discovery.ts's walkKind, as in the scan: a symlinked folder is never
+ * watched (a link loop made while the server runs must not multiply the models).
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { GlobSet } from './glob.js';
-import { toRel } from './discovery.js';
+import { lstat, readdir } from 'node:fs/promises';
+import { join, sep } from 'node:path';
+import { GlobSet } from '../core/glob.js';
+import { toRel, walkKind } from './discovery.js';
 
 export class FolderWatcher {
   private readonly watchers = new Map<string, FSWatcher>();
@@ -40,15 +42,17 @@ export class FolderWatcher {
         const p = join(dir, name.toString());
         this.onChange(p);
         // A new folder: watch it (and what is already in it).
-        void stat(p).then(
+        void lstat(p).then(
           (st) => {
-            if (st.isDirectory() && !this.globs.excludesDir(toRel(root, p))) void this.add(root, p, true);
+            if (walkKind(st) === 'dir' && !this.globs.excludesDir(toRel(root, p))) void this.add(root, p, true);
           },
           () => {
-            const gone = this.watchers.get(p);
-            if (gone) {
-              gone.close();
-              this.watchers.delete(p);
+            // Gone: stop watching it and every folder below it.
+            for (const [d, w] of this.watchers) {
+              if (d === p || d.startsWith(p + sep)) {
+                w.close();
+                this.watchers.delete(d);
+              }
             }
           },
         );
@@ -65,8 +69,9 @@ export class FolderWatcher {
     const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
     for (const e of entries) {
       const p = join(dir, e.name);
-      if (e.isDirectory() && !this.globs.excludesDir(toRel(root, p))) await this.add(root, p, isNew);
-      else if (e.isFile() && isNew) this.onChange(p); // files that arrived with a new folder
+      const kind = walkKind(e);
+      if (kind === 'dir' && !this.globs.excludesDir(toRel(root, p))) await this.add(root, p, isNew);
+      else if (kind === 'file' && isNew) this.onChange(p); // files that arrived with a new folder
     }
   }
 

@@ -54,8 +54,8 @@ test('selections: syntax and resolution', () => {
   assert.deepEqual(parseDimSelection('t', '2015'), { kind: 'index', index: 2015 });
   assert.deepEqual(parseDimSelection('p', '~500'), { kind: 'value', value: 500 });
   assert.deepEqual(parseDimSelection('lat', '~5:~-5'), { kind: 'valueRange', from: 5, to: -5 });
-  assert.throws(() => parseSelection('time'), (e: LensError) => e.code === 'USAGE');
-  assert.throws(() => parseDimSelection('t', 'abc'), (e: LensError) => e.code === 'USAGE');
+  assert.throws(() => parseSelection('time'), (e: LensError) => e.code === 'BAD_INPUT');
+  assert.throws(() => parseDimSelection('t', 'abc'), (e: LensError) => e.code === 'BAD_INPUT');
   const lat = [10, 5, 0, -5, -10];
   const r = resolveSelection({ lat: parseDimSelection('lat', '~5:~-5'), time: parseDimSelection('time', '-1') }, 'v', ['time', 'lat'], [3, 5], (d) => (d === 'lat' ? { values: lat } : {}));
   assert.deepEqual(r.slab, [[2, 3], [1, 4]]);

@@ -6,6 +6,7 @@
  * "standard" is computed as proleptic Gregorian: exact for dates after 1582-10-15.
  */
 import { LensError } from '../errors.js';
+import { ownTable } from '../own-table.js';
 import type { NdArray } from './npy.js';
 import type { AttrValue, VarInfo } from './source.js';
 
@@ -69,10 +70,13 @@ export function decodeValues(raw: NdArray, dec: CfDecoding, double = false): Flo
   const f32 = raw.data instanceof Float32Array;
   const fills = dec.fill.map((f) => (f32 ? Math.fround(f) : f));
   const checkRange = dec.validMin !== -Infinity || dec.validMax !== Infinity;
+  // A file may declare thousands of fill values: a set keeps the pass linear in values + fills.
+  const fillSet = fills.length > 8 ? new Set(fills) : undefined;
   for (let i = 0; i < n; i++) {
     const v = src[i];
     let missing = Number.isNaN(v);
-    for (let k = 0; k < fills.length && !missing; k++) if (v === fills[k]) missing = true;
+    if (fillSet) missing ||= fillSet.has(v);
+    else for (let k = 0; k < fills.length && !missing; k++) if (v === fills[k]) missing = true;
     if (!missing && checkRange && (v < dec.validMin || v > dec.validMax)) missing = true;
     out[i] = missing ? NaN : v * dec.scale + dec.offset;
   }
@@ -87,18 +91,18 @@ export interface CfDate {
   seconds: number;
 }
 
-const CAL_ALIASES: Record<string, string> = {
+const CAL_ALIASES: Record<string, string> = ownTable({
   standard: 'gregorian', gregorian: 'gregorian', proleptic_gregorian: 'gregorian', '': 'gregorian',
   noleap: '365_day', '365_day': '365_day', all_leap: '366_day', '366_day': '366_day', '360_day': '360_day', julian: 'julian',
-};
+});
 
-const UNIT_SECONDS: Record<string, number> = {
+const UNIT_SECONDS: Record<string, number> = ownTable({
   second: 1, seconds: 1, sec: 1, secs: 1, s: 1,
   minute: 60, minutes: 60, min: 60, mins: 60,
   hour: 3600, hours: 3600, hr: 3600, hrs: 3600, h: 3600,
   day: 86400, days: 86400, d: 86400,
   week: 604800, weeks: 604800,
-};
+});
 
 const CUM365 = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
 const CUM366 = [0, 31, 60, 91, 121, 152, 182, 213, 244, 274, 305, 335];

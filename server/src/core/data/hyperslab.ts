@@ -3,26 +3,24 @@
  * NetCDF-3 variable or one record of it) is read one contiguous run at a time, so selecting one time
  * step of a large file reads that step's bytes and no more. Counts the bytes it reads.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { LensError } from '../errors.js';
+import { checkBudget } from './budget.js';
+import { openRegular } from './regular-file.js';
 import type { NdArray } from './npy.js';
 import type { Hyperslab } from './source.js';
 import { product } from './source.js';
 
 export class ByteReader {
   bytes = 0;
+  /** Reads issued (each one syscall or a few): evidence that many short runs are not read one by one. */
+  reads = 0;
   private constructor(private fh: FileHandle, readonly size: number, readonly file: string) {}
 
+  /** Regular files only (see regular-file.ts); the size is fstat's, fixed at open. */
   static async open(file: string): Promise<ByteReader> {
-    let fh: FileHandle;
-    try {
-      fh = await open(file, 'r');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new LensError(code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'DATA_ERROR', `cannot open ${file}: ${(e as Error).message}`, { file });
-    }
-    const st = await fh.stat();
-    return new ByteReader(fh, st.size, file);
+    const { fh, size } = await openRegular(file);
+    return new ByteReader(fh, size, file);
   }
 
   /** Exactly `length` bytes at `offset`, or TRUNCATED when the file ends first. */
@@ -30,6 +28,7 @@ export class ByteReader {
     if (offset + length > this.size) {
       throw new LensError('TRUNCATED', `file ends at byte ${this.size} but data extend to byte ${offset + length}`, { file: this.file });
     }
+    this.reads++;
     const buf = new Uint8Array(length);
     let done = 0;
     while (done < length) {
@@ -46,15 +45,18 @@ export class ByteReader {
   }
 }
 
-/** Above this many runs, read the bounding byte range once (fewer syscalls) when it is small enough. */
+/** Up to this many runs are read one by one (exact bytes); more are read in windows. */
 const MAX_RUNS = 1024;
-const MAX_BOUNDING_BYTES = 64 * 1024 * 1024;
+/** A window joins runs whose gaps are at most GAP_BYTES, up to WINDOW_BYTES in all. */
+const WINDOW_BYTES = 8 * 1024 * 1024;
+const GAP_BYTES = 64 * 1024;
 /** Largest single read (bytes). */
 const MAX_READ_BYTES = 2 ** 31 - 1;
 
 /**
  * The bytes of `slab` of a C-order array of `shape` stored at `base`, in C order of the slab.
- * Reads only the runs that the slab touches.
+ * Reads only the runs that the slab touches; many short runs (one column of a wide array) are read
+ * in windows of nearby runs, never one element per syscall.
  */
 export async function readSlabBytes(r: ByteReader, base: number, shape: number[], itemSize: number, slab: Hyperslab): Promise<Uint8Array> {
   const rank = shape.length;
@@ -67,7 +69,6 @@ export async function readSlabBytes(r: ByteReader, base: number, shape: number[]
   const end = base + (lastElem + 1) * itemSize;
   if (end > r.size) throw new LensError('TRUNCATED', `data extend to byte ${end} but the file has ${r.size} bytes`, { file: r.file });
   if (total * itemSize > MAX_READ_BYTES) throw new LensError('FILE_TOO_LARGE', `a read of ${total * itemSize} bytes is more than we hold at once`, { file: r.file });
-  const out = new Uint8Array(total * itemSize);
   const strides = cOrderStrides(shape);
   // k: the outermost dim from which on the slab is one contiguous run.
   let k = rank - 1;
@@ -75,28 +76,46 @@ export async function readSlabBytes(r: ByteReader, base: number, shape: number[]
   const runElems = count[k] * strides[k];
   const runBytes = runElems * itemSize;
   const runs = total / runElems;
-  const offsets: number[] = [];
+  checkBudget('slabRuns', runs, `contiguous runs of a ${count.join('x')} selection`, r.file);
+  const out = new Uint8Array(total * itemSize);
+  // Byte offsets of the runs in order, computed as they are needed (no array of them all).
   const idx = new Array<number>(k).fill(0);
-  for (let i = 0; i < runs; i++) {
+  const nextOffset = (): number => {
     let off = slab[k][0] * strides[k];
     for (let d = 0; d < k; d++) off += (slab[d][0] + idx[d]) * strides[d];
-    offsets.push(off * itemSize);
     for (let d = k - 1; d >= 0; d--) {
       if (++idx[d] < count[d]) break;
       idx[d] = 0;
     }
+    return off * itemSize;
+  };
+  if (runs <= MAX_RUNS) {
+    for (let i = 0; i < runs; i++) out.set(await r.read(base + nextOffset(), runBytes), i * runBytes);
+    return out;
   }
-  const first = offsets[0];
-  const last = offsets[offsets.length - 1] + runBytes;
-  if (runs > MAX_RUNS && last - first <= MAX_BOUNDING_BYTES) {
-    const block = await r.read(base + first, last - first);
-    offsets.forEach((o, i) => out.set(block.subarray(o - first, o - first + runBytes), i * runBytes));
-  } else {
-    for (let i = 0; i < runs; i++) out.set(await r.read(base + offsets[i], runBytes), i * runBytes);
+  let i = 0;
+  let pending = nextOffset();
+  while (i < runs) {
+    // One window: runs i..j-1, consecutive offsets close together, spanning at most WINDOW_BYTES.
+    const first = pending;
+    const offs = [first];
+    let j = i + 1;
+    while (j < runs) {
+      const o = nextOffset();
+      const prevEnd = offs[offs.length - 1] + runBytes;
+      if (o - prevEnd > GAP_BYTES || o + runBytes - first > WINDOW_BYTES) {
+        pending = o;
+        break;
+      }
+      offs.push(o);
+      j++;
+    }
+    const block = await r.read(base + first, offs[offs.length - 1] + runBytes - first);
+    offs.forEach((o, n) => out.set(block.subarray(o - first, o - first + runBytes), (i + n) * runBytes));
+    i = j;
   }
   return out;
 }
-
 
 /** Elements between consecutive indices of each dim in a C-order array. */
 function cOrderStrides(shape: number[]): number[] {

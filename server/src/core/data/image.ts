@@ -3,9 +3,9 @@
  * [height, width, channels] (dims y, x, channel), channel order and scaling stated in its attributes.
  * 16-bit PNG/TIFF keep their depth (scaled by 65535 instead of 255).
  */
-import { existsSync } from 'node:fs';
 import { LensError, LIMITS } from '../errors.js';
 import { sliceArray } from './hyperslab.js';
+import { readRegular } from './regular-file.js';
 import type { NdArray } from './npy.js';
 import type { DataSource, Hyperslab } from './source.js';
 
@@ -28,13 +28,14 @@ export function isImage(head: Uint8Array): boolean {
 }
 
 export async function openImage(file: string, opts: ImageOptions = {}): Promise<DataSource> {
-  if (!existsSync(file)) throw new LensError('FILE_NOT_FOUND', `no such file: ${file}`, { file });
+  // The decoder gets bytes, not the path: only a regular file's bytes, within budget (regular-file.ts).
+  const bytes = await readRegular(file, 'wholeFileBytes');
   const channels = opts.channels ?? 'rgb';
   const scale = opts.scale ?? '0-1';
   const { default: sharp } = await import('sharp');
   let meta;
   try {
-    meta = await sharp(file).metadata();
+    meta = await sharp(bytes, { limitInputPixels: LIMITS.maxTensorElements }).metadata();
   } catch (e) {
     throw new LensError('CORRUPT', `unreadable image: ${(e as Error).message}`, { file });
   }
@@ -47,7 +48,7 @@ export async function openImage(file: string, opts: ImageOptions = {}): Promise<
   let cache: Float32Array | undefined;
   const decode = async (): Promise<Float32Array> => {
     if (cache) return cache;
-    let p = sharp(file);
+    let p = sharp(bytes, { limitInputPixels: LIMITS.maxTensorElements });
     if (channels === 'grayscale') p = p.toColourspace(sixteen ? 'grey16' : 'b-w');
     else {
       p = p.toColourspace(sixteen ? 'rgb16' : 'srgb');

@@ -3,7 +3,6 @@
  * and `loadField`: one variable, a selection, CF-decoded, with coordinates. `planField` does all the
  * checks (variable exists, selection in range, size) from headers alone, without reading values.
  */
-import { open as openFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { LensError, LIMITS } from '../errors.js';
 import { axisOf, decodeTimes, decodeValues, decodingOf, formatDate, type Axis } from './cf.js';
@@ -17,6 +16,7 @@ import { suggest } from './similar.js';
 import type { DataSource, Hyperslab, SourceFormat, VarInfo } from './source.js';
 import { fullSlab, product } from './source.js';
 import { looksLikeIndex, openCsv, openIndexText } from './text.js';
+import { openRegular, readAt } from './regular-file.js';
 
 export interface OpenOptions {
   /** Force a format instead of detecting it. */
@@ -33,18 +33,11 @@ export interface LoadOptions extends OpenOptions {
   maxElements?: number;
 }
 
+/** The first bytes of a regular file (devices, FIFOs and folders are refused: regular-file.ts). */
 async function head(file: string): Promise<Uint8Array> {
-  let fh;
+  const { fh } = await openRegular(file);
   try {
-    fh = await openFile(file, 'r');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new LensError(code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'DATA_ERROR', code === 'ENOENT' ? `no such file: ${file}` : `cannot open ${file}: ${(e as Error).message}`, { file });
-  }
-  try {
-    const b = new Uint8Array(512);
-    const { bytesRead } = await fh.read(b, 0, 512, 0);
-    return b.subarray(0, bytesRead);
+    return await readAt(fh, 0, 512);
   } finally {
     await fh.close();
   }
@@ -109,10 +102,33 @@ export function findVariable(s: DataSource, name: string | undefined): VarInfo {
   throw new LensError('UNKNOWN_VARIABLE', `no variable '${name}' in ${s.path}.${suggest(name, s.variables.map((x) => x.name))}`, { file: s.path });
 }
 
+/** Per source: each dim's coordinate variable, found once (a file of many variables stays linear). */
+const coordIndex = new WeakMap<DataSource, Map<string, VarInfo | undefined>>();
+
+function coordinateOf(s: DataSource, dim: string): VarInfo | undefined {
+  let index = coordIndex.get(s);
+  if (!index) {
+    index = new Map();
+    coordIndex.set(s, index);
+    const byDim = new Map<string, VarInfo[]>();
+    for (const v of s.variables) {
+      if (v.dims.length !== 1) continue;
+      const list = byDim.get(v.dims[0]);
+      if (list) list.push(v);
+      else byDim.set(v.dims[0], [v]);
+    }
+    for (const [d, list] of byDim) {
+      const base = d.split('/').pop();
+      index.set(d, list.find((v) => v.name === d || v.name.split('/').pop() === base));
+    }
+  }
+  return index.get(dim);
+}
+
 /** For each dim of `info`: the coordinate variable that describes it and its axis. */
 export function coordinateVars(s: DataSource, info: VarInfo): { dim: string; coord?: VarInfo; axis?: Axis }[] {
   return info.dims.map((dim) => {
-    const coord = s.variables.find((v) => v.dims.length === 1 && v.dims[0] === dim && (v.name === dim || v.name.split('/').pop() === dim.split('/').pop()));
+    const coord = coordinateOf(s, dim);
     const axis = coord ? axisOf(coord) : axisOf({ name: dim, attrs: {} });
     return { dim, coord, axis };
   });

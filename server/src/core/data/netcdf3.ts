@@ -6,7 +6,8 @@
  */
 import { LensError } from '../errors.js';
 import { ITEM_SIZE, decodeBytes, type NpyDtype } from './npy.js';
-import { ByteReader, readSlabBytes } from './hyperslab.js';
+import { ByteReader, readSlabBytes, sliceArray } from './hyperslab.js';
+import { checkBudget } from './budget.js';
 import type { AttrValue, DataSource, Hyperslab, VarInfo } from './source.js';
 import { product } from './source.js';
 
@@ -148,6 +149,7 @@ function build(r: ByteReader, file: string, head: Uint8Array): DataSource {
     const n = c.nelems();
     if (!(tag === 0 && n === 0)) {
       if (tag !== NC_DIMENSION) throw new LensError('CORRUPT', 'NetCDF-3 header: dimension list expected', { file });
+      checkBudget('variables', n, 'NetCDF-3 dimensions', file);
       for (let i = 0; i < n; i++) {
         dimNames.push(c.name());
         const size = version === 5 ? c.u64() : c.u32();
@@ -163,9 +165,11 @@ function build(r: ByteReader, file: string, head: Uint8Array): DataSource {
     const n = c.nelems();
     if (!(tag === 0 && n === 0)) {
       if (tag !== NC_VARIABLE) throw new LensError('CORRUPT', 'NetCDF-3 header: variable list expected', { file });
+      checkBudget('variables', n, 'NetCDF-3 variables', file);
       for (let i = 0; i < n; i++) {
         const name = c.name();
         const rank = c.nelems();
+        checkBudget('rank', rank, `rank of NetCDF-3 variable ${name}`, file);
         const ids: number[] = [];
         for (let j = 0; j < rank; j++) {
           const id = c.nelems();
@@ -200,7 +204,7 @@ function build(r: ByteReader, file: string, head: Uint8Array): DataSource {
   if (recVars.length === 1) recVars[0].slabBytes = product(recVars[0].shape.slice(1)) * (recVars[0].dtype === 'S1' ? 1 : ITEM_SIZE[recVars[0].dtype as NpyDtype]);
   const recSize = recVars.reduce((a, v) => a + v.slabBytes, 0);
   if (streaming && recVars.length > 0) {
-    const start = Math.min(...recVars.map((v) => v.begin));
+    const start = recVars.reduce((m, v) => Math.min(m, v.begin), Infinity);
     numrecs = recSize > 0 ? Math.floor((r.size - start) / recSize) : 0;
   }
   if (recordDim >= 0) {
@@ -210,6 +214,7 @@ function build(r: ByteReader, file: string, head: Uint8Array): DataSource {
   const dims: Record<string, number> = {};
   dimNames.forEach((n, i) => (dims[n] = dimSizes[i]));
 
+  const byName = new Map(vars.map((v) => [v.name, v]));
   return {
     path: file,
     format: 'netcdf3',
@@ -219,25 +224,53 @@ function build(r: ByteReader, file: string, head: Uint8Array): DataSource {
     bytesRead: () => r.bytes,
     close: () => r.close(),
     async read(name: string, slab: Hyperslab) {
-      const v = vars.find((x) => x.name === name);
+      const v = byName.get(name);
       if (!v) throw new LensError('UNKNOWN_VARIABLE', `no variable ${name}`, { file });
       const dtype: NpyDtype = v.dtype === 'S1' ? 'u1' : (v.dtype as NpyDtype);
       const item = ITEM_SIZE[dtype];
-      let bytes: Uint8Array;
-      if (!v.isRecord) {
-        bytes = await readSlabBytes(r, v.begin, v.shape, item, slab);
-      } else {
-        const inner = v.shape.slice(1);
-        const innerSlab = slab.slice(1);
-        const per = product(innerSlab.map(([a, b]) => b - a)) * item;
-        const [r0, r1] = slab[0];
-        bytes = new Uint8Array(per * (r1 - r0));
-        for (let rec = r0; rec < r1; rec++) {
-          bytes.set(await readSlabBytes(r, v.begin + rec * recSize, inner, item, innerSlab), (rec - r0) * per);
-        }
-      }
+      const bytes = v.isRecord ? await readRecords(r, v, recSize, item, slab) : await readSlabBytes(r, v.begin, v.shape, item, slab);
       const shape = slab.map(([a, b]) => b - a);
       return { shape, data: decodeBytes(bytes, dtype, false), dtype };
     },
   };
+}
+
+/** Records a window of record reads may span. */
+const RECORD_WINDOW_BYTES = 8 * 1024 * 1024;
+/** Up to this many records are read one by one. */
+const FEW_RECORDS = 64;
+
+/**
+ * A hyperslab of a record variable: record `rec` of it sits at begin + rec * recSize. Records are read
+ * in windows of several at once (one syscall for many small records, not one each); the number of
+ * steps is bounded by what the file can hold, since a record past the end is TRUNCATED before any loop.
+ */
+async function readRecords(r: ByteReader, v: Nc3Var, recSize: number, item: number, slab: Hyperslab): Promise<Uint8Array> {
+  const inner = v.shape.slice(1);
+  const innerSlab = slab.slice(1);
+  const innerBytes = product(inner) * item;
+  const per = product(innerSlab.map(([a, b]) => b - a)) * item;
+  const [r0, r1] = slab[0];
+  // Empty records hold nothing: no loop over however many a header declares.
+  if (per === 0 || r1 <= r0) return new Uint8Array(0);
+  const lastEnd = v.begin + (r1 - 1) * recSize + innerBytes;
+  if (lastEnd > r.size) throw new LensError('TRUNCATED', `record ${r1 - 1} of ${v.name} extends to byte ${lastEnd} but the file has ${r.size} bytes`, { file: r.file });
+  checkBudget('slabRuns', r1 - r0, `records of ${v.name} in one read`, r.file);
+  const out = new Uint8Array(per * (r1 - r0));
+  if (r1 - r0 <= FEW_RECORDS) {
+    // Few records: exactly the bytes of the slab (lazy reading stays measurable with bytesRead).
+    for (let rec = r0; rec < r1; rec++) out.set(await readSlabBytes(r, v.begin + rec * recSize, inner, item, innerSlab), (rec - r0) * per);
+    return out;
+  }
+  const whole = per === innerBytes;
+  const perWindow = Math.max(1, Math.floor(RECORD_WINDOW_BYTES / Math.max(recSize, 1)));
+  for (let w = r0; w < r1; w += perWindow) {
+    const n = Math.min(perWindow, r1 - w);
+    const block = await r.read(v.begin + w * recSize, (n - 1) * recSize + innerBytes);
+    for (let k = 0; k < n; k++) {
+      const rec = block.subarray(k * recSize, k * recSize + innerBytes);
+      out.set(whole ? rec : sliceArray(rec, [...inner, item], [...innerSlab, [0, item]]), (w - r0 + k) * per);
+    }
+  }
+  return out;
 }

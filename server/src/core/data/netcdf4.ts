@@ -4,12 +4,13 @@
  * step of a large chunked file costs one chunk. Dimension names come from the netCDF-4 dimension
  * scales; the scales netCDF-4 adds for dimensions without a coordinate variable are not listed.
  */
-import { existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { LensError } from '../errors.js';
 import type { NdArray, NpyDtype } from './npy.js';
 import type { AttrValue, DataSource, Hyperslab, VarInfo } from './source.js';
 import { product } from './source.js';
+import { openRegular, readAt } from './regular-file.js';
+import { checkBudget } from './budget.js';
 import { guardHeap, metadataHeap, refusalCause, withHeapBudget } from '../hdf5-heap.js';
 
 type H5Module = typeof import('h5wasm/node');
@@ -84,23 +85,18 @@ function dtypeOf(ds: H5Dataset): NpyDtype | 'str' | undefined {
   return undefined;
 }
 
-function headBytes(file: string): Uint8Array {
-  const fd = openSync(file, 'r');
-  try {
-    const b = new Uint8Array(8);
-    readSync(fd, b, 0, 8, 0);
-    return b;
-  } finally {
-    closeSync(fd);
-  }
-}
-
 export async function openNetcdf4(path: string): Promise<DataSource> {
   const file = resolve(path);
-  if (!existsSync(file)) throw new LensError('FILE_NOT_FOUND', `no such file: ${path}`, { file: path });
-  if (!isHdf5(headBytes(file))) throw new LensError('CORRUPT', 'not an HDF5/NetCDF-4 file (bad signature)', { file: path });
+  // HDF5 opens the path itself: check here that it is a regular file (not a device or FIFO), with its size.
+  const { fh, size } = await openRegular(file).catch((e: unknown) => {
+    throw e instanceof LensError ? new LensError(e.code, e.message, { file: path }) : e;
+  });
+  try {
+    if (!isHdf5(await readAt(fh, 0, 8))) throw new LensError('CORRUPT', 'not an HDF5/NetCDF-4 file (bad signature)', { file: path });
+  } finally {
+    await fh.close();
+  }
   const H = await h5();
-  const size = statSync(file).size;
   let f: H5File;
   try {
     f = withHeapBudget(metadataHeap(size), () => new H.File(file, 'r'));
@@ -130,8 +126,11 @@ function build(H: H5, f: H5File, path: string, size: number): DataSource {
   const variables: VarInfo[] = [];
   const dims: Record<string, number> = {};
 
+  let objects = 0;
   const walk = (group: InstanceType<H5['Group']>, prefix: string): void => {
     for (const key of group.keys()) {
+      // Groups and datasets together: a file of many (or deeply nested) objects is listed within budget.
+      checkBudget('variables', ++objects, 'HDF5 groups and datasets', path);
       const obj = group.get(key);
       if (obj instanceof H.Group) walk(obj, `${prefix}${key}/`);
       else if (obj instanceof H.Dataset) {
@@ -166,6 +165,7 @@ function build(H: H5, f: H5File, path: string, size: number): DataSource {
     }
   };
   walk(f, '');
+  const infoOf = new Map(variables.map((v) => [v.name, v]));
   return {
     path,
     format: 'netcdf4',
@@ -178,7 +178,7 @@ function build(H: H5, f: H5File, path: string, size: number): DataSource {
     },
     async read(name: string, slab: Hyperslab): Promise<NdArray> {
       const ds = datasets.get(name);
-      const info = variables.find((v) => v.name === name);
+      const info = infoOf.get(name);
       if (!ds || !info || info.dtype === 'str') throw new LensError('UNKNOWN_VARIABLE', `no numeric variable ${name}`, { file: path });
       const dtype = info.dtype as NpyDtype;
       const shape = slab.map(([a, b]) => b - a);

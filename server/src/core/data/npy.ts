@@ -4,6 +4,7 @@
  */
 import { LensError } from '../errors.js';
 import { halfToFloat } from '../half.js';
+import { DATA_BUDGET, overBudget } from './budget.js';
 
 export type NpyDtype = 'f2' | 'f4' | 'f8' | 'i1' | 'i2' | 'i4' | 'i8' | 'u1' | 'u2' | 'u4' | 'u8' | 'b1';
 
@@ -35,6 +36,81 @@ export interface NpyHeader {
   dataOffset: number;
 }
 
+/** A Python literal of the kinds a .npy header holds. */
+type PyValue = string | number | boolean | PyValue[] | { tuple: PyValue[] } | Map<string, PyValue>;
+
+/**
+ * Parse the header text as the Python literal NumPy writes (`{'descr': '<f4', 'fortran_order': False,
+ * 'shape': (3, 4), }`): a dict of strings, booleans, integers, tuples and lists, nothing else (no
+ * expressions, no calls: the header is never evaluated). Throws with the position of the problem.
+ */
+function parsePyLiteral(text: string, fail: (why: string) => never): PyValue {
+  let i = 0;
+  const ws = (): void => {
+    while (i < text.length && ' \t\n\r'.includes(text[i])) i++;
+  };
+  const value = (depth: number): PyValue => {
+    if (depth > 8) fail('header nests too deeply');
+    ws();
+    const c = text[i];
+    if (c === "'" || c === '"') {
+      const end = text.indexOf(c, i + 1);
+      if (end < 0) fail(`unterminated string at ${i}`);
+      const str = text.slice(i + 1, end);
+      if (str.includes('\\')) fail(`escape in string at ${i}`);
+      i = end + 1;
+      return str;
+    }
+    if (c === '{' || c === '(' || c === '[') {
+      const close = c === '{' ? '}' : c === '(' ? ')' : ']';
+      i++;
+      const items: PyValue[] = [];
+      const dict = new Map<string, PyValue>();
+      let commas = 0;
+      for (;;) {
+        ws();
+        if (text[i] === close) {
+          i++;
+          break;
+        }
+        if (c === '{') {
+          const k = value(depth + 1);
+          if (typeof k !== 'string') fail(`dict key at ${i} is not a string`);
+          ws();
+          if (text[i] !== ':') fail(`expected ':' at ${i}`);
+          i++;
+          if (dict.has(k)) fail(`key '${k}' appears twice`);
+          dict.set(k, value(depth + 1));
+        } else items.push(value(depth + 1));
+        ws();
+        if (text[i] === ',') {
+          i++;
+          commas++;
+          continue;
+        }
+        if (text[i] !== close) fail(`expected ',' or '${close}' at ${i}`);
+        i++;
+        break;
+      }
+      if (c === '{') return dict;
+      // (3) is the integer 3 in Python; (3,) is a tuple.
+      if (c === '(' && items.length === 1 && commas === 0) return items[0];
+      return c === '(' ? { tuple: items } : items;
+    }
+    const m = /^(True|False|-?\d+L?)/.exec(text.slice(i, i + 40));
+    if (!m) fail(`unexpected ${JSON.stringify(text.slice(i, i + 12))} at ${i}`);
+    i += m[0].length;
+    if (m[0] === 'True' || m[0] === 'False') return m[0] === 'True';
+    return Number(m[0].replace(/L$/, ''));
+  };
+  const v = value(0);
+  ws();
+  if (i < text.length) fail(`unexpected text after the header dict at ${i}`);
+  return v;
+}
+
+const HEADER_KEYS = ['descr', 'fortran_order', 'shape'];
+
 /** Parse the header only (exported so readers can slice the data lazily from a file handle). */
 export function parseNpyHeader(bytes: Uint8Array, file?: string): NpyHeader {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) fail('not a .npy file (bad magic)', file);
@@ -52,27 +128,36 @@ export function parseNpyHeader(bytes: Uint8Array, file?: string): NpyHeader {
   } else {
     fail(`unsupported .npy version ${major}`, file);
   }
+  if (headerLen > DATA_BUDGET.npyHeaderBytes) {
+    throw overBudget('npyHeaderBytes', DATA_BUDGET.npyHeaderBytes, headerLen, '.npy header length in bytes', file);
+  }
   if (start + headerLen > bytes.length) fail('truncated .npy header', file);
-  const text = new TextDecoder('latin1').decode(bytes.subarray(start, start + headerLen));
-  const descr = /'descr'\s*:\s*'([<>|=])([a-z])(\d+)'/.exec(text);
-  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text);
-  const shapeM = /'shape'\s*:\s*\(([^)]*)\)/.exec(text);
-  if (!descr || !fortran || !shapeM) fail(`unreadable .npy header: ${text.trim()}`, file);
-  const code = `${descr[2]}${descr[3]}` as NpyDtype;
-  if (!(code in ITEM_SIZE)) fail(`unsupported .npy dtype ${descr[1]}${code}`, file);
-  const shape = shapeM[1]
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0)
-    .map((s) => {
-      const n = Number(s.replace(/L$/, ''));
-      if (!Number.isInteger(n) || n < 0) fail(`bad dimension ${s} in .npy shape`, file);
-      return n;
-    });
+  // Version 3 headers are UTF-8; 1 and 2 latin-1 (both ASCII in practice).
+  const text = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(start, start + headerLen));
+  const bad = (why: string): never => fail(`unreadable .npy header (${why}): ${text.trim().slice(0, 200)}`, file);
+  const dict = parsePyLiteral(text, bad);
+  if (!(dict instanceof Map)) return bad('not a dict');
+  for (const k of dict.keys()) if (!HEADER_KEYS.includes(k)) bad(`unexpected key '${k}'`);
+  for (const k of HEADER_KEYS) if (!dict.has(k)) bad(`no '${k}'`);
+  const descr = dict.get('descr');
+  const fortran = dict.get('fortran_order');
+  const shapeV = dict.get('shape');
+  if (typeof descr !== 'string') return bad(`'descr' ${Array.isArray(descr) ? 'is a structured dtype (a list of fields), which is not supported' : 'must be a string'}`);
+  if (typeof fortran !== 'boolean') return bad("'fortran_order' must be True or False");
+  if (shapeV === null || typeof shapeV !== 'object' || !('tuple' in shapeV)) return bad("'shape' must be a tuple");
+  const dm = /^([<>|=])([a-zA-Z])(\d+)$/.exec(descr);
+  if (!dm) return bad(`dtype '${descr}' is not a plain numeric type (object, string, complex and structured arrays are not read)`);
+  const code = `${dm[2]}${dm[3]}` as NpyDtype;
+  if (!Object.prototype.hasOwnProperty.call(ITEM_SIZE, code)) fail(`unsupported .npy dtype ${descr} (object, string, complex and structured arrays are not read)`, file);
+  if (shapeV.tuple.length > DATA_BUDGET.rank) throw overBudget('rank', DATA_BUDGET.rank, shapeV.tuple.length, '.npy rank', file);
+  const shape = shapeV.tuple.map((d) => {
+    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) return bad(`bad dimension ${JSON.stringify(d)} in 'shape'`);
+    return d;
+  });
   return {
     dtype: code,
-    littleEndian: descr[1] !== '>',
-    fortran: fortran[1] === 'True',
+    littleEndian: dm[1] !== '>',
+    fortran,
     shape,
     dataOffset: start + headerLen,
   };

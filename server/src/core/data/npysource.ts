@@ -1,18 +1,20 @@
 /**
  * .npy and .npz as data sources. A C-order .npy is read lazily (header first, then only the runs a
  * selection touches); a Fortran-order one is read whole. An .npz is a zip of .npy members, stored or
- * deflated: sizes and names are checked before anything is inflated (zip-bomb and path guards), and
- * only the member asked for is inflated.
+ * deflated: sizes and names are checked before anything is inflated (zip-bomb and path guards), listing
+ * inflates only each member's header, and only the member asked for is inflated, all within one budget of
+ * inflated bytes per opened source (budget.ts).
  */
-import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { unzipSync, type UnzipFileInfo } from 'fflate';
-import { LensError, LIMITS } from '../errors.js';
+import { Inflate } from 'fflate';
+import { LensError } from '../errors.js';
+import { DATA_BUDGET, checkBudget, overBudget } from './budget.js';
+import { readRegular } from './regular-file.js';
 import { ByteReader, readSlabBytes, sliceArray } from './hyperslab.js';
 import { ITEM_SIZE, decodeBytes, parseNpyHeader, readNpy, type NdArray } from './npy.js';
 import type { DataSource, Hyperslab, VarInfo } from './source.js';
 import { product } from './source.js';
-import { unsafeName } from '../model/formats/zip.js';
+import { ZipArchive, type ZipEntry } from '../model/formats/zip.js';
 
 const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
 
@@ -41,7 +43,7 @@ export async function openNpy(file: string): Promise<DataSource> {
     if (pre.length < 10) throw new LensError('TRUNCATED', '.npy header ends early', { file });
     const view = new DataView(pre.buffer);
     const hlen = pre[6] === 1 ? view.getUint16(8, true) + 10 : view.getUint32(8, true) + 12;
-    if (hlen > 1 << 20) throw new LensError('CORRUPT', `.npy header of ${hlen} bytes is implausible`, { file });
+    checkBudget('npyHeaderBytes', hlen - (pre[6] === 1 ? 10 : 12), '.npy header length in bytes', file);
     const headBytes = await r.read(0, Math.min(r.size, hlen));
     r.bytes = 0;
     const h = rethrowAs(() => parseNpyHeader(headBytes, file));
@@ -91,55 +93,92 @@ function rethrowAs<T>(f: () => T): T {
   }
 }
 
-/** Check one zip entry before inflating it: throws ZIP_UNSAFE for bombs and path tricks. */
-function guard(f: UnzipFileInfo, file: string): void {
-  if (unsafeName(f.name)) throw new LensError('ZIP_UNSAFE', `zip entry name '${f.name}' points outside the archive`, { file });
-  if (f.originalSize > LIMITS.maxZipEntryBytes) {
-    throw new LensError('ZIP_UNSAFE', `zip entry ${f.name} declares ${f.originalSize} bytes uncompressed (limit ${LIMITS.maxZipEntryBytes})`, { file });
+/** Bytes of a member's start that hold any .npy header within budget (magic, version, length, text). */
+const NPY_HEAD_BYTES = 12 + DATA_BUDGET.npyHeaderBytes;
+/** Compressed bytes pushed to the inflater at a time while looking for a header (deflate expands at most ~1032x). */
+const HEAD_CHUNK = 128;
+
+/** Where a member's stored bytes start (after its local header). */
+function dataStart(bytes: Uint8Array, e: ZipEntry, file: string): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (e.localOffset + 30 > bytes.length || view.getUint32(e.localOffset, true) !== 0x04034b50) {
+    throw new LensError('CORRUPT', `zip entry ${e.name}: local header is damaged`, { file });
   }
-  // Ratio only matters for large members: small arrays of zeros legitimately compress very well.
-  if (f.originalSize > 64 * 1024 * 1024 && f.originalSize / Math.max(1, f.size) > LIMITS.maxZipRatio) {
-    throw new LensError('ZIP_UNSAFE', `zip entry ${f.name} expands ${Math.round(f.originalSize / Math.max(1, f.size))}x (limit ${LIMITS.maxZipRatio}x)`, { file });
-  }
+  const start = e.localOffset + 30 + view.getUint16(e.localOffset + 26, true) + view.getUint16(e.localOffset + 28, true);
+  if (start + e.compressedSize > bytes.length) throw new LensError('TRUNCATED', `zip entry ${e.name} is cut off`, { file });
+  return start;
 }
 
-function unzipOne(bytes: Uint8Array, file: string, want: (name: string) => boolean): Record<string, Uint8Array> {
-  let total = 0;
+/**
+ * The first bytes of a member, enough for its .npy header: a stored member is sliced; a deflated one is
+ * inflated a small chunk at a time and stopped as soon as the header is complete, so listing an archive
+ * costs its headers, not its members. `spent` learns how many bytes were inflated.
+ */
+function memberHead(bytes: Uint8Array, e: ZipEntry, file: string, spent: (n: number) => void): Uint8Array {
+  const start = dataStart(bytes, e, file);
+  const raw = bytes.subarray(start, start + e.compressedSize);
+  if (e.method === 0) return raw.subarray(0, Math.min(raw.length, NPY_HEAD_BYTES));
+  const parts: Uint8Array[] = [];
+  let have = 0;
+  let want = 12;
+  const inf = new Inflate((chunk) => {
+    parts.push(chunk);
+    have += chunk.length;
+  });
   try {
-    return unzipSync(bytes, {
-      filter: (f) => {
-        guard(f, file);
-        total += f.originalSize;
-        if (total > LIMITS.maxZipEntryBytes) throw new LensError('ZIP_UNSAFE', `zip entries declare more than ${LIMITS.maxZipEntryBytes} bytes in total`, { file });
-        return want(f.name);
-      },
-    });
-  } catch (e) {
-    if (e instanceof LensError) throw e;
-    const msg = e instanceof Error ? e.message : String(e);
-    throw new LensError(/unexpected EOF|end/i.test(msg) ? 'TRUNCATED' : 'CORRUPT', `unreadable .npz (zip): ${msg}`, { file });
+    for (let p = 0; p < raw.length && have < want; p += HEAD_CHUNK) {
+      inf.push(raw.subarray(p, Math.min(raw.length, p + HEAD_CHUNK)), p + HEAD_CHUNK >= raw.length);
+      if (have >= 12 && want === 12) {
+        const head = concat(parts, have);
+        want = head[6] === 1 ? 10 + (head[8] | (head[9] << 8)) : 12 + new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(8, true);
+        if (want > NPY_HEAD_BYTES) break; // parseNpyHeader names the budget
+      }
+    }
+  } catch (err) {
+    throw new LensError('CORRUPT', `zip entry ${e.name} does not inflate: ${err instanceof Error ? err.message : String(err)}`, { file });
   }
+  spent(have);
+  return concat(parts, have).subarray(0, Math.min(have, NPY_HEAD_BYTES));
 }
 
-export async function openNpz(file: string): Promise<DataSource> {
-  const st = await stat(file).catch(() => undefined);
-  if (!st) throw new LensError('FILE_NOT_FOUND', `no such file: ${file}`, { file });
-  if (st.size > LIMITS.maxZipEntryBytes) throw new LensError('FILE_TOO_LARGE', `.npz of ${st.size} bytes is larger than ${LIMITS.maxZipEntryBytes}`, { file });
-  const bytes = new Uint8Array(await readFile(file));
+function concat(parts: Uint8Array[], n: number): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  parts.splice(0, parts.length, out);
+  return out;
+}
+
+/** `inflatedBudget`: DATA_BUDGET.inflatedBytes unless a caller (a test) asks for less. */
+export async function openNpz(file: string, inflatedBudget: number = DATA_BUDGET.inflatedBytes): Promise<DataSource> {
+  const bytes = await readRegular(file, 'wholeFileBytes');
   if (!isZip(bytes)) throw new LensError('CORRUPT', 'not an .npz file (no zip signature)', { file });
-  // Listing: inflate each member once to read its header, keep only the header.
-  const members = unzipOne(bytes, file, (n) => n.endsWith('.npy'));
+  // The central directory is checked whole (names, declared sizes, ratios) before anything is inflated.
+  const zip = ZipArchive.open(bytes, file);
+  const entries = zip.entries.filter((e) => e.name.endsWith('.npy'));
+  checkBudget('variables', entries.length, `.npy members in ${file}`, file);
   const variables: VarInfo[] = [];
-  const keyOf = new Map<string, string>();
-  for (const [entry, data] of Object.entries(members)) {
-    const name = entry.replace(/\.npy$/, '');
-    const h = rethrowAs(() => parseNpyHeader(data.subarray(0, Math.min(data.length, 1 << 20)), `${file}:${entry}`));
+  const byName = new Map<string, ZipEntry>();
+  let inflated = 0;
+  for (const e of entries) {
+    const name = e.name.replace(/\.npy$/, '');
+    const head = memberHead(bytes, e, file, (n) => {
+      inflated += n;
+      if (inflated > inflatedBudget) throw overBudget('inflatedBytes', inflatedBudget, inflated, `bytes inflated from ${file} to read its headers`, file);
+    });
+    const h = rethrowAs(() => parseNpyHeader(head, `${file}:${e.name}`));
     variables.push({ name, dims: dimNames(h.shape.length).map((d) => `${name}_${d}`), shape: h.shape, dtype: h.dtype, attrs: {} });
-    keyOf.set(name, entry);
+    byName.set(name, e);
   }
   const dims: Record<string, number> = {};
   for (const v of variables) v.dims.forEach((d, i) => (dims[d] = v.shape[i]));
   let read = 0;
+  // The member read last, kept decoded: a pipeline reads one array several times (coordinates, slices).
+  let last: { name: string; array: NdArray } | undefined;
   return {
     path: file,
     format: 'npz',
@@ -147,16 +186,25 @@ export async function openNpz(file: string): Promise<DataSource> {
     variables,
     globalAttrs: {},
     bytesRead: () => read,
-    close: async () => undefined,
+    close: async () => {
+      last = undefined;
+    },
     async read(name: string, slab: Hyperslab): Promise<NdArray> {
-      const entry = keyOf.get(name);
-      if (!entry) throw new LensError('UNKNOWN_VARIABLE', `no array ${name} in .npz`, { file });
-      const data = unzipOne(bytes, file, (n) => n === entry)[entry];
-      read += data.length;
-      const a = rethrowAs(() => readNpy(data, `${file}:${entry}`));
-      const same = slab.every(([s, e], i) => s === 0 && e === a.shape[i]);
-      return same ? a : { shape: slab.map(([s, e]) => e - s), data: sliceArray(a.data, a.shape, slab), dtype: a.dtype };
+      const e = byName.get(name);
+      if (!e) throw new LensError('UNKNOWN_VARIABLE', `no array ${name} in .npz`, { file });
+      let a = last?.name === name ? last.array : undefined;
+      if (!a) {
+        // The total inflated over this source's life is bounded, not only each member.
+        if (inflated + e.size > inflatedBudget) throw overBudget('inflatedBytes', inflatedBudget, inflated + e.size, `bytes inflated from ${file} with member ${e.name}`, file);
+        const data = zip.read(e.name)!;
+        inflated += data.length;
+        read += data.length;
+        a = rethrowAs(() => readNpy(data, `${file}:${e.name}`));
+        last = { name, array: a };
+      }
+      const same = slab.every(([s, t], i) => s === 0 && t === a.shape[i]);
+      // A copy of the whole: callers own what read() returns.
+      return same ? { ...a, data: a.data.slice() } : { shape: slab.map(([s, t]) => t - s), data: sliceArray(a.data, a.shape, slab), dtype: a.dtype };
     },
   };
 }
-

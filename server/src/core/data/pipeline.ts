@@ -17,6 +17,8 @@
  *      samples by month when both have dates.
  * Errors are KeyedErrors carrying the key of lrp-lens.json they come from.
  */
+import { LIMITS } from '../errors.js';
+import { DATA_BUDGET } from './budget.js';
 import type { Shape } from '../model/graph.js';
 import type { FieldCoords, Field } from './field.js';
 import { atKey, KeyedError } from './keyed.js';
@@ -167,13 +169,17 @@ interface Loaded {
 async function loadVariables(e: ModelEntry, dryRun: boolean): Promise<Loaded> {
   const names = e.data.variables ?? [e.data.variable as string];
   const file = abs(e, e.data.file);
+  if (names.length > DATA_BUDGET.variables) {
+    throw new KeyedError('BUDGET_EXCEEDED', `${names.length} variables to stack, over the variables budget of ${DATA_BUDGET.variables}`, P(e, 'data', 'variables'), { file });
+  }
   const select = await atKey(P(e, 'data', 'select'), () => selectionOf(e.data.select));
   const source = await atKey(P(e, 'data', 'file'), () => openSource(file, { format: e.data.format, image: e.data.image }));
   try {
     const plans: FieldPlan[] = [];
     // Stacked variables: a selection key applies to the variables that have that dim (axis names to all),
     // so `level` can pick a level of a 4-D variable stacked with 3-D ones. A key no variable has is an error.
-    const infos = names.map((n) => source.variables.find((v) => v.name === n));
+    const byName = new Map(source.variables.map((v) => [v.name, v]));
+    const infos = names.map((n) => byName.get(n));
     const selectFor = (i: number): Selection => {
       if (names.length === 1 || !infos[i]) return select;
       const own: Selection = {};
@@ -217,6 +223,11 @@ async function loadVariables(e: ModelEntry, dryRun: boolean): Promise<Loaded> {
       plans.push(plan);
     }
     names.splice(0, names.length, ...plans.map((p) => p.info.name));
+    // Each variable passed planField's size check; stacked, they must fit together too (checked before reading).
+    const stackedValues = product(plans[0].shape) * plans.length;
+    if (stackedValues > LIMITS.maxTensorElements) {
+      throw new KeyedError('BUDGET_EXCEEDED', `${plans.length} stacked variables of ${product(plans[0].shape)} values: ${stackedValues}, over the maxTensorElements budget of ${LIMITS.maxTensorElements}`, P(e, 'data', e.data.variables ? 'variables' : 'file'), { file });
+    }
     const fields = dryRun ? [] : await Promise.all(plans.map((p) => atKey(P(e, 'data', 'file'), () => readPlan(p))));
     return { plans, fields, names };
   } finally {

@@ -35,12 +35,14 @@
  *
  * Problems are ProjectIssues: a code, a message, and the JSON key path with its character range.
  */
-import { readFile } from 'node:fs/promises';
+import { compilePathGlob } from '../glob.js';
 import { dirname, resolve } from 'node:path';
 import { LensError, type ErrorCode } from '../errors.js';
 import type { ImageOptions } from './image.js';
 import { parseLocatedJson, pathKey, type JsonLocation, type JsonPath } from '../json/located-json.js';
 import { parseDimSelection } from './select.js';
+import { DATA_BUDGET } from './budget.js';
+import { readRegular } from './regular-file.js';
 import { closest } from './similar.js';
 import type { SourceFormat } from './source.js';
 
@@ -392,12 +394,16 @@ function checkEntry(c: Checker, raw: unknown, index: number, baseDir: string): M
 
 /** Syntax and structure of lrp-lens.json text (no file system access). */
 export function parseProject(text: string, file: string): { project?: LensProject; issues: ProjectIssue[] } {
+  // Size first: parsing with locations costs far more memory than the text (see located-json.ts).
+  if (text.length > DATA_BUDGET.projectBytes) {
+    return { issues: [{ severity: 'error', code: 'BUDGET_EXCEEDED', message: `lrp-lens.json of ${text.length} characters, over the projectBytes budget of ${DATA_BUDGET.projectBytes}`, path: [], range: [0, 1] }] };
+  }
   let parsed;
   try {
     parsed = parseLocatedJson(text, { file, locations: true });
   } catch (e) {
     const off = (e as { offset?: number }).offset ?? 0;
-    return { issues: [{ severity: 'error', code: 'BAD_JSON', message: (e as Error).message, path: [], range: [off, Math.min(text.length, off + 1)] }] };
+    return { issues: [{ severity: 'error', code: e instanceof LensError ? e.code : 'BAD_JSON', message: (e as Error).message, path: [], range: [off, Math.min(text.length, off + 1)] }] };
   }
   const c = new Checker(parsed.locs);
   const root = c.obj(parsed.value, [], 'lrp-lens.json', KNOWN_KEYS.root);
@@ -424,13 +430,8 @@ export function parseProject(text: string, file: string): { project?: LensProjec
 
 /** Read and check lrp-lens.json; throws ProjectError (code of the first error) when it has errors. */
 export async function readProject(path: string): Promise<LensProject> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new LensError(code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'CONFIG_ERROR', `cannot read project file ${path}: ${(e as Error).message}`, { file: path });
-  }
+  // A regular file within the size budget, checked with fstat before reading (regular-file.ts).
+  const text = new TextDecoder('utf-8').decode(await readRegular(path, 'projectBytes'));
   const { project, issues } = parseProject(text, path);
   const errors = issues.filter((i) => i.severity === 'error');
   if (errors.length || !project) throw new ProjectError(errors.length ? errors : issues, path);
@@ -442,28 +443,12 @@ export function projectPath(project: LensProject, p: string): string {
   return resolve(project.dir, p);
 }
 
-/** Glob (*, **, ?) to a RegExp over '/'-separated paths. */
-export function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const ch = glob[i];
-    if (ch === '*') {
-      if (glob[i + 1] === '*') {
-        re += glob[i + 2] === '/' ? '(?:.*/)?' : '.*';
-        i += glob[i + 2] === '/' ? 2 : 1;
-      } else re += '[^/]*';
-    } else if (ch === '?') re += '[^/]';
-    else re += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
-}
-
 /** The entry for `--model NAME`: by name, else the entry whose model path/glob matches NAME as a path. */
 export function findEntry(project: LensProject, nameOrPath: string): ModelEntry {
   const byName = project.models.find((m) => m.name === nameOrPath);
   if (byName) return byName;
   const abs = resolve(nameOrPath).replace(/\\/g, '/');
-  const byPath = project.models.find((m) => globToRegExp(projectPath(project, m.model).replace(/\\/g, '/')).test(abs));
+  const byPath = project.models.find((m) => compilePathGlob(projectPath(project, m.model).replace(/\\/g, '/')).test(abs));
   if (byPath) return byPath;
   const c = closest(nameOrPath, project.models.map((m) => m.name));
   throw new LensError('CONFIG_ERROR', `no model '${nameOrPath}' in ${project.file}.${c ? ` Did you mean '${c}'?` : ` Models: ${project.models.map((m) => m.name).join(', ') || 'none'}.`}`, { file: project.file });

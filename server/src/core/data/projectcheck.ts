@@ -4,13 +4,14 @@
  * labels and mask must fit, and the input must have the model's shape. All from headers and
  * coordinates (a dry run of the pipeline), each problem at its key.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
 import type { Shape } from '../model/graph.js';
 import { toLensError } from '../errors.js';
+import { expandModelGlob } from '../walk.js';
 import { KeyedError } from './keyed.js';
 import { buildModelInput } from './pipeline.js';
-import { globToRegExp, parseProject, rangeOf, type LensProject, type ModelEntry, type ProjectIssue } from './project.js';
+import { parseProject, rangeOf, type LensProject, type ModelEntry, type ProjectIssue } from './project.js';
 
 export interface ValidateOptions {
   /** The model's input shape (graph.inputs[0].fileShape) for an entry, when the caller can load the model. */
@@ -19,50 +20,19 @@ export interface ValidateOptions {
   checkData?: boolean;
 }
 
-const GLOB = /[*?]/;
-
-/** Files under baseDir matching a path or glob (at most `limit`). */
-export function expandModelPath(baseDir: string, pattern: string, limit = 1000): string[] {
-  if (!GLOB.test(pattern)) {
-    const p = resolve(baseDir, pattern);
-    return existsSync(p) ? [p] : [];
-  }
-  const parts = pattern.split(/[\\/]/);
-  const firstGlob = parts.findIndex((x) => GLOB.test(x));
-  const root = resolve(baseDir, ...parts.slice(0, firstGlob));
-  const re = globToRegExp(resolve(baseDir, pattern).replace(/\\/g, '/'));
-  const out: string[] = [];
-  const walk = (dir: string, depth: number): void => {
-    if (out.length >= limit || depth > 12) return;
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      return;
-    }
-    for (const n of names) {
-      if (n === 'node_modules' || n.startsWith('.')) continue;
-      const p = join(dir, n);
-      let st;
-      try {
-        st = statSync(p);
-      } catch {
-        continue;
-      }
-      if (st.isDirectory()) walk(p, depth + 1);
-      else if (re.test(p.replace(/\\/g, '/'))) out.push(p);
-    }
-  };
-  walk(root, 0);
-  return out;
-}
-
 export async function checkEntry(project: LensProject, e: ModelEntry, opts: ValidateOptions = {}): Promise<ProjectIssue[]> {
   const issues: ProjectIssue[] = [];
   const add = (path: (string | number)[], code: ProjectIssue['code'], message: string, severity: ProjectIssue['severity'] = 'error'): void => {
     issues.push({ severity, code, message, path, range: rangeOf(project.locs, path) });
   };
-  const models = expandModelPath(project.dir, e.model);
+  let models: string[] = [];
+  try {
+    models = await expandModelGlob(project.dir, e.model);
+  } catch (err) {
+    // A glob into /proc or past the walk's budget: said at the key, not thrown.
+    const le = toLensError(err);
+    add(['models', e.index, 'model'], le.code, le.message);
+  }
   if (models.length === 0) add(['models', e.index, 'model'], 'FILE_NOT_FOUND', `no model file matches '${e.model}' (relative to ${project.dir})`);
   const files: [string, (string | number)[]][] = [[e.data.file, ['models', e.index, 'data', 'file']]];
   if (e.labels && 'file' in e.labels && e.labels.file) files.push([e.labels.file, ['models', e.index, 'labels', 'file']]);

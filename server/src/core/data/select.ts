@@ -25,62 +25,91 @@ export type Selection = Record<string, DimSelection>;
 const DATE = /^-?\d{4}-\d{1,2}(-\d{1,2}([T ]\d{1,2}(:\d{2}(:\d{2})?)?)?)?$/;
 const INT = /^-?\d+$/;
 
-/** One dim's SPEC from text, a number, a [start, stop] pair or an object ({start, stop} | {index} | {from, to} | {value}). */
+/** A date's month and day must exist on a calendar (a 360-day calendar has day 30 of February). */
+function validDate(s: string): boolean {
+  const m = /^-?\d{4}-(\d{1,2})(?:-(\d{1,2}))?/.exec(s);
+  if (!m) return false;
+  const month = Number(m[1]);
+  const day = m[2] === undefined ? 1 : Number(m[2]);
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}
+
+/**
+ * One dim's SPEC from text, a number, a [start, stop] pair or an object ({start, stop} | {index} |
+ * {from, to} | {value}). Anything else is BAD_INPUT naming the selection; a range that is empty
+ * whatever the data (`5:2`) is SELECTION_OUT_OF_RANGE.
+ */
 export function parseDimSelection(dim: string, spec: unknown): DimSelection {
   const bad = (why: string): never => {
-    throw new LensError('USAGE', `selection ${dim}=${JSON.stringify(spec)}: ${why}`);
+    throw new LensError('BAD_INPUT', `selection ${dim}=${JSON.stringify(spec)}: ${why}`);
   };
-  if (typeof spec === 'number') {
-    if (!Number.isInteger(spec)) bad('an index must be an integer');
-    return { kind: 'index', index: spec };
-  }
+  const index = (x: unknown): number => {
+    if (typeof x !== 'number' || !Number.isSafeInteger(x)) bad('an index must be an integer');
+    return x as number;
+  };
+  const range = (start: number | undefined, stop: number | undefined): DimSelection => {
+    // Same sign: both count from the same end, so start >= stop is empty on any data.
+    if (start !== undefined && stop !== undefined && (start < 0) === (stop < 0) && start >= stop) {
+      throw new LensError('SELECTION_OUT_OF_RANGE', `selection ${dim}=${JSON.stringify(spec)}: the range ${start}:${stop} is empty (stop is exclusive and must be after start)`);
+    }
+    return { kind: 'range', start, stop };
+  };
+  const finite = (x: unknown, what: string): number => {
+    if (typeof x !== 'number' || !Number.isFinite(x)) bad(`${what} must be a finite number`);
+    return x as number;
+  };
+  if (typeof spec === 'number') return { kind: 'index', index: index(spec) };
   if (Array.isArray(spec)) {
-    if (spec.length !== 2 || !spec.every((x) => x === null || Number.isInteger(x))) bad('expected [start, stop] integers');
-    return { kind: 'range', start: spec[0] ?? undefined, stop: spec[1] ?? undefined };
+    if (spec.length !== 2) bad('expected [start, stop] integers');
+    return range(spec[0] === null ? undefined : index(spec[0]), spec[1] === null ? undefined : index(spec[1]));
   }
   if (spec && typeof spec === 'object') {
     const o = spec as Record<string, unknown>;
-    if ('index' in o && Number.isInteger(o.index)) return { kind: 'index', index: o.index as number };
-    if ('value' in o && typeof o.value === 'number') return { kind: 'value', value: o.value };
+    if ('index' in o) return { kind: 'index', index: index(o.index) };
+    if ('value' in o) return { kind: 'value', value: finite(o.value, 'value') };
     if (('from' in o || 'to' in o) && [o.from, o.to].every((x) => x === undefined || typeof x === 'string')) {
+      for (const d of [o.from, o.to] as (string | undefined)[]) if (d !== undefined && !(DATE.test(d.trim()) && validDate(d.trim()))) bad(`'${d}' is not a date (YYYY-MM[-DD[ hh[:mm[:ss]]]])`);
       return { kind: 'time', from: o.from as string | undefined, to: o.to as string | undefined };
     }
-    if (('from' in o || 'to' in o) && [o.from, o.to].every((x) => typeof x === 'number')) {
-      return { kind: 'valueRange', from: o.from as number, to: o.to as number };
-    }
+    if ('from' in o || 'to' in o) return { kind: 'valueRange', from: finite(o.from, 'from'), to: finite(o.to, 'to') };
     if ('start' in o || 'stop' in o) {
-      if (![o.start, o.stop].every((x) => x === undefined || Number.isInteger(x))) bad('start and stop must be integers');
-      return { kind: 'range', start: o.start as number | undefined, stop: o.stop as number | undefined };
+      return range(o.start === undefined ? undefined : index(o.start), o.stop === undefined ? undefined : index(o.stop));
     }
     return bad('expected {start, stop}, {index}, {from, to} or {value}');
   }
   if (typeof spec !== 'string') return bad('expected a string, a number, [start, stop] or an object');
   const s = spec.trim();
-  if (INT.test(s)) return { kind: 'index', index: Number(s) };
+  if (s.length > 200) bad('a selection is at most 200 characters');
+  const num = (t: string): number => (INT.test(t) ? index(Number(t)) : bad(`'${t}' is not an integer`));
+  if (INT.test(s)) return { kind: 'index', index: num(s) };
   if (s.startsWith('~')) {
     const parts = s.split(':');
-    if (parts.length === 1) {
-      const v = Number(s.slice(1));
-      if (!Number.isFinite(v)) bad('~V needs a number');
-      return { kind: 'value', value: v };
-    }
-    const [a, b] = parts.map((p) => Number(p.replace(/^~/, '')));
-    if (parts.length !== 2 || !Number.isFinite(a) || !Number.isFinite(b)) bad('expected ~A:~B');
-    return { kind: 'valueRange', from: a, to: b };
+    const val = (t: string): number => {
+      const body = t.replace(/^~/, '').trim();
+      const v = body === '' ? NaN : Number(body);
+      if (!Number.isFinite(v)) bad(`'${t}' needs a finite number after ~`);
+      return v;
+    };
+    if (parts.length === 1) return { kind: 'value', value: val(s) };
+    if (parts.length !== 2) bad('expected ~A:~B');
+    return { kind: 'valueRange', from: val(parts[0]), to: val(parts[1]) };
   }
-  if (DATE.test(s)) return { kind: 'time', from: s, to: s };
+  if (DATE.test(s)) {
+    if (!validDate(s)) bad(`'${s}' is not a calendar date`);
+    return { kind: 'time', from: s, to: s };
+  }
   // Date ranges: try each ':' as the separator (times of day contain ':' too).
   for (let i = s.indexOf(':'); i >= 0; i = s.indexOf(':', i + 1)) {
     const a = s.slice(0, i);
     const b = s.slice(i + 1);
     if ((a === '' || DATE.test(a)) && (b === '' || DATE.test(b)) && (a !== '' || b !== '')) {
+      for (const d of [a, b]) if (d !== '' && !validDate(d)) bad(`'${d}' is not a calendar date`);
       return { kind: 'time', from: a || undefined, to: b || undefined };
     }
   }
   const parts = s.split(':');
-  if (parts.length === 2 && parts.every((p) => p === '' || INT.test(p))) {
-    return { kind: 'range', start: parts[0] === '' ? undefined : Number(parts[0]), stop: parts[1] === '' ? undefined : Number(parts[1]) };
-  }
+  if (parts.length === 3) bad('steps (START:STOP:STEP) are not supported');
+  if (parts.length === 2) return range(parts[0] === '' ? undefined : num(parts[0]), parts[1] === '' ? undefined : num(parts[1]));
   return bad('expected START:STOP, an index, a date range (2015-01:2015-12), ~VALUE or ~A:~B');
 }
 
@@ -89,9 +118,10 @@ export function parseSelection(text: string): Selection {
   const out: Selection = {};
   for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
     const eq = part.indexOf('=');
-    if (eq <= 0) throw new LensError('USAGE', `selection '${part}' is not DIM=SPEC`);
+    if (eq <= 0) throw new LensError('BAD_INPUT', `selection '${part}' is not DIM=SPEC`);
     const dim = part.slice(0, eq).trim();
-    out[dim] = parseDimSelection(dim, part.slice(eq + 1));
+    if (Object.prototype.hasOwnProperty.call(out, dim)) throw new LensError('BAD_INPUT', `selection '${text}' names ${dim} twice`);
+    Object.defineProperty(out, dim, { value: parseDimSelection(dim, part.slice(eq + 1)), enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

@@ -6,19 +6,15 @@
  *  - CPC ONI: `SEAS YR TOTAL ANOM`, season DJF..NDJ dated at its centre month;
  *  - PSL year-by-month table: `YEAR v1 ... v12`, -99.99 missing (variable `anom`).
  */
-import { readFile, stat } from 'node:fs/promises';
 import { LensError } from '../errors.js';
+import { checkBudget } from './budget.js';
+import { readRegular } from './regular-file.js';
 import { sliceArray } from './hyperslab.js';
 import type { NdArray } from './npy.js';
 import type { AttrValue, DataSource, Hyperslab, VarInfo } from './source.js';
 
-const MAX_TEXT_BYTES = 256 * 1024 * 1024;
-
 async function readText(file: string): Promise<string> {
-  const st = await stat(file).catch(() => undefined);
-  if (!st) throw new LensError('FILE_NOT_FOUND', `no such file: ${file}`, { file });
-  if (st.size > MAX_TEXT_BYTES) throw new LensError('FILE_TOO_LARGE', `text file of ${st.size} bytes is larger than ${MAX_TEXT_BYTES}`, { file });
-  return readFile(file, 'utf8');
+  return new TextDecoder('utf-8').decode(await readRegular(file, 'textBytes'));
 }
 
 interface Column {
@@ -31,6 +27,7 @@ function memorySource(file: string, format: DataSource['format'], dim: string, c
   const n = cols[0]?.values.length ?? Object.values(text)[0]?.length ?? 0;
   const variables: VarInfo[] = cols.map((c) => ({ name: c.name, dims: [dim], shape: [n], dtype: 'f8', attrs: c.attrs }));
   for (const name of Object.keys(text)) variables.push({ name, dims: [dim], shape: [n], dtype: 'str', attrs: {} });
+  const byName = new Map(cols.map((c) => [c.name, c]));
   return {
     path: file,
     format,
@@ -40,7 +37,7 @@ function memorySource(file: string, format: DataSource['format'], dim: string, c
     bytesRead: () => -1,
     close: async () => undefined,
     async read(name: string, slab: Hyperslab): Promise<NdArray> {
-      const c = cols.find((x) => x.name === name);
+      const c = byName.get(name);
       if (!c) throw new LensError('UNKNOWN_VARIABLE', `no numeric column ${name}`, { file });
       return { shape: [slab[0][1] - slab[0][0]], data: sliceArray(c.values, [n], slab), dtype: 'f8' };
     },
@@ -72,30 +69,66 @@ function splitCsv(line: string, sep: string): string[] {
 
 const MISSING = new Set(['', 'na', 'nan', 'null', 'none', '-']);
 
+function isMissing(s: string): boolean {
+  return s.length <= 4 && MISSING.has(s.toLowerCase());
+}
+
+/**
+ * CSV in two linear passes over the lines, never a table of strings: the first fills one Float64Array
+ * per column and notes the columns that hold text; a second pass (only if there are such) collects
+ * those columns' strings. Columns and cells are budgeted before any column is allocated.
+ */
 export async function openCsv(file: string): Promise<DataSource> {
   const text = await readText(file);
   const lines = text.split(/\r?\n/).filter((l) => l.trim().length > 0 && !l.startsWith('#'));
   if (lines.length === 0) throw new LensError('DATA_ERROR', 'empty CSV file', { file });
   const first = lines[0];
-  const sep = [',', ';', '\t'].sort((a, b) => first.split(b).length - first.split(a).length)[0];
+  const count = (sep: string): number => {
+    let n = 0;
+    for (let i = 0; i < first.length; i++) if (first[i] === sep) n++;
+    return n;
+  };
+  const sep = [',', ';', '\t'].sort((a, b) => count(b) - count(a))[0];
   const header = splitCsv(first, sep);
+  checkBudget('variables', header.length, `columns of ${file}`, file);
+  checkBudget('csvCells', header.length * (lines.length - 1), `cells (columns x rows) of ${file}`, file);
   if (header.some((h) => h !== '' && !Number.isNaN(Number(h)))) {
     throw new LensError('DATA_ERROR', `CSV needs a header row of column names; the first row is '${first.slice(0, 60)}'`, { file });
   }
-  const rows = lines.slice(1).map((l) => splitCsv(l, sep));
-  rows.forEach((r, i) => {
+  const names = header.map((h, j) => h || `column_${j}`);
+  const seen = new Set<string>();
+  for (const nm of names) {
+    if (seen.has(nm)) throw new LensError('CORRUPT', `CSV header names column '${nm.slice(0, 60)}' twice`, { file });
+    seen.add(nm);
+  }
+  const rows = lines.length - 1;
+  const values = names.map(() => new Float64Array(rows));
+  const isText = new Uint8Array(names.length);
+  for (let i = 0; i < rows; i++) {
+    const r = splitCsv(lines[i + 1], sep);
     if (r.length !== header.length) throw new LensError('CORRUPT', `CSV row ${i + 2} has ${r.length} fields, the header has ${header.length}`, { file });
-  });
+    for (let j = 0; j < r.length; j++) {
+      const x = isMissing(r[j]) ? NaN : Number(r[j]);
+      if (Number.isNaN(x) && !isMissing(r[j])) isText[j] = 1;
+      values[j][i] = x;
+    }
+  }
   const cols: Column[] = [];
   const strs: Record<string, string[]> = {};
-  header.forEach((h, j) => {
-    const name = h || `column_${j}`;
-    const raw = rows.map((r) => r[j]);
-    const nums = raw.map((s) => (MISSING.has(s.toLowerCase()) ? NaN : Number(s)));
-    const numeric = raw.every((s, i) => MISSING.has(s.toLowerCase()) || !Number.isNaN(nums[i]));
-    if (numeric) cols.push({ name, values: Float64Array.from(nums), attrs: {} });
-    else strs[name] = raw;
+  names.forEach((name, j) => {
+    if (!isText[j]) cols.push({ name, values: values[j], attrs: {} });
+    else strs[name] = new Array<string>(rows);
   });
+  if (Object.keys(strs).length > 0) {
+    const textCols = names.map((n, j) => (isText[j] ? strs[n] : undefined));
+    for (let i = 0; i < rows; i++) {
+      const r = splitCsv(lines[i + 1], sep);
+      for (let j = 0; j < r.length; j++) {
+        const t = textCols[j];
+        if (t) t[i] = r[j];
+      }
+    }
+  }
   return memorySource(file, 'csv', 'row', cols, strs);
 }
 
@@ -116,6 +149,8 @@ export async function openIndexText(file: string): Promise<DataSource> {
   const timeAttrs = { units: 'months since 1800-01-01', calendar: 'standard', standard_name: 'time', axis: 'T' };
   if (hi >= 0) {
     const header = lines[hi].split(/\s+/);
+    checkBudget('variables', header.length, `columns of ${file}`, file);
+    checkBudget('csvCells', header.length * (lines.length - hi - 1), `cells (columns x rows) of ${file}`, file);
     const seasonal = header[0].toUpperCase() === 'SEAS';
     const valueNames: string[] = [];
     header.slice(2).forEach((h, i, a) => {

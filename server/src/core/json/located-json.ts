@@ -38,9 +38,18 @@ export interface JsonOptions {
   maxDepth?: number;
   /** Record every value's location by path (costs a path per value: off for large model files). */
   locations?: boolean;
-  /** Called with each location as its value ends (implies `locations`); what came before an error stays seen. */
+  /** Called with each location as its value ends (tracks paths, but keeps no `locs` map unless `locations`); what came before an error stays seen. */
   onLocation?: (loc: JsonLocation) => void;
+  /**
+   * Most values whose location is tracked (default LOCATION_BUDGET). A location costs about 200 bytes
+   * (its path, key and ranges) where its value may take 2 bytes of text ("0,"): without a bound, a
+   * 15 MB file of small values costs gigabytes. Over it: BUDGET_EXCEEDED.
+   */
+  maxLocations?: number;
 }
+
+/** Default of `maxLocations`: about 50 MB of locations; lrp-lens.json has a few hundred values. */
+export const LOCATION_BUDGET = 100_000;
 
 /** A BAD_JSON error with the character offset it points at. */
 export type JsonSyntaxError = LensError & { offset: number; reason: string };
@@ -52,6 +61,9 @@ export function pathKey(path: JsonPath): string {
 export function parseLocatedJson(text: string, opts: JsonOptions = {}): LocatedJson {
   const maxDepth = opts.maxDepth ?? 512;
   const track = opts.locations === true || opts.onLocation !== undefined;
+  const keep = opts.locations === true;
+  const maxLocations = opts.maxLocations ?? LOCATION_BUDGET;
+  let located = 0;
   const ranges = new WeakMap<object, [number, number]>();
   const locs = new Map<string, JsonLocation>();
   let i = 0;
@@ -220,8 +232,11 @@ export function parseLocatedJson(text: string, opts: JsonOptions = {}): LocatedJ
       v = arr;
     } else v = scalar(c);
     if (path) {
+      if (++located > maxLocations) {
+        throw new LensError('BUDGET_EXCEEDED', `JSON with more than ${maxLocations} values to locate, over the json.locations budget of ${maxLocations}`, { file: opts.file });
+      }
       const loc: JsonLocation = { path, key, value: [start, i] };
-      locs.set(pathKey(path), loc);
+      if (keep) locs.set(pathKey(path), loc);
       opts.onLocation?.(loc);
     }
     return v;

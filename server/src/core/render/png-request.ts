@@ -6,6 +6,7 @@ import { inputLimits } from './colormap.js';
 import { geoFrame } from './geo.js';
 import { landTopology } from './land.js';
 import { renderPng, type PngView } from './png.js';
+import { LensError } from '../errors.js';
 
 export interface EncodedMap {
   shape: number[];
@@ -28,8 +29,12 @@ export interface PngRequest {
 
 function decode(m: EncodedMap | undefined, cells: number): Float32Array | undefined {
   if (!m) return undefined;
+  // Base64 of the expected length, checked before decoding (the string's length bounds the work).
+  if (typeof m.base64 !== 'string' || m.base64.length > Math.ceil((cells * 4) / 3) * 4 + 4) {
+    throw new LensError('BAD_INPUT', `a map of ${cells} cells needs ${cells * 4} bytes of base64`);
+  }
   const b = Buffer.from(m.base64, 'base64');
-  if (b.length !== cells * 4) throw new Error(`a map of ${cells} cells needs ${cells * 4} bytes, got ${b.length}`);
+  if (b.length !== cells * 4) throw new LensError('BAD_INPUT', `a map of ${cells} cells needs ${cells * 4} bytes, got ${b.length}`);
   const out = new Float32Array(cells);
   new Uint8Array(out.buffer).set(b);
   return out;
@@ -39,13 +44,14 @@ function decode(m: EncodedMap | undefined, cells: number): Float32Array | undefi
 export function pngViewOf(req: PngRequest): PngView {
   // The request comes from a webview: check sizes before allocating.
   if (!Number.isInteger(req.height) || !Number.isInteger(req.width) || req.height < 1 || req.width < 1 || req.height * req.width > 4096 * 4096) {
-    throw new Error(`bad map size ${req.height}x${req.width}`);
+    throw new LensError('BAD_INPUT', `bad map size ${req.height}x${req.width}`);
   }
-  if (!Array.isArray(req.panels) || req.panels.length < 1 || req.panels.length > 4) throw new Error('a PNG view has 1 to 4 panels');
-  if (!Number.isFinite(req.limits?.vmin) || !Number.isFinite(req.limits?.vmax)) throw new Error('colour limits must be finite');
+  if (!Array.isArray(req.panels) || req.panels.length < 1 || req.panels.length > 4) throw new LensError('BAD_INPUT', 'a PNG view has 1 to 4 panels');
+  if (!Number.isFinite(req.limits?.vmin) || !Number.isFinite(req.limits?.vmax)) throw new LensError('BAD_INPUT', 'colour limits must be finite');
   const cells = req.height * req.width;
+  if (req.mask !== undefined && (typeof req.mask !== 'string' || req.mask.length > Math.ceil(cells / 3) * 4 + 4)) throw new LensError('BAD_INPUT', 'mask size does not match the map');
   const mask = req.mask ? new Uint8Array(Buffer.from(req.mask, 'base64')) : undefined;
-  if (mask && mask.length !== cells) throw new Error('mask size does not match the map');
+  if (mask && mask.length !== cells) throw new LensError('BAD_INPUT', 'mask size does not match the map');
   const frame = req.coords ? geoFrame(req.coords) : undefined;
   return {
     panels: req.panels.map((p) => {

@@ -3,6 +3,7 @@
  * the cell raster in an ImageData and lets the canvas scale it) and the PNG export (which scales it
  * here, nearest neighbour, and encodes it with sharp), so both show the same colours.
  */
+import { LensError } from '../errors.js';
 import {
   DIVERGING, GREY, HATCH_ALPHA, HATCH_PERIOD, HATCH_RGB, HATCH_WIDTH, NO_DATA_RGB, SEQUENTIAL,
   LUT_MAX, divergingIndex, sequentialIndex, type Colormap, type Limits,
@@ -64,7 +65,7 @@ export function cellRaster(spec: RasterSpec): Uint8ClampedArray {
   const out = new Uint8ClampedArray(w * h * 4);
   const rel = spec.relevance;
   const inp = spec.input;
-  if ((mode !== 'input' && !rel) || (mode !== 'relevance' && !inp)) throw new Error(`raster mode ${mode} lacks its data`);
+  if ((mode !== 'input' && !rel) || (mode !== 'relevance' && !inp)) throw new LensError('BAD_INPUT', `raster mode ${mode} lacks its data`);
   const rl = spec.relLimits ?? { vmin: -1, vmax: 1 };
   const il = spec.inLimits ?? { vmin: 0, vmax: 1 };
   const a = Math.max(0, Math.min(1, spec.opacity ?? 0.6));

@@ -4,13 +4,13 @@
  * collector: cascading randomization, blank prior, valid twin), the fact/artifact summary and the
  * relevance share inside the Nino-3.4 box. Everything on the data's lat x lon grid for drawing.
  */
-import { basename, extname, isAbsolute, parse } from 'node:path';
+import { basename, extname } from 'node:path';
 import type { ModelGraph } from '../model/graph.js';
 import { loadModel } from '../model/load.js';
 import type { NdArray } from '../data/npy.js';
 import { buildModelInput, type ModelInput } from '../data/pipeline.js';
 import type { ModelEntry, LensProject } from '../data/project.js';
-import { expandModelPath } from '../data/projectcheck.js';
+import { expandModelGlob } from '../walk.js';
 import { explainGraph } from '../lrp/engine.js';
 import { runMapChecks, runStaticChecks } from '../artifacts/catalogue.js';
 import { collectFromArray } from '../artifacts/collect.js';
@@ -85,16 +85,15 @@ export function preferredModelFile(files: string[]): string {
   return [...files].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))[0];
 }
 
-export function entryModelFiles(project: LensProject, entry: ModelEntry): string[] {
-  // An absolute glob is walked from its root (expandModelPath joins the glob's folders to the base folder).
-  const base = isAbsolute(entry.model) ? parse(entry.model).root : project.dir;
-  const files = expandModelPath(base, entry.model).filter((f) => !f.endsWith('.bin'));
+export async function entryModelFiles(project: LensProject, entry: ModelEntry): Promise<string[]> {
+  // Walked inside the glob's folder only (walk.ts): a project's glob cannot list /proc/<pid>/cwd.
+  const files = await expandModelGlob(project.dir, entry.model, (f) => !f.endsWith('.bin'));
   if (files.length === 0) throw new LensError('FILE_NOT_FOUND', `no model file matches '${entry.model}' (relative to ${project.dir})`, { file: project.file });
   return files.sort();
 }
 
 export async function loadEntry(project: LensProject, entry: ModelEntry, file?: string): Promise<{ graph: ModelGraph; input: ModelInput; files: string[]; file: string }> {
-  const files = entryModelFiles(project, entry);
+  const files = await entryModelFiles(project, entry);
   const f = file ?? preferredModelFile(files);
   const graph = await loadModel(f);
   const spec = graph.inputs[0];

@@ -26,7 +26,7 @@ test('every sample model loads (TF.js and Keras HDF5 alike) and reaches the held
   for (const entry of project.models) {
     const m = metrics.get(entry.name);
     assert.ok(m?.testYears && m.testAccuracy !== undefined, `${entry.name}: no metrics`);
-    const files = entryModelFiles(project, entry);
+    const files = await entryModelFiles(project, entry);
     assert.ok(files.some((f) => f.endsWith('model.json')) && files.some((f) => f.endsWith('.h5')), `${entry.name}: ${files.join(', ')}`);
     const graphs = await Promise.all(files.map((f) => loadModel(f)));
     const spec = graphs[0].inputs[0];

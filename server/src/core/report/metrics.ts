@@ -1,6 +1,6 @@
 /** The training script's metrics file (samples/models/metrics.json): held-out accuracy per model. */
-import { readFile } from 'node:fs/promises';
 import { LensError } from '../errors.js';
+import { readRegular } from '../data/regular-file.js';
 
 export interface ModelMetrics {
   name: string;
@@ -19,9 +19,11 @@ export interface ModelMetrics {
 export async function readMetrics(file: string): Promise<Map<string, ModelMetrics>> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    return new Map();
+    // Only a regular file of bounded size: a FIFO or device named metrics.json must not hang the report.
+    text = new TextDecoder().decode(await readRegular(file, 'textBytes'));
+  } catch (e) {
+    if (e instanceof LensError && e.code === 'FILE_NOT_FOUND') return new Map();
+    throw e;
   }
   let parsed: unknown;
   try {

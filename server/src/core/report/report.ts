@@ -4,7 +4,7 @@
  * its error; the rest still run.
  */
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { useBackend, tf } from '../compute/backend.js';
@@ -15,6 +15,7 @@ import { modelFigures } from './figures.js';
 import { codesOf, renderHtml, type ReportSection } from './html.js';
 import { readMetrics } from './metrics.js';
 import { parseYears } from './accuracy.js';
+import { ReportFolder } from './out-dir.js';
 
 export interface ReportOptions {
   out: string;
@@ -76,9 +77,8 @@ export async function writeReport(path: string, opts: ReportOptions): Promise<Re
   const samples = opts.samples ?? 32;
   if (!Number.isInteger(samples) || samples < 1 || samples > 4096) throw new LensError('USAGE', `--samples must be an integer from 1 to 4096, got ${samples}`);
   const outDir = resolve(opts.out);
-  await mkdir(outDir, { recursive: true });
-  // Old PNGs of a previous run would be listed as the report's; the folder is the report's own.
-  for (const f of await readdir(outDir)) if (f.endsWith('.png') || f === 'index.html') await rm(join(outDir, f));
+  // The previous run's files go (listed in the folder's manifest); the user's own files stay.
+  const folder = await ReportFolder.open(outDir);
   const metrics = await readMetrics(opts.metrics ?? join(project.dir, 'models', 'metrics.json'));
   const backend = await useBackend('wasm');
 
@@ -94,7 +94,7 @@ export async function writeReport(path: string, opts: ReportOptions): Promise<Re
       const a = await analyzeEntry(project, entry, { samples, testYears: m?.testYears ? parseYears(m.testYears) : undefined });
       const figs = await modelFigures(a);
       for (const f of figs) {
-        await writeFile(join(outDir, f.name), f.png);
+        await folder.write(f.name, f.png);
         files.push(f.name);
       }
       sections.push({ name: entry.name, analysis: a, figures: figs, metrics: m });
@@ -124,8 +124,7 @@ export async function writeReport(path: string, opts: ReportOptions): Promise<Re
     seconds,
     generated: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
   });
-  const index = join(outDir, 'index.html');
-  await writeFile(index, html);
+  const index = await folder.write('index.html', html);
   let bytes = 0;
   for (const f of ['index.html', ...files]) bytes += (await stat(join(outDir, f))).size;
   return { index, outDir, rows, files, bytes, seconds, analyses };

@@ -1,0 +1,95 @@
+/**
+ * The lrpLens/* request parameters checked at the door: a wrong-typed field is a BAD_INPUT error that
+ * names it, not a JavaScript TypeError deep in a job that leaves as INTERNAL.
+ */
+import { LensError } from '../core/errors.js';
+import type { AllowPathsParams, CheckDataParams, ExplainParams, ReanalyzeParams, SampleSelection } from '../protocol.js';
+
+type Obj = Record<string, unknown>;
+
+function bad(what: string, v: unknown): never {
+  const shown = JSON.stringify(v) ?? String(v);
+  throw new LensError('BAD_INPUT', `${what} (got ${shown.length > 80 ? shown.slice(0, 77) + '...' : shown})`);
+}
+
+function object(p: unknown, what: string, optional = false): Obj | undefined {
+  if ((p === undefined || p === null) && optional) return undefined;
+  if (typeof p !== 'object' || p === null || Array.isArray(p)) bad(`${what} must be an object`, p);
+  return p as Obj;
+}
+
+/** A path or file URI: a non-empty string without NUL. */
+function pathString(v: unknown, what: string): string {
+  if (typeof v !== 'string' || v.length === 0 || v.includes('\0') || v.length > 4096) bad(`${what} must be a file path or file: URI`, v);
+  return v;
+}
+
+function optionalString(v: unknown, what: string): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') bad(`${what} must be a string`, v);
+  return v;
+}
+
+function samples(v: unknown): SampleSelection | undefined {
+  const o = object(v, 'samples', true);
+  if (!o) return undefined;
+  const out: SampleSelection = {};
+  if (o.data !== undefined && o.data !== null) out.data = pathString(o.data, 'samples.data');
+  if (o.indices !== undefined && o.indices !== null) {
+    if (!Array.isArray(o.indices) || o.indices.some((i) => !Number.isInteger(i) || i < 0)) bad('samples.indices must be a list of sample indices (whole numbers >= 0)', o.indices);
+    out.indices = [...(o.indices as number[])];
+  }
+  if (o.maxSamples !== undefined && o.maxSamples !== null) {
+    if (typeof o.maxSamples !== 'number' || !Number.isFinite(o.maxSamples) || o.maxSamples < 1) bad('samples.maxSamples must be a number >= 1', o.maxSamples);
+    out.maxSamples = o.maxSamples;
+  }
+  return out;
+}
+
+function composite(v: unknown): ExplainParams['composite'] {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string') return v;
+  const o = object(v, 'composite')!;
+  if (typeof o.name !== 'string') bad('composite.name must be a string', o.name);
+  const params = object(o.params, 'composite.params', true);
+  if (params && Object.values(params).some((x) => typeof x !== 'number' || !Number.isFinite(x))) bad('composite.params must map names to numbers', params);
+  return { name: o.name, params: params as Record<string, number> | undefined };
+}
+
+export function explainParams(p: unknown): ExplainParams {
+  const o = object(p, 'explain parameters')!;
+  const out: ExplainParams = { ...(o as unknown as ExplainParams), model: pathString(o.model, 'model'), samples: samples(o.samples), composite: composite(o.composite) };
+  if (o.target !== undefined && o.target !== null && o.target !== 'argmax' && !(Number.isInteger(o.target) && (o.target as number) >= 0)) bad("target must be a class index or 'argmax'", o.target);
+  out.jobId = optionalString(o.jobId, 'jobId');
+  if (o.variant !== undefined && o.variant !== null && o.variant !== 'randomized' && o.variant !== 'blank') bad("variant must be 'randomized' or 'blank'", o.variant);
+  if (o.layerShares !== undefined && typeof o.layerShares !== 'boolean') bad('layerShares must be true or false', o.layerShares);
+  return out;
+}
+
+export function checkDataParams(p: unknown): CheckDataParams {
+  const o = object(p, 'checkData parameters')!;
+  return { model: pathString(o.model, 'model'), samples: samples(o.samples), composite: composite(o.composite), jobId: optionalString(o.jobId, 'jobId') };
+}
+
+export function reanalyzeParams(p: unknown): ReanalyzeParams | undefined {
+  const o = object(p, 'reanalyze parameters', true);
+  if (!o || o.model === undefined || o.model === null) return undefined;
+  return { model: pathString(o.model, 'model') };
+}
+
+export function allowPathsParams(p: unknown): AllowPathsParams {
+  const o = object(p, 'allowPaths parameters')!;
+  if (!Array.isArray(o.paths) || o.paths.length > 1000) bad('paths must be a list of file paths', o.paths);
+  return { paths: (o.paths as unknown[]).map((x, i) => pathString(x, `paths[${i}]`)) };
+}
+
+export function listFilter(p: unknown): string | undefined {
+  const o = object(p, 'listModels parameters', true);
+  return o ? optionalString(o.filter, 'filter') : undefined;
+}
+
+export function jobIdParam(p: unknown): string {
+  const o = object(p, 'cancel parameters')!;
+  if (typeof o.jobId !== 'string') bad('jobId must be a string', o.jobId);
+  return o.jobId;
+}
