@@ -48,7 +48,7 @@ import {
 } from './protocol.js';
 import { WorkerPool, defaultWorkerScript } from './lsp/pool.js';
 import { FolderWatcher } from './lsp/watch.js';
-import { discoverModels, modelFor } from './lsp/discovery.js';
+import { modelFor, type Discovered, type DiscoveryOptions } from './lsp/discovery.js';
 import { FramingGuard } from './lsp/framing.js';
 import { checkSettings } from './lsp/settings.js';
 import { allowPathsParams, checkDataParams, explainParams, jobIdParam, listFilter, reanalyzeParams } from './lsp/request-params.js';
@@ -277,9 +277,14 @@ export function startServer(connection: Connection = defaultConnection(), opts: 
     );
   }
 
+  /** The workspace scan, on a worker thread: the protocol thread only answers requests. */
+  async function discover(opts: DiscoveryOptions): Promise<Discovered> {
+    return pool!.run<Discovered>('discover', { roots, opts }).promise;
+  }
+
   async function scanAll(): Promise<void> {
     const started = Date.now();
-    const found = await discoverModels(roots, { include: settings.modelGlobs, exclude: settings.exclude, maxFileBytes: settings.maxFileSizeMB * 1024 * 1024 });
+    const found = await discover({ include: settings.modelGlobs, exclude: settings.exclude, maxFileBytes: settings.maxFileSizeMB * 1024 * 1024 });
     for (const t of found.tooLarge) log(`skipped ${t.file}: ${(t.bytes / 1048576).toFixed(0)} MB is over lrpLens.maxFileSizeMB`);
     if (found.truncated) log('the workspace scan stopped at its budget of folder entries (SCAN_MAX_ENTRIES); narrow lrpLens.modelGlobs or lrpLens.exclude');
     for (const file of [...models.keys()]) if (!found.files.includes(file)) forget(file);
@@ -291,7 +296,7 @@ export function startServer(connection: Connection = defaultConnection(), opts: 
   /** Every lrp-lens.json in the workspace: its problems as diagnostics at the offending keys. */
   async function validateProjects(): Promise<void> {
     // Any size: an oversized project file gets a diagnostic saying so (projectDiagnostics checks the budget).
-    const found = await discoverModels(roots, { include: [`**/${PROJECT_FILE}`], exclude: settings.exclude, maxFileBytes: Number.MAX_SAFE_INTEGER });
+    const found = await discover({ include: [`**/${PROJECT_FILE}`], exclude: settings.exclude, maxFileBytes: Number.MAX_SAFE_INTEGER });
     for (const file of projectPublished) if (!found.files.includes(file)) {
       projectPublished.delete(file);
       void connection.sendDiagnostics({ uri: pathToFileURL(file).href, diagnostics: [] });

@@ -7,7 +7,7 @@
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { LensError } from '../core/errors.js';
 import type { ProtocolError } from '../protocol.js';
-import type { JobKind, JobMessage, WorkerMessage } from './jobs.js';
+import { SHORT_JOBS, type JobKind, type JobMessage, type WorkerMessage } from './jobs.js';
 
 /** The worker script next to this module: compiled worker.js, a tsx bootstrap under tests, dist/worker.js when bundled. */
 export function defaultWorkerScript(): URL {
@@ -99,9 +99,9 @@ export class WorkerPool {
       return { id: job.id, promise, cancel: () => undefined };
     }
     this.active.set(job.id, { kind });
-    // Analysis is short and drives diagnostics: it goes before queued explanations.
-    if (kind === 'analyze') {
-      const firstOther = this.queue.findIndex((j) => j.kind !== 'analyze');
+    // Analysis and scans are short and drive diagnostics: they go before queued explanations.
+    if (SHORT_JOBS.has(kind)) {
+      const firstOther = this.queue.findIndex((j) => !SHORT_JOBS.has(j.kind));
       if (firstOther < 0) this.queue.push(job);
       else this.queue.splice(firstOther, 0, job);
     } else this.queue.push(job);

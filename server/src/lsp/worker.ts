@@ -6,6 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { LensError, toLensError } from '../core/errors.js';
 import type { JobContext, JobMessage, WorkerMessage } from './jobs.js';
 import { analyzeModel, checkDataJob, explainJob, type WorkerConfig } from './analyzer.js';
+import { discoverModels, type DiscoveryOptions } from './discovery.js';
 
 const port = parentPort;
 if (!port) throw new Error('worker.ts must run in a worker thread');
@@ -38,6 +39,11 @@ async function handle(msg: JobMessage): Promise<void> {
       case 'analyze':
         value = await analyzeModel(msg.payload as never, ctx, config);
         break;
+      case 'discover': {
+        const p = msg.payload as { roots: string[]; opts: DiscoveryOptions };
+        value = await discoverModels(p.roots, p.opts);
+        break;
+      }
       case 'explain':
         value = await explainJob(msg.payload as never, ctx, config);
         break;
