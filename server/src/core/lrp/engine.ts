@@ -21,6 +21,7 @@ import { LinearLayer, isLinear } from './linear.js';
 import { type EngineMode, PreparedLinearRule, stabilize } from './linear-rule.js';
 import type { Rule } from './rules.js';
 import { maxPoolRoute } from './pooling.js';
+import { recurrentRelevance } from './recurrent.js';
 import { concatFloat32 as concat } from '../float32.js';
 import { type SampleTarget, type TargetSpec, initialRelevance, resolveTargets } from './targets.js';
 
@@ -63,14 +64,6 @@ export interface Explanation {
   canonical: Omit<CanonicalGraph, 'graph'>;
 }
 
-/** Recurrent layers load and run, but have no relevance rule yet (a gradient fallback would be wrong): refuse by name. */
-function refuseRecurrent(graph: ModelGraph): void {
-  const r = graph.nodes.find((n) => n.kind === 'Recurrent');
-  if (r) {
-    throw new LensError('LRP_UNSUPPORTED', `layer ${r.name} (${r.source.className}): relevance for recurrent layers is not implemented yet; the model loads and predicts, but cannot be explained`, { file: graph.file, layer: r.name });
-  }
-}
-
 export class LrpExplainer {
   readonly source: ModelGraph;
   readonly canonical: CanonicalGraph;
@@ -85,7 +78,6 @@ export class LrpExplainer {
 
   constructor(graph: ModelGraph, opts: ExplainerOptions = {}) {
     this.source = graph;
-    refuseRecurrent(graph);
     this.canonical = canonicalize(graph);
     this.graph = this.canonical.graph;
     if (this.graph.inputs.length !== 1) {
@@ -173,6 +165,8 @@ export class LrpExplainer {
         const gs = tf.grads((...ins: Tensor[]) => notAlias(f(ins), ins))(xs, d);
         return xs.map((x, i) => tf.mul(x, gs[i]));
       }
+      case 'recurrent':
+        return [recurrentRelevance(tf, node as LayerNodeOf<'Recurrent'>, rule, xs[0], r)];
       case 'split':
         return xs.map((x) => {
           let share = tf.div(r, xs.length);

@@ -14,12 +14,12 @@ export const meta: CheckMeta = {
 
 /**
  * Without the engine's own answer: what the engine (lrp/engine.ts, lrp/linear.ts) refuses by design.
- * Every 1-D/2-D kind has a rule there (Multiply: equal split; Maximum/Minimum: the gradient); 3-D
- * convolutions do not. Failures found only when running are reported by the map checks' collector.
+ * Every 1-D/2-D kind has a rule there (Multiply: equal split; Maximum/Minimum: the gradient; Recurrent:
+ * lrp/recurrent.ts); 3-D convolutions do not. Failures found only when running are reported by the map
+ * checks' collector.
  */
 export function defaultSupport(node: LayerNode): string | null {
   if ((node.kind === 'Conv' || node.kind === 'DepthwiseConv') && node.params.rank === 3) return '3-D convolutions are not supported by the LRP engine';
-  if (node.kind === 'Recurrent') return 'relevance for recurrent layers is not implemented yet';
   return null;
 }
 

@@ -67,13 +67,13 @@ test('Keras to_json architecture + HDF5 weights: the same LSTM', async () => {
   assert.ok(e < 1e-5, `max relative error ${e}`);
 });
 
-test('static checks: recurrent layers are reported as not explainable (LRP111), and count as non-linear (no LRP107)', async () => {
+test('static checks: recurrent layers are explainable (no LRP111), and count as non-linear (no LRP107)', async () => {
   const g = await loadModel(join(FIX, 'bidir_concat.h5'));
   const codes = runStaticChecks(g).map((f) => f.code);
-  assert.ok(codes.includes('LRP111'));
+  assert.ok(!codes.includes('LRP111'), codes.join(' '));
   assert.ok(!codes.includes('LRP107'), codes.join(' '));
   const sun = runStaticChecks(await loadModel(join(REAL, 'sunspot-lstm', 'rnn_model.h5')));
-  assert.deepEqual(sun.filter((f) => f.code === 'LRP111').map((f) => f.layer?.name), ['lstm_9', 'lstm_10', 'lstm_11']);
+  assert.deepEqual(sun.filter((f) => f.code === 'LRP111').map((f) => f.layer?.name), []);
   assert.ok(!sun.some((f) => f.code === 'LRP113'), 'no receptive field through a recurrent layer');
 });
 
@@ -100,9 +100,16 @@ test('the real sunspot LSTM (Keras 2.14, open time axis) runs on a user-given le
   assert.deepEqual(y.shape, [1, 1]);
 });
 
-test('LRP refuses recurrent layers by name until rules exist', async () => {
+test('LRP explains recurrent layers with the Arras epsilon rule, relevance in the input shape (numbers: lrp/recurrent.test.ts)', async () => {
   const g = await loadModel(join(FIX, 'lstm.h5'));
-  assert.throws(() => new LrpExplainer(g), (e: unknown) => e instanceof LensError && e.code === 'LRP_UNSUPPORTED' && e.layer === 'lstm' && /recurrent layers is not implemented yet/.test(e.message));
+  const ex = new LrpExplainer(g);
+  try {
+    assert.equal(ex.ruleOf('lstm')?.name, 'lstm-epsilon(0.000001)');
+    const x = readNpyFile(join(FIX, 'lstm.x.npy'));
+    assert.deepEqual(ex.explain(x).relevance.shape, x.shape);
+  } finally {
+    ex.dispose();
+  }
 });
 
 /** A one-layer Functional config around `layer` (Keras 2 form), built without weights: for refusals. */
