@@ -11,15 +11,18 @@ import {
   type ReanalyzeResult,
 } from '../../server/src/protocol.js';
 import { showPanel } from './panel.js';
+import { BACKEND_NAMES, type BackendName } from '../../server/src/core/names.js';
 
-const BACKENDS: { id: string; detail: string }[] = [
-  { id: 'auto', detail: 'wasm, falling back to cpu' },
-  { id: 'wasm', detail: 'WebAssembly (ships with the extension)' },
-  { id: 'cpu', detail: 'plain JavaScript (slow, always there)' },
-  { id: 'tensorflow', detail: 'needs @tensorflow/tfjs-node installed' },
-  { id: 'tensorflow-gpu', detail: 'needs @tensorflow/tfjs-node-gpu and CUDA' },
-  { id: 'webgpu', detail: 'needs @tensorflow/tfjs-backend-webgpu' },
-];
+/** What each backend needs, shown in the picker (the names: core/names.ts). */
+const BACKEND_DETAIL: Record<BackendName, string> = {
+  auto: 'wasm, falling back to cpu',
+  wasm: 'WebAssembly (ships with the extension)',
+  cpu: 'plain JavaScript (slow, always there)',
+  tensorflow: 'needs @tensorflow/tfjs-node installed',
+  'tensorflow-gpu': 'needs @tensorflow/tfjs-node-gpu and CUDA',
+  webgpu: 'needs @tensorflow/tfjs-backend-webgpu',
+};
+const BACKENDS = BACKEND_NAMES.map((id) => ({ id, detail: BACKEND_DETAIL[id] }));
 
 export function registerCommands(context: vscode.ExtensionContext, client: () => LanguageClient, output: vscode.OutputChannel): void {
   const reg = (id: string, fn: (...args: never[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, fn));

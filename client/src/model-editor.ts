@@ -56,7 +56,7 @@ export function modelPage(model: ModelSummary | undefined, uri: vscode.Uri, trus
   let body: string;
   if (!model || model.state === 'pending') body = `<p>Analyzing ${esc(vscode.workspace.asRelativePath(uri))}…</p>`;
   else if (model.state === 'error') {
-    body = `<h1>${esc(vscode.workspace.asRelativePath(uri))}</h1><p class="error">This model did not load: <b>${esc(model.error?.code)}</b>: ${esc(model.error?.message)}${model.error?.layer ? ` (layer ${esc(model.error.layer)})` : ''}</p>`;
+    body = `<h1>${esc(vscode.workspace.asRelativePath(uri))}</h1><p class="error">This model did not load: <b>${esc(model.error?.code)}</b>: ${esc(model.error?.message)}${model.error?.layer ? ` (layer ${esc(model.error.layer)})` : ''}</p>${model.error?.hint ? `<p>What to do: ${esc(model.error.hint)}</p>` : ''}`;
   } else {
     const byLayer = new Map<number, FindingSummary[]>();
     for (const f of model.findings) if (f.layer) byLayer.set(f.layer.index, [...(byLayer.get(f.layer.index) ?? []), f]);

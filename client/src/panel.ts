@@ -11,14 +11,13 @@ import {
 } from '../../server/src/protocol.js';
 import { DEFAULT_STATE, parseToHost, type PanelState, type PngRequest, type ToHost, type ToWebview } from '../../webview/src/messages.js';
 import { panelHtml, makeNonce } from './panel-html.js';
+import { BACKEND_NAMES, COMPOSITE_NAMES } from '../../server/src/core/names.js';
 import { findingsCsv, isBackendUnavailable, npyBytes, pngBytes } from './panel-export.js';
 
 export const PANEL_VIEW_TYPE = 'lrpLens.heatmap';
 /** Server request for the PNG export (core/render/png-request.ts renders it). */
 export const RENDER_PNG_METHOD = 'lrpLens/renderPng';
 
-const COMPOSITES = ['epsilon', 'epsilon-plus', 'epsilon-gamma-box', 'epsilon-alpha2-beta1', 'epsilon-plus-flat', 'epsilon-alpha2-beta1-flat', 'preset-a', 'preset-b'];
-const BACKENDS = ['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu', 'webgpu'];
 
 let current: HeatmapPanel | undefined;
 
@@ -117,7 +116,7 @@ class HeatmapPanel {
         const cfg = vscode.workspace.getConfiguration('lrpLens');
         const state = m.state ?? this.state;
         void this.panel.webview.postMessage({
-          type: 'init', models, backends: BACKENDS, composites: COMPOSITES, autoExplain: this.hostResults === 0,
+          type: 'init', models, backends: [...BACKEND_NAMES], composites: [...COMPOSITE_NAMES], autoExplain: this.hostResults === 0,
           state: state ?? { ...DEFAULT_STATE, composite: cfg.get('composite', DEFAULT_SETTINGS.composite), backend: cfg.get('backend', 'auto') },
         } satisfies ToWebview);
         this.ready = true;

@@ -32,7 +32,7 @@ const COMMANDS: Record<string, { module: string; summary: string; usage: string 
     module: './cli/check.js',
     summary: 'artifact checks on models (text, JSON, SARIF)',
     usage:
-      'lrp-lens check [PATH...] [--data FILE [--var NAME] [--select DIM=START:STOP,...] [--fill V] | --config lrp-lens.json [--model NAME]] [--composite NAME] [--format text|json|sarif] [--json]\n' +
+      'lrp-lens check [PATH...] [--data FILE [--var NAME] [--select DIM=START:STOP,...] [--fill V] | --config lrp-lens.json [--model NAME]] [--composite NAME] [--rules FILE|SPEC] [--format text|json|sarif] [--json]\n' +
       '       with --data or --config the relevance-map checks run too; --config without PATH checks every entry\'s model files on their own data and mask',
   },
   data: {

@@ -7,6 +7,8 @@
  * window/workDoneProgress + $/progress, $/cancelRequest.
  */
 
+import type { BackendName } from './core/names.js';
+
 /** Request and notification names (namespaced `lrpLens/`). */
 export const Method = {
   /** ListModelsParams -> ListModelsResult */
@@ -121,14 +123,11 @@ export interface SampleSelection {
   maxSamples?: number;
 }
 
-/** Gradient baselines the server runs through the same engine instead of an LRP composite (comparisons). */
-export const BASELINE_METHODS = ['gradient', 'gradient-x-input', 'integrated-gradients', 'smoothgrad'] as const;
-
 export interface CompositeChoice {
   /**
-   * A composite name the engine knows (epsilon, epsilon-plus, epsilon-gamma-box, ...), or one of
-   * BASELINE_METHODS (params: steps and reference for integrated gradients; samples, noise and seed
-   * for SmoothGrad).
+   * A composite name (core/names.ts COMPOSITE_NAMES), or a gradient baseline (BASELINE_NAMES) the
+   * server runs through the same engine instead (params: steps and reference for integrated gradients;
+   * samples, noise and seed for SmoothGrad).
    */
   name: string;
   /** Its parameters (epsilon, gamma, low, high, alpha, beta, ...). */
@@ -295,7 +294,7 @@ export interface LensSettings {
   maxFileSizeMB: number;
   composite: string;
   compositeParams: Record<string, number>;
-  backend: 'auto' | 'wasm' | 'cpu' | 'tensorflow' | 'tensorflow-gpu' | 'webgpu';
+  backend: BackendName;
   workers: number;
   memoryLimitMB: number;
   /** Finding codes not to publish (static LRP1xx and relevance-map LRP2xx alike). */

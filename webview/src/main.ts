@@ -17,6 +17,7 @@ import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import land from 'world-atlas/land-110m.json' with { type: 'json' };
 import { inputLimits, relevanceLimits, sharedLimits, formatValue, type Limits } from '../../server/src/core/render/colormap.js';
 import { geoFrame, type GeoFrame } from '../../server/src/core/render/geo.js';
+import { isBaselineName, type BaselineName } from '../../server/src/core/names.js';
 import { MapCanvas, describeCell, type MapOverlays, type MapDraw } from './heatmap.js';
 import { drawColorbar, drawConservation } from './charts.js';
 import { phases, resetPhases, timed } from './timing.js';
@@ -287,7 +288,10 @@ function renderDataset(): void {
   });
 }
 
-const BASELINES = new Set(['gradient', 'gradient-x-input', 'integrated-gradients', 'smoothgrad']);
+/** How the comparison caption names each baseline. */
+const BASELINE_LABELS: Record<BaselineName, string> = {
+  gradient: 'gradient', 'gradient-x-input': 'gradient × input', 'integrated-gradients': 'integrated gradients', smoothgrad: 'SmoothGrad',
+};
 
 function relativeToMax(m: Float32Array): Float32Array {
   let max = 0;
@@ -301,7 +305,7 @@ function renderCompare(): void {
   const kb = Math.min(k, compared.shown.rel.n - 1);
   // A gradient baseline is in other units than LRP relevance (per unit of input, or of the logit):
   // both maps are then drawn relative to their own largest |value|, so their patterns share the scale.
-  const baselineB = BASELINES.has(compared.shown.result.composite?.name ?? '');
+  const baselineB = isBaselineName(compared.shown.result.composite?.name);
   const a = baselineB ? relativeToMax(main.rel.maps[k]) : main.rel.maps[k];
   const b = baselineB ? relativeToMax(compared.shown.rel.maps[kb]) : compared.shown.rel.maps[kb];
   if (b.length !== a.length) {
@@ -453,10 +457,10 @@ function runCompare(): void {
     case 'class': p.target = state.compare.classB; label = `class ${state.compare.classB}`; break;
     case 'randomized': p.variant = 'randomized'; label = 'randomized model'; break;
     case 'blank': p.variant = 'blank'; label = 'blank-input prior'; break;
-    case 'gradient': case 'gradient-x-input': case 'integrated-gradients': case 'smoothgrad':
+    default:
       // A baseline the server computes in place of a composite, on the same samples and target.
       p.composite = { name: kind };
-      label = { gradient: 'gradient', 'gradient-x-input': 'gradient × input', 'integrated-gradients': 'integrated gradients', smoothgrad: 'SmoothGrad' }[kind];
+      label = BASELINE_LABELS[kind];
       break;
   }
   request(p, 'compare', label);

@@ -8,6 +8,7 @@ import type {
   CompositeChoice, EncodedArray, ExplainParams, ExplainResult, FindingSummary, ModelSummary,
 } from '../../server/src/protocol.js';
 import type { PngRequest } from '../../server/src/core/render/png-request.js';
+import type { BaselineName } from '../../server/src/core/names.js';
 
 export type { CompositeChoice, EncodedArray, ExplainParams, ExplainResult, FindingSummary, ModelSummary };
 
@@ -19,8 +20,8 @@ export interface PanelCoords {
 
 /** What makes a comparison's second map differ from the first. */
 export type CompareKind = 'composite' | 'randomized' | 'blank' | 'class' | BaselineKind;
-/** Gradient baselines the server runs in place of a composite (protocol.ts BASELINE_METHODS). */
-export type BaselineKind = 'gradient' | 'gradient-x-input' | 'integrated-gradients' | 'smoothgrad';
+/** Gradient baselines the server runs in place of a composite (core/names.ts BASELINE_NAMES). */
+export type BaselineKind = BaselineName;
 
 /**
  * An explain request from the panel: the server's ExplainParams, plus a model variant the server may

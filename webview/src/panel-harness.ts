@@ -15,8 +15,8 @@ import { loadModel } from '../../server/src/core/model/load.js';
 import { LrpExplainer, type ExplainerOptions } from '../../server/src/core/lrp/engine.js';
 import { GraphBuilder, rng } from '../../server/src/core/lrp/test-graphs.js';
 import { runStaticChecks } from '../../server/src/core/artifacts/catalogue.js';
-import { baseline, type BaselineMethod } from '../../server/src/core/lrp/baselines.js';
-import { BASELINE_METHODS } from '../../server/src/protocol.js';
+import { baseline } from '../../server/src/core/lrp/baselines.js';
+import { COMPOSITE_NAMES, isBaselineName } from '../../server/src/core/names.js';
 import { randomizedTop } from '../../server/src/core/artifacts/collect.js';
 import type { Finding } from '../../server/src/core/artifacts/finding.js';
 import type { ModelGraph } from '../../server/src/core/model/graph.js';
@@ -246,7 +246,7 @@ function toResult(graph: ModelGraph, x: NdArray, p: PanelExplainParams, t0: numb
     g = randomizedTop(graph, linear, 7);
   }
   const input = p.variant === 'blank' ? { ...x, data: new Float32Array(x.data.length) } : x;
-  const method = (BASELINE_METHODS as readonly string[]).includes(choice.name) ? (choice.name as BaselineMethod) : undefined;
+  const method = isBaselineName(choice.name) ? choice.name : undefined;
   const ex = new LrpExplainer(g, method ? { composite: 'epsilon' } : opts);
   try {
     const target = p.target === undefined || p.target === 'argmax' ? { type: 'predicted' as const } : { type: 'index' as const, index: p.target };
@@ -295,7 +295,7 @@ export async function cnnScenario(): Promise<Scenario & { graph: ModelGraph; x: 
   return {
     graph, x,
     models: [modelSummary(graph, findings)],
-    composites: ['epsilon', 'epsilon-plus', 'epsilon-gamma-box', 'epsilon-alpha2-beta1'],
+    composites: [...COMPOSITE_NAMES],
     explain: async (p) => toResult(graph, x, p, performance.now()),
   };
 }

@@ -1,6 +1,6 @@
 /** Minimal argv parsing shared by the CLI commands: positionals, --flag value, --flag=value, boolean flags. */
 import { LensError } from '../core/errors.js';
-import { COMPOSITE_NAMES } from '../core/lrp/composites.js';
+import { COMPOSITE_NAMES, isCompositeName } from '../core/names.js';
 
 export interface ParsedArgs {
   positional: string[];
@@ -68,5 +68,5 @@ export function requireFlag(args: ParsedArgs, name: string): string {
 
 /** A composite name (from --composite or a project's explain.composite): one of the list, compared as a string, never looked up. */
 export function checkComposite(name: string, from: string): void {
-  if (!(COMPOSITE_NAMES as readonly string[]).includes(name)) throw new LensError('USAGE', `${from} must be one of ${COMPOSITE_NAMES.join(', ')}, got '${name}'`);
+  if (!isCompositeName(name)) throw new LensError('USAGE', `${from} must be one of ${COMPOSITE_NAMES.join(', ')}, got '${name}'`);
 }

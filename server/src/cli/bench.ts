@@ -19,7 +19,7 @@ import { parseArgs, flagInt, flagNumber, flagString } from './args.js';
 import { LensError } from '../core/errors.js';
 import { loadModel } from '../core/model/load.js';
 import { type NdArray, readNpy, toFloat32 } from '../core/data/npy.js';
-import type { BackendName } from '../core/compute/backend.js';
+import { GPU_BACKENDS, type BackendName } from '../core/compute/backend.js';
 import { LrpPool } from '../core/compute/lrp-pool.js';
 import type { ExplainOptions, ExplainerOptions } from '../core/lrp/engine.js';
 import type { ModelGraph } from '../core/model/graph.js';
@@ -47,7 +47,7 @@ const DEFAULT_MODELS = ['sst_cnn.h5', 'sst_cnn.onnx', 'sst_cnn_tfjs/model.json']
 const COMPOSITE: ExplainerOptions = { composite: 'epsilon-gamma-box', low: -5, high: 5, gamma: 0.25, epsilon: 1e-6 };
 /** Forward cost of the default workload per sample, and this machine class's peak (issue 9). */
 const GFLOP_PER_SAMPLE = 0.09;
-const GPU = new Set(['webgpu', 'tensorflow-gpu']);
+const GPU = new Set<string>(GPU_BACKENDS);
 
 function median(v: number[]): number {
   const s = [...v].sort((a, b) => a - b);

@@ -149,6 +149,18 @@ test('check --data FILE [--select]: maps on a data file; an entry that does not 
   await assert.rejects(run([model, '--data', 'a.npy', '--config', f]), (e: { code?: string }) => e.code === 'USAGE');
 });
 
+test('check --rules: a rule map that puts z+ on every convolution makes the z+ chain of LRP112, as the explainer would apply it', async () => {
+  const resnet = join(REAL, 'mlcommons-tiny', 'pretrainedResnet.h5');
+  const codes = async (...argv: string[]): Promise<Set<string>> => {
+    const { out } = await capture([resnet, '--format', 'json', ...argv]);
+    return new Set(JSON.parse(out).findings.map((f: { code: string }) => f.code));
+  };
+  assert.ok(!(await codes('--composite', 'epsilon')).has('LRP112'));
+  assert.ok((await codes('--composite', 'epsilon', '--rules', 'kind:conv=zplus')).has('LRP112'));
+  assert.ok(!(await codes('--composite', 'epsilon-plus', '--rules', 'kind:conv=gamma:0.25')).has('LRP112'), 'the rule map also removes a chain');
+  await assert.rejects(run([resnet, '--rules', 'kind:conv']), (e: { code?: string }) => e.code === 'USAGE');
+});
+
 test('lrp-lens --help and CMD --help name the input flags of explain, predict and check', async () => {
   const chunks: string[] = [];
   const write = process.stdout.write.bind(process.stdout);

@@ -1,6 +1,6 @@
 /**
  * `lrp-lens check [PATH...] [--data FILE [--var NAME] [--select ...] [--fill V] | --config lrp-lens.json
- * [--model NAME]] [--composite NAME] [--format text|json|sarif]`: the artifact catalogue over model files
+ * [--model NAME]] [--composite NAME] [--rules FILE|SPEC] [--format text|json|sarif]`: the artifact catalogue over model files
  * and folders. With data (resolveInput, input.ts) the relevance-map checks run too; with --config each
  * model runs on its own entry's data, mask (LRP209) and explain composite, and without PATH every
  * entry's model files are checked. Exit 0 with no error-severity finding, 1 with one, 2 on a
@@ -23,6 +23,8 @@ import type { MapContext } from '../core/artifacts/map-context.js';
 import type { ModelGraph } from '../core/model/graph.js';
 import { formatJson, formatSarif, formatText, type CheckResult } from './check-format.js';
 import { fileKind } from './files.js';
+import { readRuleMap } from './rule-map.js';
+import type { RuleMapEntry } from '../core/lrp/composites.js';
 import { walkFiles } from '../core/walk.js';
 import { openRegular, regularSize } from '../core/data/regular-file.js';
 
@@ -75,6 +77,8 @@ export interface CheckOptions {
   /** With config: only this entry (by name or model path). */
   model?: string;
   composite?: string;
+  /** --rules: the user's rule map on top of the composite, for the static (LRP112) and the map checks. */
+  ruleMap?: RuleMapEntry[];
 }
 
 /** Where the map checks' data came from, per model (JSON `inputs`, one text line each). */
@@ -212,7 +216,8 @@ export async function checkPaths(paths: string[], opts: CheckOptions = {}): Prom
       continue;
     }
     const composite = opts.composite ?? entry?.explain?.composite ?? 'epsilon';
-    const own = runStaticChecks(graph, { composite });
+    const ruleMap = opts.ruleMap;
+    const own = runStaticChecks(graph, { composite, ruleMap });
     let ctx: MapContext | undefined;
     if (collect && (opts.config === undefined || entry)) {
       try {
@@ -227,7 +232,7 @@ export async function checkPaths(paths: string[], opts: CheckOptions = {}): Prom
         const grid = gridIfAny(r);
         ctx = await collect(graph, r.x, composite, {
           mask,
-          explainer: bounds ? { low: bounds[0], high: bounds[1] } : undefined,
+          explainer: { ...(bounds ? { low: bounds[0], high: bounds[1] } : {}), ruleMap },
           twin: geometryTwin(graph, grid, r.x),
         });
         ctx = onDataGrid(ctx, r, grid);
@@ -282,7 +287,7 @@ async function packageVersion(): Promise<string> {
   }
 }
 
-const USAGE = 'usage: lrp-lens check [PATH...] [--data FILE [--var NAME] [--select DIM=START:STOP,...] [--fill V] | --config lrp-lens.json [--model NAME]] [--composite NAME] [--format text|json|sarif] [--json]';
+const USAGE = 'usage: lrp-lens check [PATH...] [--data FILE [--var NAME] [--select DIM=START:STOP,...] [--fill V] | --config lrp-lens.json [--model NAME]] [--composite NAME] [--rules FILE|SPEC] [--format text|json|sarif] [--json]';
 
 /** `write` receives the output (stdout by default; tests pass their own). */
 export async function run(argv: string[], write: (s: string) => void = (s) => void process.stdout.write(s)): Promise<number> {
@@ -294,10 +299,11 @@ export async function run(argv: string[], write: (s: string) => void = (s) => vo
   const format = args.flags.get('json') ? 'json' : (flagString(args, 'format') ?? 'text');
   if (!['text', 'json', 'sarif'].includes(format)) throw new LensError('USAGE', `--format must be text, json or sarif, got '${format}'`);
   // --input X.npy is explain/predict's; check takes its arrays as --data.
-  checkFlags(args, ['json', 'help', 'format', 'composite', ...INPUT_FLAG_NAMES.filter((k) => k !== 'input')]);
+  checkFlags(args, ['json', 'help', 'format', 'composite', 'rules', ...INPUT_FLAG_NAMES.filter((k) => k !== 'input')]);
   const opts: CheckOptions = {};
   for (const k of ['data', 'var', 'select', 'fill', 'config', 'model', 'composite'] as const) opts[k] = flagString(args, k);
   if (opts.composite !== undefined) checkComposite(opts.composite, '--composite');
+  opts.ruleMap = await readRuleMap(flagString(args, 'rules'));
   if (opts.data !== undefined && opts.config !== undefined) throw new LensError('USAGE', 'give --data or --config, not both');
   if (args.positional.length === 0 && opts.config === undefined) throw new LensError('USAGE', `check needs at least one model file or folder (or --config lrp-lens.json)\n${USAGE}`);
   // One data file for every model: a device or FIFO there stops the run, not each model's map checks.

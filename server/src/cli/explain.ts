@@ -11,7 +11,6 @@
  * (and date and label where the data give them); per layer the relevance sums (the conservation report);
  * what canonization did (a stripped softmax, merged BNs).
  */
-import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { checkComposite, parseArgs, flagInt, flagNumber, flagString, requireFlag } from './args.js';
 import { LensError } from '../core/errors.js';
@@ -20,14 +19,14 @@ import { type NdArray, writeNpy } from '../core/data/npy.js';
 import { dataRange, resolveInput, INPUT_FLAGS, type ResolvedInput } from './input.js';
 import { scatterFeatures } from '../core/data/pipeline.js';
 import { checkFlags, dataFile, INPUT_FLAG_NAMES, modelFor } from './project-model.js';
-import { type BackendName, useBackend } from '../core/compute/backend.js';
+import { useBackend } from '../core/compute/backend.js';
+import { BACKEND_NAMES, isBackendName } from '../core/names.js';
 import { LrpExplainer, type Explanation } from '../core/lrp/engine.js';
-import { type InitMode, type RuleMapEntry, parseRuleMap, validateRuleMap } from '../core/lrp/composites.js';
+import type { InitMode } from '../core/lrp/composites.js';
 import { parseTarget } from '../core/lrp/targets.js';
-import { readRegular } from '../core/data/regular-file.js';
 import { outputFile } from './files.js';
+import { readRuleMap } from './rule-map.js';
 
-const BACKENDS: BackendName[] = ['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu', 'webgpu'];
 const USAGE =
   `usage: lrp-lens explain [MODEL] (${INPUT_FLAGS}) [--composite NAME] [--epsilon E] [--gamma G] [--low L --high H] [--rules FILE|SPEC] ` +
   '[--target predicted|label|INDEX|A-B|regression] [--init onehot|output] [--max-pool winner|avg] [--backend NAME] [--batch-size N] --out R.npy [--layout grid|model] [--json]';
@@ -40,29 +39,6 @@ function bound(text: string | undefined, name: string): number | number[] | unde
   return parts.length === 1 ? parts[0] : parts;
 }
 
-async function ruleMap(spec: string | undefined): Promise<RuleMapEntry[]> {
-  if (spec === undefined) return [];
-  if (existsSync(spec)) {
-    // Through the readers' regular-file check: a rules "file" that is /dev/zero or a FIFO is refused.
-    const text = new TextDecoder().decode(await readRegular(spec, 'projectBytes'));
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (e) {
-      throw new LensError('BAD_JSON', `rules file is not valid JSON: ${(e as Error).message}`, { file: spec });
-    }
-    return validateRuleMap(value);
-  }
-  if (spec.trim().startsWith('[') || spec.trim().startsWith('{')) {
-    try {
-      return validateRuleMap(JSON.parse(spec));
-    } catch (e) {
-      if (e instanceof LensError) throw e;
-      throw new LensError('USAGE', `--rules is neither a file nor valid JSON: ${(e as Error).message}`);
-    }
-  }
-  return parseRuleMap(spec);
-}
 
 /** Per-sample facts from the data: date, label (class index, its name, the index value it was thresholded from). */
 function sampleInfo(input: ResolvedInput | undefined, s: number): Record<string, unknown> {
@@ -154,8 +130,8 @@ export async function run(argv: string[]): Promise<number> {
   if (extra.length || (!modelArg && !args.flags.has('config'))) throw new LensError('USAGE', USAGE);
   checkFlags(args, [...INPUT_FLAG_NAMES, 'out', 'json', 'composite', 'epsilon', 'gamma', 'low', 'high', 'rules', 'target', 'init', 'max-pool', 'backend', 'batch-size', 'layout']);
   const out = await outputFile(requireFlag(args, 'out'), '--out');
-  const backend = (flagString(args, 'backend') ?? 'wasm') as BackendName;
-  if (!BACKENDS.includes(backend)) throw new LensError('USAGE', `--backend must be one of ${BACKENDS.join(', ')}`);
+  const backend = flagString(args, 'backend') ?? 'wasm';
+  if (!isBackendName(backend)) throw new LensError('USAGE', `--backend must be one of ${BACKEND_NAMES.join(', ')}`);
   const init = flagString(args, 'init') as InitMode | undefined;
   if (init !== undefined && init !== 'onehot' && init !== 'output') throw new LensError('USAGE', `--init must be onehot or output, got '${init}'`);
   const maxPool = flagString(args, 'max-pool');
@@ -170,7 +146,7 @@ export async function run(argv: string[]): Promise<number> {
   if (flagString(args, 'composite') !== undefined) checkComposite(flagString(args, 'composite')!, '--composite');
   const targetText = flagString(args, 'target');
   if (targetText !== 'label') parseTarget(targetText); // usage errors before any file is read
-  const rules = await ruleMap(flagString(args, 'rules'));
+  const rules = await readRuleMap(flagString(args, 'rules'));
 
   const model = await modelFor(args, modelArg);
   const graph = await loadModel(model);

@@ -13,11 +13,11 @@ import { predictAll } from '../core/model/execute.js';
 import { type NdArray, writeNpy } from '../core/data/npy.js';
 import { INPUT_FLAGS, resolveInput, type ResolvedInput } from './input.js';
 import { checkFlags, dataFile, INPUT_FLAG_NAMES, modelFor } from './project-model.js';
-import { type BackendName, useBackend } from '../core/compute/backend.js';
+import { useBackend } from '../core/compute/backend.js';
+import { BACKEND_NAMES, isBackendName } from '../core/names.js';
 import { regularSize } from '../core/data/regular-file.js';
 import { outputFile } from './files.js';
 
-const BACKENDS: BackendName[] = ['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu', 'webgpu'];
 
 function outPath(base: string, i: number): string {
   if (i === 0) return base;
@@ -33,8 +33,8 @@ export async function run(argv: string[]): Promise<number> {
   const out = await outputFile(requireFlag(args, 'out'), '--out');
   const weightsPath = flagString(args, 'weights');
   if (weightsPath !== undefined) await regularSize(weightsPath);
-  const backend = (flagString(args, 'backend') ?? 'wasm') as BackendName;
-  if (!BACKENDS.includes(backend)) throw new LensError('USAGE', `--backend must be one of ${BACKENDS.join(', ')}`);
+  const backend = flagString(args, 'backend') ?? 'wasm';
+  if (!isBackendName(backend)) throw new LensError('USAGE', `--backend must be one of ${BACKEND_NAMES.join(', ')}`);
   const batchSize = flagInt(args, 'batch-size', 1);
 
   const model = await modelFor(args, modelArg);

@@ -16,9 +16,8 @@ import { readNpy, type NdArray } from '../core/data/npy.js';
 import { readRegular } from '../core/data/regular-file.js';
 import { concatFloat32 as concat } from '../core/float32.js';
 import type { TargetSpec } from '../core/lrp/targets.js';
-import type { BaselineMethod } from '../core/lrp/baselines.js';
 import type { ModelInput } from '../core/data/pipeline.js';
-import { BASELINE_METHODS } from '../protocol.js';
+import { isBaselineName, type BaselineName } from '../core/names.js';
 import type { CompositeChoice, EncodedArray, ExplainParams, ExplainResult, FindingSummary, LayerSummary, LensSettings, ModelSummary, TensorInfo } from '../protocol.js';
 import type { JobContext } from './jobs.js';
 
@@ -378,8 +377,8 @@ function checksMask(view: DataView, x: NdArray): Uint8Array | undefined {
 }
 
 /** The baseline a composite name stands for, if it is one. */
-function baselineMethod(name: string): BaselineMethod | undefined {
-  return (BASELINE_METHODS as readonly string[]).includes(name) ? (name as BaselineMethod) : undefined;
+function baselineMethod(name: string): BaselineName | undefined {
+  return isBaselineName(name) ? name : undefined;
 }
 
 /** Model outputs of a batch (the engine's forward pass: before a stripped softmax, like LRP's). */

@@ -9,11 +9,12 @@ import { findEntry, parseProject } from '../core/data/project.js';
 import { CodeActionKind, type CodeAction, type Diagnostic, type TextEdit } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { LensSettings } from '../protocol.js';
+import type { CompositeName } from '../core/names.js';
 import { SOURCE } from './diagnostics.js';
 import { locateJson } from './json-paths.js';
 
 /** Findings whose remedy is another composite, and which one. */
-export const COMPOSITE_REMEDIES: Record<string, string> = {
+export const COMPOSITE_REMEDIES: Record<string, CompositeName> = {
   // z+ chain: class-insensitive maps; gamma on the upper layers keeps them class-specific.
   LRP112: 'epsilon-gamma-box',
   // Negative relevance under z+ everywhere: epsilon-gamma-box treats the first layer with ZBox.

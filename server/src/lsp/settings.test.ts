@@ -35,3 +35,16 @@ test('settings: wrong-typed values fall back to their defaults and are named; go
   assert.equal(good.settings.composite, 'epsilon');
   assert.equal(checkSettings('nonsense').problems.length, 1);
 });
+
+test('settings: composite and backend names are the declared vocabularies (a baseline or a misspelling is refused, preset-b-flat passes)', () => {
+  for (const composite of ['epsilon_plus', 'gradient', 'zplus', 'constructor', '']) {
+    const { settings, problems } = checkSettings({ composite });
+    assert.equal(settings.composite, DEFAULT_SETTINGS.composite, composite);
+    assert.match(problems.join('\n'), /lrpLens\.composite: .*preset-b-flat/, composite);
+  }
+  const ok = checkSettings({ composite: 'preset-b-flat', backend: 'tensorflow-gpu' });
+  assert.deepEqual(ok.problems, []);
+  assert.equal(ok.settings.composite, 'preset-b-flat');
+  assert.equal(ok.settings.backend, 'tensorflow-gpu');
+  assert.match(checkSettings({ backend: '__proto__' }).problems.join('\n'), /lrpLens\.backend: .*webgpu/);
+});

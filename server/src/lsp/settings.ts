@@ -5,8 +5,8 @@
  */
 import { DEFAULT_SETTINGS, type LensSettings } from '../protocol.js';
 import { globProblem } from '../core/glob.js';
+import { BACKEND_NAMES, COMPOSITE_NAMES, isBackendName, isCompositeName } from '../core/names.js';
 
-const BACKENDS: readonly LensSettings['backend'][] = ['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu', 'webgpu'];
 /** Bounds of the numeric settings (package.json states the same minimums). */
 export const SETTING_BOUNDS = {
   workers: [1, 8],
@@ -66,12 +66,12 @@ export function checkSettings(raw: unknown, base: LensSettings = DEFAULT_SETTING
     else out[key] = v;
   }
   if (has('composite')) {
-    if (typeof r.composite === 'string' && r.composite.length > 0) out.composite = r.composite;
-    else refuse('composite', 'must be a composite name');
+    if (isCompositeName(r.composite)) out.composite = r.composite;
+    else refuse('composite', `must be one of ${COMPOSITE_NAMES.join(', ')}`);
   }
   if (has('backend')) {
-    if (BACKENDS.includes(r.backend as LensSettings['backend'])) out.backend = r.backend as LensSettings['backend'];
-    else refuse('backend', `must be one of ${BACKENDS.join(', ')}`);
+    if (isBackendName(r.backend)) out.backend = r.backend;
+    else refuse('backend', `must be one of ${BACKEND_NAMES.join(', ')}`);
   }
   if (has('compositeParams')) {
     const v = r.compositeParams;

@@ -7,6 +7,7 @@ import type { Finding, Severity } from './finding.js';
 import { docsLink } from './docs-link.js';
 import type { Geometry } from './geometry.js';
 import type { MapContext } from './map-context.js';
+import type { RuleMapEntry } from '../lrp/composites.js';
 
 export interface CheckMeta {
   /** Stable code: LRP1xx static, LRP2xx relevance-map. */
@@ -23,6 +24,8 @@ export interface CheckMeta {
 export interface StaticOptions {
   /** Composite the user will explain with (LRP112 needs it; other checks ignore it). */
   composite?: string;
+  /** The user's rule map on top of the composite (engine syntax), as the explainer will apply it (LRP112). */
+  ruleMap?: RuleMapEntry[];
   /** Per-code severity override or 'off' (like an ESLint config). */
   severity?: Record<string, Severity | 'off'>;
   /** Layers the LRP engine cannot propagate: node -> reason, or null when it can (LRP111). */

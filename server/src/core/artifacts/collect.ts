@@ -9,6 +9,7 @@ import { readNpy, toFloat32, type NdArray } from '../data/npy.js';
 import { LensError } from '../errors.js';
 import { explainGraph, type ExplainerOptions, type Explanation } from '../lrp/engine.js';
 import { buildComposite } from '../lrp/composites.js';
+import type { RuleFamily } from '../names.js';
 import { canonicalize } from '../model/canonicalize.js';
 import { isLinear } from './geometry.js';
 import type { MapContext } from './map-context.js';
@@ -121,13 +122,10 @@ export async function collectFromArray(graph: ModelGraph, xIn: NdArray, composit
   const indexOf = (name: string): number => graph.nodes.findIndex((nd) => nd.name === name);
   const layerSums = e.layers.map((l) => ({ name: l.name, index: indexOf(l.name), sums: l.relevanceSum }));
   const firstBad = layerSums.find((l) => l.sums.some((s) => !Number.isFinite(s)));
-  // The rule each linear node gets, by the engine's own composite, named as the checks know them.
+  // The rule family each node gets, by the engine's own composite and rule map.
   const comp = buildComposite(canonicalize(graph).graph, composite, opts, opts.ruleMap ?? []);
-  const rules: Record<string, string> = {};
-  for (const [name, r] of comp.rules) {
-    const lower = r.name.toLowerCase();
-    rules[name] = /z\+|zplus|alpha1|alpha-beta\(1, ?0\)/.test(lower) ? 'zplus' : lower.startsWith('epsilon') ? 'epsilon' : lower.replace(/\(.*$/, '');
-  }
+  const rules: Record<string, RuleFamily> = {};
+  for (const [name, r] of comp.rules) rules[name] = r.family;
   const ctx: MapContext = { graph, composite, rules, shape, n, x: cl.data, relevance, initial, layerSums };
   if (firstBad) ctx.firstNonFinite = { name: firstBad.name, index: firstBad.index };
   if (o.mask) ctx.mask = o.mask;

@@ -4,13 +4,14 @@
  * only compute statistics, so they run on any maps (also hand-made ones in tests).
  */
 import type { ModelGraph } from '../model/graph.js';
+import type { RuleFamily } from '../names.js';
 
 export interface MapContext {
   graph: ModelGraph;
   /** Composite the maps were made with (by name). */
   composite: string;
-  /** Rule per linear node (node name -> rule name such as 'epsilon', 'zplus', 'flat', 'gamma', 'zbox'). */
-  rules?: Record<string, string>;
+  /** Rule family per node as the engine applied it (node name -> 'epsilon', 'zplus', 'flat', 'gamma', 'zbox', ...). */
+  rules?: Record<string, RuleFamily>;
   /** Input shape without the batch dim, channels-last: [H, W, C], [L, C] or [F]. */
   shape: number[];
   /** Number of samples. */

@@ -11,11 +11,10 @@ import { fromChannelsLast } from '../model/execute.js';
 import type { LrpExplainer } from './engine.js';
 import { type SampleTarget, type TargetSpec, initialRelevance, resolveTargets } from './targets.js';
 import { rng } from './random.js';
-
-export type BaselineMethod = 'gradient' | 'gradient-x-input' | 'integrated-gradients' | 'smoothgrad';
+import type { BaselineName } from '../names.js';
 
 export interface BaselineOptions {
-  method: BaselineMethod;
+  method: BaselineName;
   target?: TargetSpec;
   /** Integrated gradients: path steps (default 32) and the baseline value (default 0). */
   steps?: number;

@@ -8,25 +8,15 @@ import type { LayerKind, LayerNode, ModelGraph } from '../model/graph.js';
 import { LensError } from '../errors.js';
 import { isLinear } from './linear.js';
 import {
-  type Rule, DEFAULT_STABILIZER, alphaBeta, epsilon, flat, gradientRule, gamma, normRule, parseRule, passRule, splitRule,
-  zBox, zPlus,
+  type Rule, DEFAULT_STABILIZER, RECURRENT_RULES, alphaBeta, epsilon, flat, gradientRule, gamma, normRule, parseRule, passRule,
+  recurrentRule, splitRule, zBox, zPlus,
 } from './rules.js';
+import { COMPOSITE_NAMES } from '../names.js';
 
 export type InitMode = 'onehot' | 'output';
 
-export const COMPOSITE_NAMES = [
-  'epsilon',
-  'epsilon-plus',
-  'epsilon-gamma-box',
-  'epsilon-alpha2-beta1',
-  'epsilon-plus-flat',
-  'epsilon-alpha2-beta1-flat',
-  'preset-a',
-  'preset-b',
-  'preset-a-flat',
-  'preset-b-flat',
-] as const;
-export type CompositeName = (typeof COMPOSITE_NAMES)[number];
+// The names are declared with the other vocabularies (core/names.ts); what each does is defined here.
+export { COMPOSITE_NAMES, type CompositeName } from '../names.js';
 
 export interface CompositeOptions {
   epsilon?: number;
@@ -191,6 +181,8 @@ export function buildComposite(graph: ModelGraph, name: string, o: CompositeOpti
         firstDone = true;
       }
     }
+    // Recurrent layers: Arras's rule with the composite's epsilon (every composite's dense rule is epsilon).
+    if (node.kind === 'Recurrent') rule = recurrentRule('lstm-epsilon', base.dense.type === 'linear' ? base.dense.groups[0].stabilizer.epsilon : DEFAULT_STABILIZER);
     const idx = linear.indexOf(node as never);
     for (const e of map) {
       if (e.kind !== undefined && !kindMatches(node, e.kind)) continue;
@@ -207,6 +199,13 @@ export function buildComposite(graph: ModelGraph, name: string, o: CompositeOpti
       const r = ruleOf(e.rule);
       if (r.type === 'linear' && !isLinear(node)) {
         throw new LensError('USAGE', `rule '${e.rule}' needs a Dense or Conv layer, but ${node.name} is ${node.kind}`, { layer: node.name });
+      }
+      if ((r.type === 'recurrent') !== (node.kind === 'Recurrent')) {
+        const want = `one of ${Object.keys(RECURRENT_RULES).join(', ')}`;
+        throw new LensError('USAGE', node.kind === 'Recurrent' ? `recurrent layer ${node.name} needs a recurrent rule (${want}), not '${e.rule}'` : `rule '${e.rule}' needs a recurrent layer, but ${node.name} is ${node.kind}`, { layer: node.name });
+      }
+      if (r.type === 'recurrent' && r.variant === 'esn' && node.kind === 'Recurrent' && node.params.cell !== 'simple') {
+        throw new LensError('USAGE', `rule '${e.rule}' is defined for SimpleRNN cells only, but ${node.name} is a ${node.params.cell} layer`, { layer: node.name });
       }
       rule = r;
       break;

@@ -12,6 +12,8 @@
  * layer into one forward and one backward convolution (see linear.ts) without knowing any rule.
  */
 
+import type { RuleFamily } from '../names.js';
+
 /** How a pass transforms the layer input. Constant modifiers (ones, low, high) do not depend on x. */
 export type InputMod = 'id' | 'pos' | 'neg' | 'ones' | 'low' | 'high';
 
@@ -66,6 +68,8 @@ export interface LinearRule {
   type: 'linear';
   /** Display name with its parameters, e.g. 'epsilon(1e-6)'. */
   name: string;
+  /** What the checks reason about (a z+ chain, a flat first layer); never recovered from `name`. */
+  family: RuleFamily;
   passes: RulePass[];
   groups: RuleGroup[];
   bounds?: Bounds;
@@ -75,18 +79,21 @@ export interface LinearRule {
 export interface PassRule {
   type: 'pass';
   name: string;
+  family: 'pass';
 }
 
 /** Plain gradient (route back: reshapes, concatenation, max-pool winner-take-all). */
 export interface GradientRule {
   type: 'gradient';
   name: string;
+  family: 'gradient';
 }
 
 /** Proportional rule (Zennit's Norm): R_in_k = x_k * J_k^T (R_out / stab(f(x))). Sums, averages, avg pooling. */
 export interface NormRule {
   type: 'norm';
   name: string;
+  family: 'norm';
   stabilizer: Stabilizer;
 }
 
@@ -94,9 +101,31 @@ export interface NormRule {
 export interface SplitRule {
   type: 'split';
   name: string;
+  family: 'split';
 }
 
-export type Rule = LinearRule | PassRule | GradientRule | NormRule | SplitRule;
+/**
+ * Recurrent layers (lrp/recurrent.ts). The rule names a user can pick, each with its variant:
+ *   lstm-epsilon       Arras et al. 2017/2019: epsilon on every linear map, signal-take-all at the gates,
+ *                      state sums split by epsilon (the default of every composite);
+ *   lstm-conservative  the same with bias and stabilizer shares spread over the inputs (bias_factor 1):
+ *                      the layer conserves relevance exactly;
+ *   esn                z+ without biases inside each step (Landt-Hayen et al. 2022), SimpleRNN only.
+ * They apply to SimpleRNN, LSTM and GRU cells alike ('lstm-' after the paper that defined them).
+ */
+export const RECURRENT_RULES = { 'lstm-epsilon': 'epsilon', 'lstm-conservative': 'conservative', esn: 'esn' } as const;
+export type RecurrentRuleName = keyof typeof RECURRENT_RULES;
+export type RecurrentVariant = (typeof RECURRENT_RULES)[RecurrentRuleName];
+
+export interface RecurrentRule {
+  type: 'recurrent';
+  name: string;
+  family: 'recurrent';
+  variant: RecurrentVariant;
+  stabilizer: number;
+}
+
+export type Rule = LinearRule | PassRule | GradientRule | NormRule | SplitRule | RecurrentRule;
 
 export const DEFAULT_STABILIZER = 1e-6;
 
@@ -126,7 +155,7 @@ function pass(input: InputMod, weight: ParamMod, bias: ParamMod, group = 0, sign
 
 /** LRP-0: epsilon 0 (zero denominators still get sign(0)=+1 times 0, so they stay zero: callers beware). */
 export function lrp0(opts: RuleOptions = {}): LinearRule {
-  return finish({ type: 'linear', name: 'lrp0', passes: [pass('id', ID, ID)], groups: [{ stabilizer: { epsilon: 0 } }] }, opts);
+  return finish({ type: 'linear', name: 'lrp0', family: 'lrp0', passes: [pass('id', ID, ID)], groups: [{ stabilizer: { epsilon: 0 } }] }, opts);
 }
 
 /** LRP-epsilon: z + eps*sign(z). With `rms`, eps is scaled by the RMS of z over each sample. */
@@ -135,6 +164,7 @@ export function epsilon(eps = DEFAULT_STABILIZER, opts: RuleOptions & { rms?: bo
     {
       type: 'linear',
       name: opts.rms ? `epsilon-rms(${eps})` : `epsilon(${eps})`,
+      family: 'epsilon',
       passes: [pass('id', ID, ID)],
       groups: [{ stabilizer: { epsilon: eps, rms: opts.rms } }],
     },
@@ -155,6 +185,7 @@ export function gamma(g = 0.25, opts: RuleOptions & { stabilizer?: number } = {}
     {
       type: 'linear',
       name: `gamma(${g})`,
+      family: 'gamma',
       passes: [pass('pos', gp, gp, 0), pass('neg', gn, ZERO, 0), pass('pos', gn, gn, 1), pass('neg', gp, ZERO, 1)],
       groups: [
         { stabilizer: st, mask: 'pos', maskSign: true },
@@ -172,6 +203,7 @@ export function gammaClassic(g = 0.25, opts: RuleOptions & { stabilizer?: number
     {
       type: 'linear',
       name: `gamma-classic(${g})`,
+      family: 'gamma',
       passes: [pass('id', gp, gp)],
       groups: [{ stabilizer: { epsilon: opts.stabilizer ?? DEFAULT_STABILIZER } }],
     },
@@ -192,7 +224,8 @@ export function alphaBeta(alpha = 2, beta = 1, opts: RuleOptions & { stabilizer?
     passes.push(pass('pos', NEG, NEG, 1, 1, -beta), pass('neg', POS, ZERO, 1, 1, -beta));
     groups.push({ stabilizer: st });
   }
-  return finish({ type: 'linear', name: `alpha${alpha}-beta${beta}`, passes, groups }, opts);
+  const family = alpha === 1 && beta === 0 ? 'zplus' : 'alpha-beta';
+  return finish({ type: 'linear', name: `alpha${alpha}-beta${beta}`, family, passes, groups }, opts);
 }
 
 /** z+ (Zennit ZPlus = alpha1-beta0): x+ w+ + x- w-, positive bias. */
@@ -207,6 +240,7 @@ export function zBox(low: number | number[], high: number | number[], opts: Rule
     {
       type: 'linear',
       name: `zbox(${fmtBound(low)},${fmtBound(high)})`,
+      family: 'zbox',
       passes: [pass('id', ID, ID, 0, 1, 1), pass('low', POS, POS, 0, -1, -1), pass('high', NEG, NEG, 0, -1, -1)],
       groups: [{ stabilizer: st }],
       bounds: { low, high },
@@ -226,6 +260,7 @@ export function wSquare(opts: RuleOptions & { stabilizer?: number } = {}): Linea
     {
       type: 'linear',
       name: 'w-square',
+      family: 'w-square',
       passes: [pass('ones', sq, sq)],
       groups: [{ stabilizer: { epsilon: opts.stabilizer ?? DEFAULT_STABILIZER } }],
     },
@@ -238,26 +273,32 @@ export function flat(opts: RuleOptions & { stabilizer?: number } = {}): LinearRu
   return {
     type: 'linear',
     name: 'flat',
+    family: 'flat',
     passes: [pass('ones', { op: 'ones' }, ZERO)],
     groups: [{ stabilizer: { epsilon: opts.stabilizer ?? DEFAULT_STABILIZER } }],
   };
 }
 
 export function passRule(): PassRule {
-  return { type: 'pass', name: 'pass' };
+  return { type: 'pass', name: 'pass', family: 'pass' };
 }
 
 export function gradientRule(): GradientRule {
-  return { type: 'gradient', name: 'gradient' };
+  return { type: 'gradient', name: 'gradient', family: 'gradient' };
 }
 
 /** The proportional (z) rule, Zennit's Norm. */
 export function normRule(eps = DEFAULT_STABILIZER): NormRule {
-  return { type: 'norm', name: 'norm', stabilizer: { epsilon: eps } };
+  return { type: 'norm', name: 'norm', family: 'norm', stabilizer: { epsilon: eps } };
+}
+
+export function recurrentRule(name: RecurrentRuleName = 'lstm-epsilon', eps = DEFAULT_STABILIZER): RecurrentRule {
+  const variant = RECURRENT_RULES[name];
+  return { type: 'recurrent', name: variant === 'esn' ? name : `${name}(${eps})`, family: 'recurrent', variant, stabilizer: eps };
 }
 
 export function splitRule(): SplitRule {
-  return { type: 'split', name: 'split' };
+  return { type: 'split', name: 'split', family: 'split' };
 }
 
 /** Apply a parameter modifier to plain values (kernels are modified once per layer, not per batch). */
@@ -306,6 +347,11 @@ export function parseRule(spec: string): Rule {
   const noBias = name.endsWith('-nobias') || name.endsWith('-no-bias');
   const base = name.replace(/-no-?bias$/, '');
   const opts = { noBias };
+  if (Object.hasOwn(RECURRENT_RULES, base)) {
+    // The conservative variant is the one that treats biases differently; esn ignores them already.
+    if (noBias) throw new RangeError(`rule '${spec}': recurrent rules have no -nobias form (see lstm-conservative, esn)`);
+    return recurrentRule(base as RecurrentRuleName, nums[0] ?? DEFAULT_STABILIZER);
+  }
   switch (base) {
     case 'lrp0':
     case 'zero':

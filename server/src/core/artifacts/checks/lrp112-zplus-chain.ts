@@ -2,6 +2,7 @@
 import type { CheckMeta, StaticCheck } from '../check.js';
 import { makeFinding } from '../check.js';
 import { rulesFor } from '../composite-rules.js';
+import { isLinear } from '../geometry.js';
 
 export const meta: CheckMeta = {
   code: 'LRP112',
@@ -17,14 +18,13 @@ export const check: StaticCheck = {
   meta,
   check({ graph, opts }) {
     if (!opts.composite) return [];
-    const rules = rulesFor(graph, opts.composite);
+    const rules = rulesFor(graph, opts.composite, opts.ruleMap);
     if (!rules) return [];
     let run: string[] = [];
     let best: string[] = [];
-    for (const node of graph.nodes) {
-      const r = rules.get(node.name);
-      if (r === undefined) continue;
-      if (r === 'zplus') run.push(node.name);
+    // The chain is over the linear layers in graph order (activations and pooling between them pass relevance on).
+    for (const node of graph.nodes.filter(isLinear)) {
+      if (rules.get(node.name) === 'zplus') run.push(node.name);
       else run = [];
       if (run.length > best.length) best = run.slice();
     }
@@ -33,7 +33,7 @@ export const check: StaticCheck = {
     return [
       makeFinding(meta, graph, {
         node: first,
-        message: `composite '${opts.composite}' applies z+ (alpha1-beta0) to ${best.length} consecutive layers (${best[0]} .. ${best[best.length - 1]}; threshold: ${meta.thresholds.chainLength}): such chains give nearly the same map whatever class is explained`,
+        message: `composite '${opts.composite}'${opts.ruleMap?.length ? ' with its rule map' : ''} applies z+ (alpha1-beta0) to ${best.length} consecutive layers (${best[0]} .. ${best[best.length - 1]}; threshold: ${meta.thresholds.chainLength}): such chains give nearly the same map whatever class is explained`,
         data: { chainLength: best.length, layers: best.join(',') },
       }),
     ];

@@ -14,7 +14,7 @@ import { loadModel } from '../load.js';
 import { writeKerasH5 } from '../writers/keras-h5-writer.js';
 import { expectLensError } from './keras-testkit.js';
 import { kindOf, isKnownKind } from '../kinds/registry.js';
-import { knownComposite } from '../../artifacts/composite-rules.js';
+import { isCompositeName } from '../../names.js';
 import { buildComposite } from '../../lrp/composites.js';
 import type { LayerNode } from '../graph.js';
 
@@ -103,10 +103,10 @@ test('composite names: __proto__ and constructor are unknown composites (USAGE),
   const node = { name: 'd', kind: 'Dense', inbound: [], params: { units: 2, useBias: false }, weights: {}, activation: { name: 'linear' }, outputShape: [null, 2], source: { className: 'Dense' } } as unknown as LayerNode;
   const graph = { nodes: [node], inputs: [], outputs: [] } as never;
   for (const name of PROTO_NAMES) {
-    assert.equal(knownComposite(name), false, name);
+    assert.equal(isCompositeName(name), false, name);
     assert.throws(() => buildComposite(graph, name), (e: unknown) => e instanceof LensError && e.code === 'USAGE');
   }
-  assert.equal(knownComposite('epsilon-plus'), true, 'the control: a real composite is known');
+  assert.equal(isCompositeName('epsilon-plus'), true, 'the control: a real composite is known');
 });
 
 test('layer kinds: a node kind named constructor has no kind module', () => {
