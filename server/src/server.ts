@@ -49,6 +49,7 @@ import {
 import { WorkerPool, defaultWorkerScript } from './lsp/pool.js';
 import { FolderWatcher } from './lsp/watch.js';
 import { modelFor, type Discovered, type DiscoveryOptions } from './lsp/discovery.js';
+import { SAVED_MODEL_FILE } from './core/model/model-file-names.js';
 import { FramingGuard } from './lsp/framing.js';
 import { checkSettings } from './lsp/settings.js';
 import { allowPathsParams, checkDataParams, explainParams, jobIdParam, listFilter, reanalyzeParams } from './lsp/request-params.js';
@@ -174,17 +175,34 @@ export function startServer(connection: Connection = defaultConnection(), opts: 
 
   const settingsKey = (): string => JSON.stringify({ c: settings.composite, p: settings.compositeParams, d: [...settings.disabledChecks].sort() });
 
-  function diagContext(file: string, text?: string): DiagnosticContext {
-    return { uri: pathToFileURL(file).href, text, docs: docsHref };
+  /**
+   * Where a model's diagnostics go: the file itself, or for a SavedModel folder its saved_model.pb, a file
+   * the Problems panel can open (the custom editor shows the model from it).
+   */
+  function diagnosticUri(file: string): string {
+    const pb = join(file, SAVED_MODEL_FILE);
+    return pathToFileURL(existsSync(pb) ? pb : file).href;
   }
+
+  function diagContext(file: string, text?: string): DiagnosticContext {
+    return { uri: diagnosticUri(file), text, docs: docsHref };
+  }
+
+  /** The URI each model's diagnostics were last published at, so they are cleared there even after the folder is gone. */
+  const publishedAt = new Map<string, string>();
 
   function publish(file: string): void {
     const entry = models.get(file);
-    const uri = pathToFileURL(file).href;
     if (!entry) {
+      const uri = publishedAt.get(file) ?? pathToFileURL(file).href;
+      publishedAt.delete(file);
       void connection.sendDiagnostics({ uri, diagnostics: [] });
       return;
     }
+    const uri = diagnosticUri(file);
+    const before = publishedAt.get(file);
+    if (before !== undefined && before !== uri) void connection.sendDiagnostics({ uri: before, diagnostics: [] });
+    publishedAt.set(file, uri);
     const ctx = diagContext(file, entry.text);
     const diagnostics = modelDiagnostics(entry.summary, ctx, settings.disabledChecks);
     const doc = docFor(ctx);

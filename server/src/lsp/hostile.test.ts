@@ -299,7 +299,9 @@ test('a SavedModel folder is one model (its variables are not models); a TF.js g
   cpSync(join(fixtures, 'savedmodel-tf24', 'model'), join(dir, 'sm'), { recursive: true });
   cpSync(join(fixtures, 'tfjs-graph-cnn'), join(dir, 'graph'), { recursive: true });
   await withClient(dir, {}, async (c) => {
-    await c.waitFor('the SavedModel analyzed', () => c.diagnostics.get(uriOf(join(dir, 'sm'))), 60_000);
+    // Its diagnostics go on saved_model.pb, a file the Problems panel can open, not on the folder.
+    await c.waitFor('the SavedModel analyzed', () => c.diagnostics.get(uriOf(join(dir, 'sm', 'saved_model.pb'))), 60_000);
+    assert.equal(c.diagnostics.get(uriOf(join(dir, 'sm'))), undefined);
     await c.waitFor('the graph model analyzed', () => c.diagnostics.get(uriOf(join(dir, 'graph', 'model.json'))), 60_000);
     const { models } = await responsive(c, 'SavedModel');
     assert.deepEqual(models.map((m) => m.file).sort(), [join(dir, 'graph', 'model.json'), join(dir, 'sm')]);
@@ -307,5 +309,10 @@ test('a SavedModel folder is one model (its variables are not models); a TF.js g
     // Asked for by its saved_model.pb, the folder is the model.
     assert.deepEqual(await c.conn.sendRequest('lrpLens/reanalyze', { model: join(dir, 'sm', 'saved_model.pb') }), { models: 1 });
     assert.equal((await responsive(c, 'SavedModel reanalyzed')).models.length, 2);
+    // The folder removed: its diagnostics are cleared where they were published.
+    assert.ok((c.diagnostics.get(uriOf(join(dir, 'sm', 'saved_model.pb'))) ?? []).length > 0, 'the fixture has findings to clear');
+    rmSync(join(dir, 'sm'), { recursive: true, force: true });
+    await c.conn.sendRequest('lrpLens/reanalyze', {});
+    await c.waitFor('the SavedModel diagnostics cleared', () => c.diagnostics.get(uriOf(join(dir, 'sm', 'saved_model.pb')))?.length === 0, 60_000);
   });
 });
