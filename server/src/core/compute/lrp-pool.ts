@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { ModelGraph } from '../model/graph.js';
 import type { NdArray } from '../data/npy.js';
-import { LensError } from '../errors.js';
+import { LensError, type ErrorInfo } from '../errors.js';
 import { concatFloat32 } from '../float32.js';
 import type { BackendName } from './backend.js';
 import type { ExplainOptions, Explanation, ExplainerOptions } from '../lrp/engine.js';
@@ -24,7 +24,7 @@ export interface PoolOptions {
 type OutMessage =
   | { type: 'ready'; backend: string }
   | { type: 'result'; id: number; explanation: Explanation; span: [number, number]; memory: WorkerMemory }
-  | { type: 'error'; id?: number; error: { code: string; message: string; file?: string; layer?: string } };
+  | { type: 'error'; id?: number; error: ErrorInfo };
 
 /** The worker script: compiled lrp-worker.js next to this module, or the tsx bootstrap under the sources. */
 function workerScript(): URL {
@@ -32,8 +32,8 @@ function workerScript(): URL {
   return new URL(here.endsWith('.ts') ? './lrp-worker-tsx.mjs' : './lrp-worker.js', here);
 }
 
-function toError(e: { code: string; message: string; file?: string; layer?: string; hint?: string }): LensError {
-  return new LensError(e.code as never, e.message, { file: e.file, layer: e.layer, hint: e.hint });
+function toError(e: ErrorInfo): LensError {
+  return new LensError(e.code, e.message, { file: e.file, layer: e.layer, hint: e.hint });
 }
 
 export function defaultWorkers(): number {

@@ -9,7 +9,7 @@ import type { ModelGraph } from '../model/graph.js';
 import type { NdArray } from '../data/npy.js';
 import { type BackendName, tf, useBackend } from './backend.js';
 import { type ExplainOptions, type ExplainerOptions, LrpExplainer } from '../lrp/engine.js';
-import { LensError } from '../errors.js';
+import { LensError, type ErrorInfo } from '../errors.js';
 
 type InMessage =
   | { type: 'init'; graph: ModelGraph; options: ExplainerOptions; backend: BackendName }
@@ -19,8 +19,9 @@ const port = parentPort;
 if (!port) throw new Error('lrp-worker.ts runs as a worker thread');
 let explainer: LrpExplainer | undefined;
 
-function errorOf(e: unknown): { code: string; message: string; file?: string; layer?: string } {
-  if (e instanceof LensError) return { code: e.code, message: e.message, file: e.file, layer: e.layer };
+/** The error as its serialized form (hint included), so the pool rebuilds the same LensError. */
+function errorOf(e: unknown): ErrorInfo {
+  if (e instanceof LensError) return e.toJSON();
   return { code: 'INTERNAL', message: (e as Error)?.message ?? String(e) };
 }
 
