@@ -184,10 +184,6 @@ export function startServer(connection: Connection = defaultConnection(), opts: 
     return pathToFileURL(existsSync(pb) ? pb : file).href;
   }
 
-  function diagContext(file: string, text?: string): DiagnosticContext {
-    return { uri: diagnosticUri(file), text, docs: docsHref };
-  }
-
   /** The URI each model's diagnostics were last published at, so they are cleared there even after the folder is gone. */
   const publishedAt = new Map<string, string>();
 
@@ -203,7 +199,7 @@ export function startServer(connection: Connection = defaultConnection(), opts: 
     const before = publishedAt.get(file);
     if (before !== undefined && before !== uri) void connection.sendDiagnostics({ uri: before, diagnostics: [] });
     publishedAt.set(file, uri);
-    const ctx = diagContext(file, entry.text);
+    const ctx: DiagnosticContext = { uri, text: entry.text, docs: docsHref };
     const diagnostics = modelDiagnostics(entry.summary, ctx, settings.disabledChecks);
     const doc = docFor(ctx);
     for (const f of entry.mapFindings) if (!settings.disabledChecks.includes(f.code)) diagnostics.push(findingToDiagnostic(f, entry.summary, ctx, doc));
@@ -381,12 +377,8 @@ export function startServer(connection: Connection = defaultConnection(), opts: 
   }
 
   /** Defaults, then initializationOptions.settings, then the client's lrpLens section, each value checked. */
-  function initialSettings(): { settings: LensSettings; problems: string[] } {
-    return checkSettings(initOptions.settings);
-  }
-
   async function loadSettings(): Promise<void> {
-    const init = initialSettings();
+    const init = checkSettings(initOptions.settings);
     let next = init.settings;
     const problems = [...init.problems];
     if (canPullConfig) {
@@ -530,7 +522,7 @@ export function startServer(connection: Connection = defaultConnection(), opts: 
     canProgress = caps.window?.workDoneProgress === true;
     canWorkspaceFolders = caps.workspace?.workspaceFolders === true;
     // Start the workers now: their start-up (loading the core) overlaps the client's next round trips.
-    const init = initialSettings();
+    const init = checkSettings(initOptions.settings);
     settings = init.settings;
     reportSettings(init.problems);
     pool = makePool();

@@ -14,8 +14,6 @@ export { SAVED_MODEL_FILE };
 
 /** Directory entries one scan visits at most (a guard against huge trees; the rest is left out and logged). */
 export const SCAN_MAX_ENTRIES = 200_000;
-/** Entries handled between two yields to the event loop, so requests are answered during a scan. */
-export const SCAN_YIELD_EVERY = 256;
 
 export interface DiscoveryOptions {
   include: string[];
@@ -52,8 +50,6 @@ export function walkKind(st: { isDirectory(): boolean; isFile(): boolean; isSymb
   return 'skip';
 }
 
-const yieldToRequests = (): Promise<void> => new Promise((r) => setImmediate(r));
-
 export async function discoverModels(roots: string[], opts: DiscoveryOptions): Promise<Discovered> {
   const globs = new GlobSet(opts.include, opts.exclude);
   const out: Discovered = { files: [], tooLarge: [] };
@@ -89,8 +85,7 @@ export async function discoverModels(roots: string[], opts: DiscoveryOptions): P
       }
       try {
         for await (const e of handle) {
-          if (++visited % SCAN_YIELD_EVERY === 0) await yieldToRequests();
-          if (visited > maxEntries) {
+          if (++visited > maxEntries) {
             out.truncated = true;
             break;
           }

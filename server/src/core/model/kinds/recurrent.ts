@@ -71,6 +71,8 @@ function runDirection(tf: TF, node: Node, steps: Tensor[], backward: boolean): T
   // Project every step's input at once: [n * T, features] @ W.
   const xw = tf.matMul(tf.concat(steps, 0) as T2, kernel);
   const xs = tf.split(inBias ? tf.add(xw, inBias) : xw, steps.length, 0);
+  // GRU without reset_after: the recurrent kernel's z,r part and its candidate part, split once for all steps.
+  const [uzr, uh] = p.cell === 'gru' && !p.resetAfter ? tf.split(rec, [2 * u, u], 1) : [rec, rec];
   for (const x of xs) {
     if (p.cell === 'simple') {
       h = act(tf.add(x, tf.matMul(h as T2, rec)));
@@ -90,7 +92,6 @@ function runDirection(tf: TF, node: Node, steps: Tensor[], backward: boolean): T
         const r = gate(tf.add(xr, hr));
         cand = act(tf.add(xh, tf.mul(r, hh)));
       } else {
-        const [uzr, uh] = tf.split(rec, [2 * u, u], 1);
         const [hz, hr] = tf.split(tf.matMul(h as T2, uzr as T2), 2, 1);
         z = gate(tf.add(xz, hz));
         const r = gate(tf.add(xr, hr));
