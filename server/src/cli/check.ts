@@ -22,7 +22,7 @@ import type { Finding } from '../core/artifacts/finding.js';
 import type { MapContext } from '../core/artifacts/map-context.js';
 import type { ModelGraph } from '../core/model/graph.js';
 import { formatJson, formatSarif, formatText, type CheckResult } from './check-format.js';
-import { fileKind } from './files.js';
+import { fileKind } from '../core/data/regular-file.js';
 import { readRuleMap } from './rule-map.js';
 import type { RuleMapEntry } from '../core/lrp/composites.js';
 import { walkFiles } from '../core/walk.js';

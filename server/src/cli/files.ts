@@ -8,15 +8,7 @@ import { stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LensError } from '../core/errors.js';
-
-/** What a non-regular path is, for messages. */
-export function fileKind(st: Stats): string {
-  if (st.isDirectory()) return 'a folder';
-  if (st.isFIFO()) return 'a FIFO (named pipe)';
-  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
-  if (st.isSocket()) return 'a socket';
-  return st.isFile() ? 'a regular file' : 'not a regular file';
-}
+import { fileKind } from '../core/data/regular-file.js';
 
 async function statOrUndefined(path: string): Promise<Stats | undefined> {
   try {

@@ -76,6 +76,11 @@ export class LensError extends Error {
   withFile(file: string): LensError {
     return this.file ? this : new LensError(this.code, this.message, { file, layer: this.layer, hint: this.hint });
   }
+
+  /** The same error naming the layer it was raised in, where the raiser did not (its hint kept); `file` replaces the file then. */
+  withLayer(layer: string, file: string | undefined = this.file): LensError {
+    return this.layer ? this : new LensError(this.code, this.message, { file, layer, hint: this.hint });
+  }
 }
 
 /** Any thrown value as a structured error; unknown exceptions become INTERNAL (still no crash). */

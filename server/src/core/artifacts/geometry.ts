@@ -4,6 +4,7 @@
  * neighbouring units (jump), per spatial dimension. Several checks (border band, grid, focus) read it.
  */
 import type { LayerNode, ModelGraph } from '../model/graph.js';
+import { transposePads, transposedSize } from '../model/kinds/conv-transpose.js';
 
 export interface NodeGeometry {
   /** Spatial dims of the node's output (H, W, ...); empty when the tensor is no longer a grid. */
@@ -23,9 +24,8 @@ export function isWindowed(node: LayerNode): node is Extract<LayerNode, { kind: 
   return node.kind === 'Conv' || node.kind === 'DepthwiseConv' || node.kind === 'Pool';
 }
 
-export function isLinear(node: LayerNode): boolean {
-  return node.kind === 'Dense' || node.kind === 'Conv' || node.kind === 'DepthwiseConv' || node.kind === 'ConvTranspose';
-}
+// The layers LRP's linear rules apply to: the engine's definition, so the checks and the engine agree.
+export { isLinear } from '../lrp/linear.js';
 
 /** Spatial dims of a channels-last shape [batch, ...spatial, channels]. */
 export function spatialOf(shape: (number | null)[], rank: number): number[] {
@@ -103,6 +103,8 @@ export function computeGeometry(graph: ModelGraph): Geometry {
     // Shape inference may not have run (hand-built graphs): derive the size from the window.
     let size = outSize;
     if (size.length === 0 || size.some((d) => !Number.isFinite(d))) {
+      // A transposed conv's 'same'/'valid' pads are resolved from the input size, as shape inference does.
+      const transposed = node.kind === 'ConvTranspose' ? (transposedSize(node.params, base.size, transposePads(node, base.size)) as number[]) : undefined;
       size = base.size.map((n, i) => {
         if (w && w.k.length === rank) {
           const pads = resolvedPads(node, graph)[i] ?? [0, 0];
@@ -111,11 +113,7 @@ export function computeGeometry(graph: ModelGraph): Geometry {
         if (node.kind === 'ZeroPadding') return n + node.params.pads[i][0] + node.params.pads[i][1];
         if (node.kind === 'Cropping') return n - node.params.crops[i][0] - node.params.crops[i][1];
         if (node.kind === 'UpSampling') return n * node.params.size[i];
-        if (node.kind === 'ConvTranspose') {
-          const p = node.params;
-          const [b, a] = p.padding.pads[i] ?? [0, 0];
-          return (n - 1) * p.strides[i] + (p.kernelSize[i] - 1) * p.dilation[i] + 1 - b - a;
-        }
+        if (transposed) return transposed[i];
         return n;
       });
     }

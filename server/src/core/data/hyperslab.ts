@@ -6,7 +6,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { LensError } from '../errors.js';
 import { checkBudget } from './budget.js';
-import { openRegular } from './regular-file.js';
+import { openRegular, readAt } from './regular-file.js';
 import type { NdArray } from './npy.js';
 import type { Hyperslab } from './source.js';
 import { product } from './source.js';
@@ -29,13 +29,8 @@ export class ByteReader {
       throw new LensError('TRUNCATED', `file ends at byte ${this.size} but data extend to byte ${offset + length}`, { file: this.file });
     }
     this.reads++;
-    const buf = new Uint8Array(length);
-    let done = 0;
-    while (done < length) {
-      const { bytesRead } = await this.fh.read(buf, done, length - done, offset + done);
-      if (bytesRead === 0) throw new LensError('TRUNCATED', `file ends early at byte ${offset + done}`, { file: this.file });
-      done += bytesRead;
-    }
+    const buf = await readAt(this.fh, offset, length);
+    if (buf.length < length) throw new LensError('TRUNCATED', `file ends early at byte ${offset + buf.length}`, { file: this.file });
     this.bytes += length;
     return buf;
   }

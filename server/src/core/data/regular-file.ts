@@ -4,7 +4,7 @@
  * the file is opened non-blocking, then the opened descriptor is checked with fstat (the target a
  * symlink resolves to, with no window between check and use), and its size comes from that fstat.
  */
-import { constants } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { LensError } from '../errors.js';
 import { checkBudget, type DataBudgetName } from './budget.js';
@@ -15,6 +15,15 @@ const FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 export interface RegularFile {
   fh: FileHandle;
   size: number;
+}
+
+/** What a path is, for messages about paths that must be regular files. */
+export function fileKind(st: Stats): string {
+  if (st.isDirectory()) return 'a folder';
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  if (st.isSocket()) return 'a socket';
+  return st.isFile() ? 'a regular file' : 'not a regular file';
 }
 
 /** Open `file` for reading; FILE_NOT_FOUND, or FORMAT_UNKNOWN when it is not a regular file. */
@@ -29,10 +38,7 @@ export async function openRegular(file: string): Promise<RegularFile> {
   }
   try {
     const st = await fh.stat();
-    if (!st.isFile()) {
-      const kind = st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isSocket() ? 'a socket' : 'not a regular file';
-      throw new LensError('FORMAT_UNKNOWN', `${file} is ${kind}: only regular files are read as data`, { file });
-    }
+    if (!st.isFile()) throw new LensError('FORMAT_UNKNOWN', `${file} is ${fileKind(st)}: only regular files are read as data`, { file });
     return { fh, size: st.size };
   } catch (e) {
     await fh.close().catch(() => undefined);

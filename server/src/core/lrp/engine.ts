@@ -138,7 +138,7 @@ export class LrpExplainer {
       try {
         acts.set(node.name, tf.tidy(() => notAlias(this.forwardNode(node, xs), xs)));
       } catch (e) {
-        if (e instanceof LensError) throw e.layer ? e : new LensError(e.code, e.message, { file: this.graph.file, layer: node.name });
+        if (e instanceof LensError) throw e.withLayer(node.name, this.graph.file);
         throw new LensError('LRP_UNSUPPORTED', `layer ${node.name} (${node.kind}) failed: ${(e as Error).message}`, { file: this.graph.file, layer: node.name });
       }
     }

@@ -101,7 +101,7 @@ function execute(graph: ModelGraph, inputs: Tensor[], wanted: string[], keepAll:
             return node.activation && node.activation.name !== 'linear' ? applyActivation(out, node.activation, tf) : out;
           });
         } catch (e) {
-          if (e instanceof LensError) throw e.layer ? e : new LensError(e.code, e.message, { file: graph.file, layer: node.name });
+          if (e instanceof LensError) throw e.withLayer(node.name, graph.file);
           throw new LensError('SHAPE_MISMATCH', `layer ${node.name} (${node.kind}) failed on inputs ${xs.map((x) => fmtShape(x.shape)).join(', ')}: ${(e as Error).message}`, { file: graph.file, layer: node.name });
         }
       }

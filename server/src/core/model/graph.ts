@@ -279,6 +279,17 @@ export type LayerNode = { [K in LayerKind]: LayerNodeOf<K> }[LayerKind];
 
 export type Layout = 'NC' | 'NWC' | 'NCW' | 'NHWC' | 'NCHW' | 'NDHWC' | 'NCDHW' | 'other';
 
+/** The channels-last layout of a tensor of this shape (batch first), by its rank. */
+export function channelsLastLayout(shape: Shape): Layout {
+  switch (shape.length) {
+    case 2: return 'NC';
+    case 3: return 'NWC';
+    case 4: return 'NHWC';
+    case 5: return 'NDHWC';
+    default: return 'other';
+  }
+}
+
 export interface TensorSpec {
   /** Node name in the graph (an Input node for inputs). */
   node: string;

@@ -108,7 +108,7 @@ export function inferShapes(graph: ModelGraph): ModelGraph {
     try {
       out = kindOf(n).inferShape(n as never, ins);
     } catch (e) {
-      if (e instanceof LensError) throw e.layer ? e : new LensError(e.code, e.message, { file: e.file, layer: n.name, hint: e.hint });
+      if (e instanceof LensError) throw e.withLayer(n.name);
       // A malformed params object from a damaged file: say which layer, never crash.
       throw new LensError('UNSUPPORTED_CONFIG', `layer ${n.name} (${n.kind}) has a configuration that cannot be used: ${(e as Error).message}`, { layer: n.name });
     }

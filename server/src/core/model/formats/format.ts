@@ -20,3 +20,8 @@ export interface FormatModule {
    */
   load(path: string, opts: LoadOptions): Promise<ModelGraph>;
 }
+
+/** The first bytes of a file as text, for the JSON formats' detection (at most 4 KiB). */
+export function headText(head: Uint8Array): string {
+  return new TextDecoder().decode(head.subarray(0, Math.min(head.length, 4096)));
+}

@@ -11,12 +11,13 @@
  * followed by `<name>` (1x1 Conv with the bias and the fused activation); Conv*Transpose maps to
  * ConvTranspose (Keras's kernel layout kept) and PReLU to PReLU.
  */
+import { directionKeys, gateCount } from '../kinds/recurrent.js';
 import { LensError, LIMITS, type ErrorCode } from '../../errors.js';
 import type {
   ActivationName, ActivationSpec, FormatInfo, KindParams, LayerKind, LayerNode, ModelGraph, Padding, Shape,
-  TensorSpec, WeightTensor, Layout, OmittedLayer, RecurrentParams,
+  TensorSpec, WeightTensor, OmittedLayer, RecurrentParams,
 } from '../graph.js';
-import { LINEAR } from '../graph.js';
+import { LINEAR, channelsLastLayout } from '../graph.js';
 import type { JsonValue } from '../../json/located-json.js';
 import { normalizationWeights, rescalingWeights } from './keras-preprocessing.js';
 import { KERAS_HINTS } from './refusal-hints.js';
@@ -435,24 +436,27 @@ function mapRecurrent(ctx: Ctx, e: LayerEntry, range: [number, number] | undefin
   const slots: WeightSlot[] = [];
   for (const back of dirs) {
     const pre = back ? 'back' : '';
-    slots.push({ node: n, key: back ? 'backKernel' : 'kernel', aliases: [`${pre}kernel`] });
-    slots.push({ node: n, key: back ? 'backRecurrentKernel' : 'recurrentKernel', aliases: [`${pre}recurrent_kernel`] });
-    if (p.useBias) slots.push({ node: n, key: back ? 'backBias' : 'bias', aliases: [`${pre}bias`] });
+    const keys = directionKeys(back);
+    slots.push({ node: n, key: keys.kernel, aliases: [`${pre}kernel`] });
+    slots.push({ node: n, key: keys.recurrentKernel, aliases: [`${pre}recurrent_kernel`] });
+    if (p.useBias) slots.push({ node: n, key: keys.bias, aliases: [`${pre}bias`] });
   }
   const params = p;
-  const g = (params.cell === 'lstm' ? 4 : params.cell === 'gru' ? 3 : 1) * params.units;
+  const g = gateCount(params.cell) * params.units;
   return {
     nodes: [node(e, 'Recurrent', params, { range })],
     slots,
     ordered: true,
     check: (s) => {
-      for (const pre of dirs.map((b) => (b ? 'back' : ''))) {
-        const k = s[pre ? 'backKernel' : 'kernel'];
-        const r = s[pre ? 'backRecurrentKernel' : 'recurrentKernel'];
+      for (const back of dirs) {
+        const pre = back ? 'back' : '';
+        const keys = directionKeys(back);
+        const k = s[keys.kernel];
+        const r = s[keys.recurrentKernel];
         if (k.length !== 2 || k[1] !== g) return `${pre}kernel shape [${k}] does not match ${params.units} units of a ${params.cell} cell`;
         if (r.length !== 2 || r[0] !== params.units || r[1] !== g) return `${pre}recurrent kernel shape [${r}] does not match ${params.units} units of a ${params.cell} cell`;
         if (params.useBias) {
-          const b = s[pre ? 'backBias' : 'bias'];
+          const b = s[keys.bias];
           const two = b.length === 2 && b[0] === 2 && b[1] === g;
           if (params.cell === 'gru' && cfg.reset_after === undefined && (two || (b.length === 1 && b[0] === g))) params.resetAfter = two;
           if (params.cell === 'gru' && params.resetAfter ? !two : b.length !== 1 || b[0] !== g) return `${pre}bias shape [${b}] does not match ${params.units} units of a ${params.cell} cell`;
@@ -921,16 +925,6 @@ function inputShapeOf(c: Obj): unknown {
   return c.batch_input_shape ?? c.batch_shape ?? (Array.isArray(c.input_shape) ? [null, ...c.input_shape] : undefined);
 }
 
-function layoutOf(shape: Shape): Layout {
-  switch (shape.length) {
-    case 2: return 'NC';
-    case 3: return 'NWC';
-    case 4: return 'NHWC';
-    case 5: return 'NDHWC';
-    default: return 'other';
-  }
-}
-
 /** SavedModel keras_metadata writes tuples as {"class_name": "__tuple__", "items": [...]}: read them as lists (in place). */
 function untuple(v: Obj | JsonValue[], depth: number): void {
   if (depth > 16) return;
@@ -1193,7 +1187,7 @@ export function buildKerasGraph(modelConfig: unknown, opts: KerasBuildOptions): 
     const nd = nodes.find((n) => n.name === name);
     if (!nd || nd.kind !== 'Input') return ctx.err('GRAPH_INVALID', `model input ${name} is not an InputLayer`, name);
     const shape = inputShapes.get(name) ?? [];
-    return { node: name, fileName: name, fileShape: shape, fileLayout: layoutOf(shape) };
+    return { node: name, fileName: name, fileShape: shape, fileLayout: channelsLastLayout(shape) };
   });
   const outputs: TensorSpec[] = outputNames.map((name, i) => {
     if (!nodeNames.has(name)) return ctx.err('GRAPH_INVALID', `model output ${name} is not a layer of the model`, name);

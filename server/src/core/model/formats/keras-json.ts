@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { LensError } from '../../errors.js';
-import type { FormatModule, LoadOptions } from './format.js';
+import { headText, type FormatModule, type LoadOptions } from './format.js';
 import type { ModelGraph } from '../graph.js';
 import { buildKerasGraph, kerasMajor } from './keras-config.js';
 import { metadataHeap } from '../../hdf5-heap.js';
@@ -17,10 +17,6 @@ import { asLoadError } from './keras-h5.js';
 import { readJsonText } from './model-file.js';
 import { loadTfjsLayers } from './tfjs-layers.js';
 import { KERAS_FILE_HINTS, withDefaultHint } from './refusal-hints.js';
-
-function headText(head: Uint8Array): string {
-  return new TextDecoder().decode(head.subarray(0, Math.min(head.length, 4096)));
-}
 
 const TFJS_MARKERS = /"(modelTopology|weightsManifest|format|generatedBy|convertedBy)"\s*:/;
 

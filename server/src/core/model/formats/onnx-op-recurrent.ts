@@ -5,6 +5,7 @@
  * so such tensors are "time-major" values here: their batch is ONNX axis 1 (Act.axes[0] === 1), which
  * only the handlers in this file accept (the Transpose / Reshape / Squeeze PyTorch puts around the op).
  */
+import { gateCount } from '../kinds/recurrent.js';
 import type { ActivationSpec, RecurrentParams, WeightTensor } from '../graph.js';
 import { LINEAR } from '../graph.js';
 import { type Act, type Builder, identityAxes, irShape } from './onnx-build.js';
@@ -13,7 +14,6 @@ import { Attrs, type ConstValue, type NodeProto, type Sym } from './onnx-proto.j
 import { type Handler, type OpContext, normAxis, outName, product, setAct } from './onnx-op-util.js';
 
 type Op = 'RNN' | 'LSTM' | 'GRU';
-const GATES: Record<Op, number> = { RNN: 1, LSTM: 4, GRU: 3 };
 /** Keras gate k comes from ONNX gate ORDER[op][k]. */
 const ORDER: Record<Op, number[]> = { RNN: [0], LSTM: [0, 2, 3, 1], GRU: [0, 1, 2] };
 const CELL: Record<Op, RecurrentParams['cell']> = { RNN: 'simple', LSTM: 'lstm', GRU: 'gru' };
@@ -75,7 +75,7 @@ function zeroConst(c: ConstValue): boolean {
 
 /** Keras-layout weights of direction d from ONNX W [D, G*H, I], R [D, G*H, H], B [D, 2*G*H]. */
 function directionWeights(op: Op, d: number, W: Float32Array, R: Float32Array, B: Float32Array | undefined, I: number, H: number, resetAfter: boolean): Record<string, WeightTensor> {
-  const G = GATES[op];
+  const G = gateCount(CELL[op]);
   const order = ORDER[op];
   const kernel = new Float32Array(I * G * H);
   const rec = new Float32Array(H * G * H);
@@ -134,7 +134,7 @@ export const recurrentOp = (op: Op): Handler => (b: Builder, n: NodeProto, name:
   const dirAttr = attrs.string('direction', 'forward');
   if (dirAttr !== 'forward' && dirAttr !== 'reverse' && dirAttr !== 'bidirectional') b.fail('UNSUPPORTED_CONFIG', `node ${name}: direction ${dirAttr}`, name);
   const D = dirAttr === 'bidirectional' ? 2 : 1;
-  const G = GATES[op];
+  const G = gateCount(CELL[op]);
 
   const W = b.constReq(ins[1], name, 'W');
   const R = b.constReq(ins[2], name, 'R');

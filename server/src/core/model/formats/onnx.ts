@@ -156,7 +156,7 @@ function convert(file: string, bytes: Uint8Array): ModelGraph {
       }
       convertNode(b, n, name, ctx, tctx);
     } catch (e) {
-      if (e instanceof LensError) throw e.layer ? e : new LensError(e.code, e.message, { file, layer: name, hint: e.hint });
+      if (e instanceof LensError) throw e.withLayer(name, file);
       throw new LensError('INTERNAL', `node ${name} (${n.opType}): ${e instanceof Error ? e.message : String(e)}`, { file, layer: name });
     }
   }

@@ -9,6 +9,7 @@ import type { FormatInfo, ModelGraph, WeightTensor } from '../graph.js';
 import { importTfGraph, type TfAttr, type TfNode } from './tf-graph-import.js';
 import { shapeDims, type AttrValue, type FunctionDef, type NodeDef, type SavedModelWithGraph, type TensorProto } from './savedmodel-proto.js';
 import { ownTable } from '../../own-table.js';
+import { dataRefs } from './tf-graph-util.js';
 
 const CALL_OPS = new Set(['StatefulPartitionedCall', 'PartitionedCall']);
 const MAX_CALL_DEPTH = 32;
@@ -145,7 +146,7 @@ export function savedModelGraph(src: GraphInputs): ModelGraph {
     });
   };
   for (const n of mg.graph_def.node) {
-    const ins = n.input.filter((r) => !r.startsWith('^'));
+    const ins = dataRefs(n.input);
     if (CALL_OPS.has(n.op)) inline(n, n.name, ins, 0);
     else add(n, n.name, ins);
   }

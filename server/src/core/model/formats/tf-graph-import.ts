@@ -4,7 +4,8 @@
  * read; every op in it must have a translation (tf-graph-ops.ts) or the graph is refused naming the node.
  * Constant subgraphs are folded; linear ops take the bias, batch norm and activation after them.
  */
-import type { FormatInfo, Layout, ModelGraph, Shape, TensorSpec, WeightTensor } from '../graph.js';
+import type { FormatInfo, ModelGraph, Shape, TensorSpec, WeightTensor } from '../graph.js';
+import { channelsLastLayout } from '../graph.js';
 import { LensError, LIMITS, type ErrorCode } from '../../errors.js';
 
 type Fail = (code: ErrorCode, message: string, layer?: string, hint?: string) => never;
@@ -32,10 +33,6 @@ export interface TfGraphSource {
 
 const FLOAT_TYPES = new Set(['DT_FLOAT', 'DT_HALF', 'DT_DOUBLE', 'DT_BFLOAT16']);
 const NO_DATA = new Set(['Const', 'Placeholder', 'NoOp']);
-
-function layoutOf(shape: Shape): Layout {
-  return ({ 2: 'NC', 3: 'NWC', 4: 'NHWC', 5: 'NDHWC' } as Record<number, Layout>)[shape.length] ?? 'other';
-}
 
 function dataInputs(n: TfNode): string[] {
   const out: string[] = [];
@@ -125,7 +122,7 @@ export function importTfGraph(src: TfGraphSource): ModelGraph {
     const fileShape: Shape = [null, ...declared.slice(1)];
     const a = g.emit('Input', name, [], {}, { className: 'Placeholder', owner: name, shape: fileShape });
     g.values.set(name, { a });
-    inputs.push({ node: a.node, fileName: name, fileShape, fileLayout: layoutOf(fileShape) });
+    inputs.push({ node: a.node, fileName: name, fileShape, fileLayout: channelsLastLayout(fileShape) });
   }
 
   for (const n of order) {
@@ -143,7 +140,7 @@ export function importTfGraph(src: TfGraphSource): ModelGraph {
     try {
       g.values.set(n.name, TF_HANDLERS[n.op](g, n));
     } catch (e) {
-      if (e instanceof LensError) throw e.layer ? e : new LensError(e.code, e.message, { file: src.file, layer: n.name, hint: e.hint });
+      if (e instanceof LensError) throw e.withLayer(n.name, src.file);
       throw new LensError('UNSUPPORTED_CONFIG', `node ${n.name} (${n.op}) cannot be translated: ${(e as Error).message}`, { file: src.file, layer: n.name });
     }
   }
@@ -151,7 +148,7 @@ export function importTfGraph(src: TfGraphSource): ModelGraph {
   const outSpecs: TensorSpec[] = outputs.map((name) => {
     const v = g.values.get(name);
     if (!v?.a) return fail('UNSUPPORTED_CONFIG', `output ${name} is a constant; it does not depend on the model's input`, name);
-    return { node: v.a.node, fileName: name, fileShape: [...v.a.shape], fileLayout: layoutOf(v.a.shape) };
+    return { node: v.a.node, fileName: name, fileShape: [...v.a.shape], fileLayout: channelsLastLayout(v.a.shape) };
   });
   return { file: src.file, name: src.name, format: src.format, inputs, outputs: outSpecs, nodes: g.nodes };
 }

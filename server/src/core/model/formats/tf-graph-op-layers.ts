@@ -7,7 +7,7 @@
  */
 import type { ActivationSpec, Padding, WeightTensor } from '../graph.js';
 import {
-  type Act, type ConstT, type Handler, type Importer, type TfNode, type Value, CONVERT_HINT, attrB, attrF, attrI, attrInts, attrS, normAxis,
+  type Act, type ConstT, type Handler, type Importer, type TfNode, type Value, CONVERT_HINT, attrB, attrF, attrI, attrInts, attrS, dataRefs, normAxis,
 } from './tf-graph-util.js';
 import { activationOf } from './tf-graph-op-pointwise.js';
 
@@ -54,7 +54,7 @@ function fusedParts(g: Importer, n: TfNode): Fused {
   const ops = n.attr.fused_ops?.list?.s ?? [];
   const numArgs = attrI(n, 'num_args', 0) as number;
   const args = (k: number): ConstT => g.const(n, 2 + k, `fused argument ${k}`);
-  if (n.input.filter((r) => !r.startsWith('^')).length < 2 + numArgs) g.fail('GRAPH_INVALID', `node ${n.name} (${n.op}) declares num_args ${numArgs} but has fewer inputs`, n.name);
+  if (dataRefs(n.input).length < 2 + numArgs) g.fail('GRAPH_INVALID', `node ${n.name} (${n.op}) declares num_args ${numArgs} but has fewer inputs`, n.name);
   const out: Fused = { activation: { name: 'linear' } };
   let k = 0;
   let used = 0;

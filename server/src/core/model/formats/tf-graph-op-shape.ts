@@ -5,7 +5,7 @@
  * ConcatV2 of constants), so a Reshape fed by them gets a static target.
  */
 import type { Shape } from '../graph.js';
-import { type Act, type ConstT, type Handler, type Importer, type TfNode, type Value, CONVERT_HINT, attrB, attrI, attrInts, normAxis, perSample } from './tf-graph-util.js';
+import { type Act, type ConstT, type Handler, type Importer, type TfNode, type Value, CONVERT_HINT, attrB, attrI, attrInts, dataRefs, normAxis, perSample } from './tf-graph-util.js';
 
 /** IR Reshape of `x` to a per-sample shape (at most one unknown dim); none when it changes nothing. */
 function reshapeTo(g: Importer, n: TfNode, x: Act, target: Shape): Value {
@@ -20,9 +20,7 @@ export const identity: Handler = (g, n) => {
   const v = g.input(n, 0);
   if (v.c) return v;
   // Identity hands the fold rights on when it is the only reader of its input.
-  const from = g.inputName(n, 0);
-  const sole = g.owner.get(v.a.node) === from && g.uses.get(from) === 1;
-  return g.pass(n, v.a, sole);
+  return g.pass(n, v.a, g.foldTarget(n, 0, v.a) !== undefined);
 };
 
 export const reshape: Handler = (g, n) => {
@@ -70,7 +68,7 @@ export const transpose: Handler = (g, n) => {
 };
 
 export const concat: Handler = (g, n) => {
-  const refs = n.input.filter((r) => !r.startsWith('^'));
+  const refs = dataRefs(n.input);
   const count = refs.length - 1;
   if (count < 1) g.fail('GRAPH_INVALID', `node ${n.name} (ConcatV2) has no inputs to join`, n.name);
   const [axis] = g.ints(n, count, 'axis');
@@ -138,7 +136,7 @@ export const stridedSlice: Handler = (g, n) => {
 };
 
 export const pack: Handler = (g, n) => {
-  const refs = n.input.filter((r) => !r.startsWith('^'));
+  const refs = dataRefs(n.input);
   const cs = refs.map((_, i) => g.const(n, i, `value ${i}`));
   if ((attrI(n, 'axis', 0) as number) !== 0 || cs.some((c) => c.shape.length !== 0)) g.fail('UNSUPPORTED_CONFIG', `node ${n.name} (Pack): only stacking scalars along axis 0 is folded`, n.name, CONVERT_HINT);
   return { c: { shape: [cs.length], data: Float32Array.from(cs.map((c) => c.data[0])) } };

@@ -60,6 +60,11 @@ export type Handler = (g: Importer, n: TfNode) => Value;
 export const CONVERT_HINT = TF_GRAPH_HINTS.UNSUPPORTED_OP as string;
 
 /** "name", "name:0" -> ["name", 0]; "^name" (control) -> null. */
+/** A node's data inputs, in order: control inputs ('^name') only order execution and carry no value. */
+export function dataRefs(inputs: readonly string[]): string[] {
+  return inputs.filter((r) => !r.startsWith('^'));
+}
+
 export function parseRef(ref: string): [string, number] | null {
   if (ref.startsWith('^')) return null;
   const m = /^(.*):(\d+)$/.exec(ref);

@@ -7,7 +7,7 @@
  */
 import { basename, dirname } from 'node:path';
 import { LensError, LIMITS } from '../../errors.js';
-import type { FormatModule } from './format.js';
+import { headText, type FormatModule } from './format.js';
 import type { ModelGraph, WeightTensor } from '../graph.js';
 import { readJsonText } from './model-file.js';
 import { readWeightsManifest } from './tfjs-weights.js';
@@ -201,10 +201,6 @@ export async function loadTfjsGraph(path: string): Promise<ModelGraph> {
       producer: convertedBy ?? (generatedBy ? `TensorFlow ${generatedBy}` : undefined),
     },
   });
-}
-
-function headText(head: Uint8Array): string {
-  return new TextDecoder().decode(head.subarray(0, Math.min(head.length, 4096)));
 }
 
 export const tfjsGraphFormat: FormatModule = {

@@ -6,7 +6,7 @@
  * refused here with GRAPH_MODEL; the format module hands them to the graph model reader (tfjs-graph.ts).
  */
 import { LensError } from '../../errors.js';
-import type { FormatModule } from './format.js';
+import { headText, type FormatModule } from './format.js';
 import type { ModelGraph } from '../graph.js';
 import { buildKerasGraph, kerasMajor, type RawWeight, type WeightProvider } from './keras-config.js';
 import { parseJsonWithRanges, type JsonValue } from '../../json/located-json.js';
@@ -61,10 +61,6 @@ export async function loadTfjsLayers(path: string): Promise<ModelGraph> {
     rangeOf: parsed.rangeOf,
     kerasMajor: kv && /^\d/.test(kv) ? kerasMajor(kv) : 2,
   });
-}
-
-function headText(head: Uint8Array): string {
-  return new TextDecoder().decode(head.subarray(0, Math.min(head.length, 4096)));
 }
 
 export const tfjsLayersFormat: FormatModule = {

@@ -36,6 +36,11 @@ function checkParams(node: Node): ConvTransposeParams {
  * for that size (conv2d_transpose: before = floor(max((n - 1) s + K - out, 0) / 2)); explicit pads as
  * given. Unknown sizes give [0, 0] (forward resolves again from the real tensor).
  */
+/** Output size per spatial dim for resolved pads: (in - 1) * s + (k - 1) * d + 1 - before - after. */
+export function transposedSize(p: ConvTransposeParams, spatial: Dim[], pads: [number, number][]): Dim[] {
+  return spatial.map((n, i) => (n === null ? null : (n - 1) * p.strides[i] + (p.kernelSize[i] - 1) * p.dilation[i] + 1 - pads[i][0] - pads[i][1]));
+}
+
 export function transposePads(node: { name: string; params: ConvTransposeParams }, spatial: Dim[]): [number, number][] {
   const p = node.params;
   return spatial.map((n, i) => {
@@ -122,7 +127,7 @@ export const convTranspose: KindModule<'ConvTranspose'> = {
     const spatial = x.slice(1, -1);
     const pads = transposePads(node, spatial);
     if (p.padding.mode !== 'explicit') p.padding.pads = pads;
-    const out = spatial.map((n, i) => (n === null ? null : (n - 1) * p.strides[i] + (p.kernelSize[i] - 1) * p.dilation[i] + 1 - pads[i][0] - pads[i][1]));
+    const out = transposedSize(p, spatial, pads);
     if (out.some((d) => d !== null && d < 1)) badConfig(node, `transposed conv ${node.name}: pads ${JSON.stringify(pads)} leave no output for input ${JSON.stringify(spatial)}`);
     return checkSize(node, [x[0], ...out, p.filters]);
   },
