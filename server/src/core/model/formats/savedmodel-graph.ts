@@ -9,16 +9,13 @@ import type { FormatInfo, ModelGraph, WeightTensor } from '../graph.js';
 import { importTfGraph, type TfAttr, type TfNode } from './tf-graph-import.js';
 import { shapeDims, type AttrValue, type FunctionDef, type NodeDef, type SavedModelWithGraph, type TensorProto } from './savedmodel-proto.js';
 import { ownTable } from '../../own-table.js';
+import { decodeTfNumbers, tfDtypeBytes, tfDtypeName } from './tf-dtype.js';
 import { dataRefs } from './tf-graph-util.js';
 
 const CALL_OPS = new Set(['StatefulPartitionedCall', 'PartitionedCall']);
 const MAX_CALL_DEPTH = 32;
 
-/** TF DataType enum -> name (types.proto), for the types graph ops check. */
-const DT_NAMES: Record<number, string> = {
-  1: 'DT_FLOAT', 2: 'DT_DOUBLE', 3: 'DT_INT32', 4: 'DT_UINT8', 5: 'DT_INT16', 6: 'DT_INT8', 7: 'DT_STRING', 9: 'DT_INT64',
-  10: 'DT_BOOL', 14: 'DT_BFLOAT16', 19: 'DT_HALF', 20: 'DT_RESOURCE', 21: 'DT_VARIANT',
-};
+const dtName = (n: number): string => tfDtypeName(n) ?? String(n);
 
 /** Outputs of ops with several output arguments, in order (FunctionDef refs name the argument). */
 const OUTPUT_ARGS: Record<string, string[]> = ownTable({
@@ -34,20 +31,16 @@ export function tensorValue(t: TensorProto, where: string, file: string): Weight
   if (!shape) throw new LensError('CORRUPT', `constant ${where} has an unknown shape`, { file, layer: where });
   const n = shape.reduce((a, b) => a * b, 1);
   if (n > LIMITS.maxTensorElements) throw new LensError('SHAPE_LIMIT', `constant ${where} of shape [${shape}] exceeds the size limit`, { file, layer: where });
-  const bytes: Record<number, number> = { 1: 4, 2: 8, 3: 4, 9: 8, 10: 1 };
-  const size = bytes[t.dtype];
-  if (size === undefined) throw new LensError('UNSUPPORTED_CONFIG', `constant ${where} has type ${DT_NAMES[t.dtype] ?? t.dtype}`, { file, layer: where });
-  const out = new Float32Array(n);
+  const name = dtName(t.dtype);
+  const size = tfDtypeBytes(name);
+  // Half constants keep their values in half_val (as uint16 bits), which this reader does not take.
+  if (size === undefined || name === 'DT_HALF') throw new LensError('UNSUPPORTED_CONFIG', `constant ${where} has type ${name}`, { file, layer: where });
   const c = t.tensor_content;
   if (c && c.length > 0) {
     if (c.length !== n * size) throw new LensError('CORRUPT', `constant ${where} holds ${c.length} bytes, its shape [${shape}] needs ${n * size}`, { file, layer: where });
-    const dv = new DataView(c.buffer, c.byteOffset, c.length);
-    for (let i = 0; i < n; i++) {
-      out[i] = t.dtype === 1 ? dv.getFloat32(4 * i, true) : t.dtype === 2 ? dv.getFloat64(8 * i, true) : t.dtype === 3 ? dv.getInt32(4 * i, true)
-        : t.dtype === 9 ? Number(dv.getBigInt64(8 * i, true)) : dv.getUint8(i);
-    }
-    return { shape, data: out };
+    return { shape, data: decodeTfNumbers(c, name, n) };
   }
+  const out = new Float32Array(n);
   const vals: ArrayLike<number | boolean> = t.dtype === 1 ? t.float_val : t.dtype === 2 ? t.double_val : t.dtype === 3 ? t.int_val : t.dtype === 9 ? t.int64_val : t.bool_val;
   if (vals.length !== n && vals.length > 1) throw new LensError('CORRUPT', `constant ${where} lists ${vals.length} values for shape [${shape}]`, { file, layer: where });
   // TF stores a constant filled with one value as that value once.
@@ -58,13 +51,13 @@ export function tensorValue(t: TensorProto, where: string, file: string): Weight
 function attrOf(a: AttrValue, where: string, file: string): TfAttr {
   const out: TfAttr = {};
   if (a.list) {
-    out.list = { s: a.list.s.map((x) => dec.decode(x)), i: a.list.i, f: a.list.f, type: a.list.type.map((x) => DT_NAMES[x] ?? String(x)) };
+    out.list = { s: a.list.s.map((x) => dec.decode(x)), i: a.list.i, f: a.list.f, type: a.list.type.map((x) => dtName(x)) };
   }
   if (a.s && a.s.length) out.s = dec.decode(a.s);
   if (a.i) out.i = a.i;
   if (a.f) out.f = a.f;
   if (a.b) out.b = a.b;
-  if (a.type) out.type = DT_NAMES[a.type] ?? String(a.type);
+  if (a.type) out.type = dtName(a.type);
   if (a.shape) out.shape = a.shape.unknown_rank ? null : a.shape.dim.map((d) => (d.size < 0 ? null : d.size));
   // String and resource constants (file names for the saver, ...) are never values of the model's math.
   if (a.tensor && [1, 2, 3, 9, 10].includes(a.tensor.dtype)) out.tensor = tensorValue(a.tensor, where, file);

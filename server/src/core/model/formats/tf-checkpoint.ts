@@ -8,7 +8,7 @@
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { LensError, LIMITS } from '../../errors.js';
-import { halfToFloat } from '../../half.js';
+import { decodeTfNumbers, tfDtypeBytes, tfDtypeName } from './tf-dtype.js';
 import { crc32c, unmaskCrc } from './crc32c.js';
 import { decodeProto, shapeDims, type BundleEntry, type BundleHeader, type TrackableObjectGraph } from './savedmodel-proto.js';
 
@@ -23,14 +23,6 @@ const TABLE_MAGIC = [0x57, 0xfb, 0x80, 0x8b, 0x24, 0x75, 0x47, 0xdb]; // 0xdb477
 
 export const OBJECT_GRAPH_KEY = '_CHECKPOINTABLE_OBJECT_GRAPH';
 
-/** TF DataType numbers (types.proto) the reader accepts, with their byte size. */
-const DTYPES: Record<number, { name: string; bytes: number }> = {
-  1: { name: 'float32', bytes: 4 },
-  2: { name: 'float64', bytes: 8 },
-  3: { name: 'int32', bytes: 4 },
-  9: { name: 'int64', bytes: 8 },
-  19: { name: 'float16', bytes: 2 },
-};
 const DT_STRING = 7;
 
 class Reader {
@@ -182,15 +174,16 @@ export class Checkpoint {
     const e = this.entries.get(key);
     if (!e) throw new LensError('MISSING_WEIGHTS', `the checkpoint has no entry ${key}`, { file, layer });
     if (e.slices.length > 0) throw new LensError('UNSUPPORTED_CONFIG', `checkpoint entry ${key} is a partitioned variable (${e.slices.length} slices), which is not supported`, { file, layer });
-    const dt = DTYPES[e.dtype];
-    if (!dt) throw new LensError('UNSUPPORTED_CONFIG', `checkpoint entry ${key} has TensorFlow dtype ${e.dtype}, not a float or int tensor`, { file, layer });
+    const name = tfDtypeName(e.dtype);
+    const bytes = name === undefined || name === 'DT_BOOL' ? undefined : tfDtypeBytes(name);
+    if (bytes === undefined || name === undefined) throw new LensError('UNSUPPORTED_CONFIG', `checkpoint entry ${key} has TensorFlow dtype ${e.dtype}, not a float or int tensor`, { file, layer });
     const shape = shapeDims(e.shape);
     if (!shape) corrupt(file, `checkpoint entry ${key} has an unknown shape`);
     let elements = 1;
     for (const d of shape) elements *= d;
     if (elements > LIMITS.maxTensorElements) throw new LensError('SHAPE_LIMIT', `checkpoint entry ${key} of shape [${shape}] exceeds the size limit`, { file, layer });
-    if (e.size !== elements * dt.bytes) corrupt(file, `checkpoint entry ${key} declares ${e.size} bytes, its ${dt.name} shape [${shape}] needs ${elements * dt.bytes}`);
-    return { key, dtype: dt.name, shape, entry: e, bytesPer: dt.bytes };
+    if (e.size !== elements * bytes) corrupt(file, `checkpoint entry ${key} declares ${e.size} bytes, its ${name} shape [${shape}] needs ${elements * bytes}`);
+    return { key, dtype: name, shape, entry: e, bytesPer: bytes };
   }
 
   /** Raw bytes of an entry, after checking its shard, bounds and CRC. */
@@ -233,26 +226,7 @@ export class Checkpoint {
     if (crc32c(raw) !== unmaskCrc(d.entry.crc32c)) {
       throw new LensError('CORRUPT', `checkpoint entry ${key} fails its CRC-32C check (damaged ${basename(this.shardFile(d.entry.shard_id))})`, { file: this.shardFile(d.entry.shard_id), layer });
     }
-    const n = raw.length / d.bytesPer;
-    const dv = new DataView(raw.buffer, raw.byteOffset, raw.length);
-    const out = new Float32Array(n);
-    switch (d.dtype) {
-      case 'float32':
-        for (let i = 0; i < n; i++) out[i] = dv.getFloat32(4 * i, true);
-        break;
-      case 'float64':
-        for (let i = 0; i < n; i++) out[i] = dv.getFloat64(8 * i, true);
-        break;
-      case 'float16':
-        for (let i = 0; i < n; i++) out[i] = halfToFloat(dv.getUint16(2 * i, true));
-        break;
-      case 'int32':
-        for (let i = 0; i < n; i++) out[i] = dv.getInt32(4 * i, true);
-        break;
-      default:
-        for (let i = 0; i < n; i++) out[i] = Number(dv.getBigInt64(8 * i, true));
-    }
-    return out;
+    return decodeTfNumbers(raw, d.dtype, raw.length / d.bytesPer);
   }
 
   /** The scalar string tensor under `key` (TF layout: varint lengths, masked CRC of the lengths, bytes). */

@@ -12,17 +12,12 @@ import type { ModelGraph, WeightTensor } from '../graph.js';
 import { readJsonText } from './model-file.js';
 import { readWeightsManifest } from './tfjs-weights.js';
 import { halfToFloat } from '../../half.js';
+import { decodeTfNumbers, tfDtypeBytes, tfDtypeName } from './tf-dtype.js';
 import { importTfGraph, type TfAttr, type TfNode } from './tf-graph-import.js';
 import { TF_GRAPH_HINTS, withDefaultHint } from './refusal-hints.js';
 
 type Obj = { [k: string]: unknown };
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
-
-/** DataType enum values that may appear as numbers in proto3 JSON. */
-const DTYPE_NAMES: Record<number, string> = {
-  1: 'DT_FLOAT', 2: 'DT_DOUBLE', 3: 'DT_INT32', 4: 'DT_UINT8', 5: 'DT_INT16', 6: 'DT_INT8', 7: 'DT_STRING',
-  9: 'DT_INT64', 10: 'DT_BOOL', 14: 'DT_BFLOAT16', 17: 'DT_UINT16', 19: 'DT_HALF',
-};
 
 class Reader {
   constructor(readonly file: string) {}
@@ -53,7 +48,9 @@ class Reader {
 
   dtype(v: unknown, where: string): string {
     if (typeof v === 'string' && /^DT_[A-Z0-9_]+$/.test(v)) return v;
-    if (typeof v === 'number' && DTYPE_NAMES[v]) return DTYPE_NAMES[v];
+    // proto3 JSON may give the enum as its number.
+    const named = typeof v === 'number' ? tfDtypeName(v) : undefined;
+    if (named) return named;
     return this.bad(`${where}: ${JSON.stringify(v)} is not a data type`, where);
   }
 
@@ -88,18 +85,10 @@ class Reader {
     if (typeof v.tensorContent === 'string') {
       if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(v.tensorContent)) this.bad(`${where}: tensor content is not base64`, where);
       const bytes = Buffer.from(v.tensorContent, 'base64');
-      const width = { DT_FLOAT: 4, DT_INT32: 4, DT_INT64: 8, DT_DOUBLE: 8, DT_HALF: 2 }[dtype];
-      if (!width) throw new LensError('WEIGHT_MISMATCH', `${where}: constants of type ${dtype} are not supported`, { file: this.file, layer: where });
+      const width = tfDtypeBytes(dtype);
+      if (!width || dtype === 'DT_BOOL') throw new LensError('WEIGHT_MISMATCH', `${where}: constants of type ${dtype} are not supported`, { file: this.file, layer: where });
       if (bytes.length !== size * width) throw new LensError('WEIGHT_MISMATCH', `${where}: ${bytes.length} bytes of content for shape [${shape}]`, { file: this.file, layer: where });
-      const data = new Float32Array(size);
-      for (let i = 0; i < size; i++) {
-        if (dtype === 'DT_FLOAT') data[i] = bytes.readFloatLE(i * 4);
-        else if (dtype === 'DT_INT32') data[i] = bytes.readInt32LE(i * 4);
-        else if (dtype === 'DT_INT64') data[i] = Number(bytes.readBigInt64LE(i * 8));
-        else if (dtype === 'DT_DOUBLE') data[i] = bytes.readDoubleLE(i * 8);
-        else data[i] = halfToFloat(bytes.readUInt16LE(i * 2));
-      }
-      return { shape, data };
+      return { shape, data: decodeTfNumbers(bytes, dtype, size) };
     }
     if (vals === undefined) return undefined;
     const list = this.list(vals, where, (x) => (v.floatVal !== undefined || v.doubleVal !== undefined ? this.float(x, where) : this.int(x, where)));
