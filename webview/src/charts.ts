@@ -1,6 +1,6 @@
 /** The colour bar (with units) and the conservation chart, drawn on canvases with theme colours. */
 import { colorbarRaster, DIVERGING, SEQUENTIAL } from '../../server/src/core/render/raster.js';
-import { colorbarTicks, formatValue, valueToBarY, type Limits } from '../../server/src/core/render/colormap.js';
+import { colorOf, colorbarTicks, formatValue, valueToBarY, LUT_MAX, type Limits } from '../../server/src/core/render/colormap.js';
 import { gridCanvas } from './heatmap.js';
 
 function themeColor(name: string, fallback: string): string {
@@ -47,7 +47,11 @@ export function drawColorbar(c: HTMLCanvasElement, lim: Limits, label: string, h
   ctx.translate(104, BAR.top + len / 2);
   ctx.rotate(Math.PI / 2);
   ctx.textAlign = 'center';
-  ctx.fillText(label, 0, 0);
+  // A short bar (a sequence of few features): a smaller font, then an ellipsis, rather than a clipped label.
+  let text = label;
+  for (let px = 10; px >= 8 && ctx.measureText(text).width > len; px--) ctx.font = `${px}px ${themeColor('--vscode-font-family', 'sans-serif')}`;
+  while (text.length > 1 && ctx.measureText(text).width > len) text = `${text.slice(0, -2)}…`;
+  ctx.fillText(text, 0, 0);
   ctx.restore();
   c.setAttribute('aria-label', `Colour bar: ${label}, from ${formatValue(lim.vmin)} (blue) through 0 (white) to ${formatValue(lim.vmax)} (red)`);
 }
@@ -98,4 +102,64 @@ export function drawConservation(c: HTMLCanvasElement, rows: { layer: string; su
   ctx.fillStyle = fg;
   ctx.textAlign = 'center';
   ctx.fillText(`dashed: relevance put in at the output (${formatValue(reference)})`, labelW + plotW / 2, yEnd + 14);
+}
+
+/**
+ * Relevance per time step as signed bars (positive in the diverging map's red end, negative in its blue
+ * end), one per column of the map above: `plot` is that map's plot area in this canvas's x coordinates,
+ * so bar t stands under column t.
+ */
+export function drawStepBars(c: HTMLCanvasElement, values: ArrayLike<number>, plot: { x: number; w: number }, label: string): void {
+  const n = values.length;
+  const ctx = sizeCanvas(c, Math.max(120, c.parentElement?.clientWidth ?? 480), 150);
+  let hi = 0;
+  let lo = 0;
+  for (let t = 0; t < n; t++) if (Number.isFinite(values[t])) { hi = Math.max(hi, values[t]); lo = Math.min(lo, values[t]); }
+  if (hi === lo) hi = 1; // all zero: an empty chart with its zero line
+  const frame = { ...plot, top: 8, h: 102, cw: plot.w / Math.max(1, n), y: (v: number) => 8 + ((hi - v) / (hi - lo)) * 102 };
+  const gap = frame.cw >= 6 ? 1 : 0; // thin bars touch; wide ones keep a gap so each step reads on its own
+  for (let t = 0; t < n; t++) {
+    const v = values[t];
+    if (!Number.isFinite(v) || v === 0) continue;
+    ctx.fillStyle = `rgb(${colorOf(DIVERGING, v > 0 ? LUT_MAX : 0).join(', ')})`;
+    // Whole pixels vertically, so a bar's height in pixels reads its value.
+    const [y0, y1] = [Math.round(frame.y(0)), Math.round(frame.y(v))];
+    ctx.fillRect(plot.x + t * frame.cw + gap, Math.min(y0, y1), Math.max(0.5, frame.cw - 2 * gap), Math.abs(y1 - y0));
+  }
+  drawStepAxes(ctx, frame, n, hi > 0 && lo < 0 ? [hi, 0, lo] : [hi, lo], label);
+}
+
+/** The step chart's zero line, value axis with its ticks, and step numbers as on the map's axis above. */
+function drawStepAxes(
+  ctx: CanvasRenderingContext2D, f: { x: number; w: number; top: number; h: number; cw: number; y: (v: number) => number },
+  n: number, ticks: number[], label: string,
+): void {
+  const fg = themeColor('--vscode-foreground', '#333');
+  ctx.font = `11px ${themeColor('--vscode-font-family', 'sans-serif')}`;
+  ctx.strokeStyle = fg;
+  ctx.fillStyle = fg;
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  ctx.moveTo(f.x, Math.round(f.y(0)) + 0.5);
+  ctx.lineTo(f.x + f.w, Math.round(f.y(0)) + 0.5);
+  ctx.moveTo(f.x - 0.5, f.top);
+  ctx.lineTo(f.x - 0.5, f.top + f.h);
+  ctx.textAlign = 'right';
+  ctx.textBaseline = 'middle';
+  for (const v of ticks) {
+    ctx.moveTo(f.x - 4, f.y(v));
+    ctx.lineTo(f.x, f.y(v));
+    ctx.fillText(formatValue(v), f.x - 6, f.y(v));
+  }
+  const step = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000].find((s) => n / s <= 8) ?? 1000;
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'top';
+  for (let t = 0; t < n; t += step) {
+    const x = f.x + (t + 0.5) * f.cw;
+    ctx.moveTo(x, f.top + f.h);
+    ctx.lineTo(x, f.top + f.h + 4);
+    ctx.fillText(String(t), x, f.top + f.h + 6);
+  }
+  ctx.stroke();
+  ctx.fillText(label, f.x + f.w / 2, f.top + f.h + 22);
 }

@@ -24,6 +24,18 @@ export interface MapDraw {
   spec: RasterSpec;
   overlays: MapOverlays;
   geo?: { frame: GeoFrame; topology: unknown; lat: number[]; lon: number[] };
+  /**
+   * Sequences: the plot takes the full width and its height is clamped to [min, max] CSS px, so cells
+   * need not be square (a long sequence of a few features stays readable, a tall one stays short).
+   */
+  heightRange?: [number, number];
+  /** What rows and columns are, for the readout (default: row and col). */
+  axes?: AxisNames;
+}
+
+export interface AxisNames {
+  row: string;
+  col: string;
 }
 
 export interface CellInfo {
@@ -33,6 +45,7 @@ export interface CellInfo {
   lon?: number;
   input?: number;
   relevance?: number;
+  axes?: AxisNames;
 }
 
 const M = { left: 46, right: 8, top: 6, bottom: 26 };
@@ -138,7 +151,8 @@ export class MapCanvas {
     const aspect = d.geo ? (h * d.geo.frame.dLat) / (w * d.geo.frame.dLon) : h / w;
     let pw = cssW - M.left - M.right;
     let ph = pw * aspect;
-    if (ph > this.maxHeight) { ph = this.maxHeight; pw = ph / aspect; }
+    if (d.heightRange) ph = Math.max(Math.min(d.heightRange[0], this.maxHeight), Math.min(d.heightRange[1], this.maxHeight, ph));
+    else if (ph > this.maxHeight) { ph = this.maxHeight; pw = ph / aspect; }
     pw = Math.max(1, Math.round(pw));
     ph = Math.max(1, Math.round(ph));
     const cssH = ph + M.top + M.bottom;
@@ -308,6 +322,11 @@ export class MapCanvas {
     return [d.spec.flipRows ? h - 1 - dr : dr, c];
   }
 
+  /** The plot area on the canvas (CSS pixels), as last drawn: charts below a map align with its columns. */
+  plotRect(): { x: number; y: number; w: number; h: number } {
+    return { ...this.plot };
+  }
+
   /** Canvas point (CSS pixels) of a cell's centre. */
   cellCentre(row: number, col: number): [number, number] {
     const d = this.d!;
@@ -325,6 +344,7 @@ export class MapCanvas {
       lon: d.geo?.lon[col],
       input: d.spec.input ? Number(d.spec.input[i]) : undefined,
       relevance: d.spec.relevance ? Number(d.spec.relevance[i]) : undefined,
+      axes: d.axes,
     };
   }
 
@@ -370,7 +390,7 @@ export function gridCanvas(w: number, h: number, rgba: Uint8ClampedArray): HTMLC
 
 /** The hover readout line for a cell. */
 export function describeCell(i: CellInfo, inputUnits?: string): string {
-  const parts = [`cell row ${i.row}, col ${i.col}`];
+  const parts = [i.axes ? `${i.axes.col} ${i.col}, ${i.axes.row} ${i.row}` : `cell row ${i.row}, col ${i.col}`];
   if (i.lat !== undefined && i.lon !== undefined) parts.push(`${formatLat(i.lat, 2)} ${formatLon(i.lon, 2)}`);
   if (i.input !== undefined) parts.push(`input ${Number.isNaN(i.input) ? 'masked' : formatValue(i.input)}${inputUnits && !Number.isNaN(i.input) ? ' ' + inputUnits : ''}`);
   if (i.relevance !== undefined) parts.push(`relevance ${formatValue(i.relevance)}`);

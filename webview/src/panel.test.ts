@@ -7,16 +7,22 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import type { Browser } from 'playwright-core';
-import { REPO } from '../../server/src/testing/paths.js';
+import { REAL, REPO } from '../../server/src/testing/paths.js';
 import { DIVERGING, LUT_MAX, colorOf, formatValue, relevanceLimits, sharedLimits, HATCH_RGB } from '../../server/src/core/render/colormap.js';
 import { cellRaster } from '../../server/src/core/render/raster.js';
 import { renderPngRequest } from '../../server/src/core/render/png-request.js';
-import { bundle, launch, openPanel, cnnScenario, sstScenario, CHROMIUM, type PanelPage } from './panel-harness.js';
+import { bundle, launch, openPanel, cnnScenario, sstScenario, CHROMIUM, type PanelPage, type Scenario } from './panel-harness.js';
 import { decodeFloat32, encodeFloat32, type PanelResult } from './messages.js';
 import { toMaps } from './maps.js';
 import { loadSst, type SstField } from '../../server/src/core/render/test-fixtures.js';
+import { readNpyFile } from '../../server/src/testing/arrays.js';
+import { toFloat32 } from '../../server/src/core/data/npy.js';
+import { useBackend } from '../../server/src/core/compute/backend.js';
+import { loadModel } from '../../server/src/core/model/load.js';
+import { explainGraph } from '../../server/src/core/lrp/engine.js';
 
 const SHOTS = join(REPO, 'out', 'screenshots');
 const haveChromium = existsSync(CHROMIUM);
@@ -529,5 +535,118 @@ test('PNG export without the server\'s renderer: the page draws the PNG itself, 
   const expected = Array.from(cellRaster({ width: 32, height: 16, mode: 'relevance', relevance: m, relLimits: relevanceLimits(m) }).subarray(k * 4, k * 4 + 3));
   assert.ok(near(exported, expected), `exported ${exported} vs the colour of the strongest cell ${expected}`);
   assert.ok(expected[0] > expected[2], 'the strongest cell is in the positive colour');
+  await p.page.context().close();
+});
+
+/**
+ * A recurrent model explained by the real engine (the harness's scenarios are CNN and SST fields): the
+ * LSTM fixture (2 samples, 6 steps, 3 features) or the real sunspot LSTM (12 steps, 1 feature).
+ */
+async function recurrentScenario(model: string, data: string): Promise<Scenario> {
+  await useBackend('wasm');
+  const graph = await loadModel(model);
+  const x = readNpyFile(data);
+  return {
+    models: [{ uri: pathToFileURL(model).href, file: model, name: graph.name, state: 'ok', inputs: [], outputs: [], layers: [], totalParams: 0, findings: [] }],
+    composites: ['epsilon'],
+    explain: async (p) => {
+      const e = explainGraph(graph, x, { composite: 'epsilon', target: { type: 'predicted' }, init: 'onehot' });
+      return {
+        jobId: p.jobId ?? '', model: p.model, composite: { name: 'epsilon' }, target: e.targets.map((t) => t.index),
+        samples: e.targets.map((_, i) => i), relevance: encodeFloat32(e.relevance.data as Float32Array, e.relevance.shape),
+        input: encodeFloat32(toFloat32(x), x.shape), outputs: encodeFloat32(e.output.data, e.output.shape),
+        conservation: { outputRelevance: e.targets.map(() => 1), inputRelevance: e.relevanceSum, relativeError: [], maxRelativeError: 0 },
+        backend: 'wasm', durationMs: 0, cached: false, layout: e.layout,
+      };
+    },
+  };
+}
+
+const RECURRENT = join(REPO, 'server/src/core/model/formats/fixtures/recurrent');
+
+test('sequence view: a recurrent explanation as a features x time map across the panel, with signed per-step bars under its columns', opts, async () => {
+  const sc = await recurrentScenario(join(RECURRENT, 'lstm.h5'), join(RECURRENT, 'lstm.x.npy'));
+  const p = await openPanel(browser, 'light', sc, { height: 1400 });
+  await waitRendered(p, 0);
+  await p.page.waitForTimeout(100);
+  const res = p.results[0];
+  const [, T, F] = res.relevance.shape;
+  assert.deepEqual([T, F], [6, 3]);
+  const r = decodeFloat32(res.relevance).subarray(0, T * F); // sample 0, (time, features)
+  // The maps are stacked and as wide as the panel; the step chart is shown under the relevance map.
+  const width = p.page.viewportSize()!.width;
+  const boxIn = (await p.page.locator('#boxInput canvas').boundingBox())!;
+  const boxRel = (await p.page.locator('#boxRel canvas').boundingBox())!;
+  const boxSteps = (await p.page.locator('#stepChart').boundingBox())!;
+  assert.ok(boxRel.width > 0.8 * width && boxIn.width > 0.8 * width, `maps ${boxIn.width} and ${boxRel.width} px wide in a ${width} px panel`);
+  assert.ok(boxIn.y + boxIn.height <= boxRel.y && boxRel.y + boxRel.height <= boxSteps.y, 'input, relevance, then the step chart, top to bottom');
+
+  // Every cell (feature f, step t) is drawn in the colour of R[t, f].
+  const fxt = new Float32Array(F * T);
+  for (let t = 0; t < T; t++) for (let f = 0; f < F; f++) fxt[f * T + t] = r[t * F + f];
+  const raster = cellRaster({ width: T, height: F, mode: 'relevance', relevance: fxt, relLimits: relevanceLimits(fxt) });
+  const px = await pixels(p, join(SHOTS, 'panel-sequence.png'));
+  for (let f = 0; f < F; f++) {
+    for (let t = 0; t < T; t++) {
+      const got = px.at(...(await cellCentre(p, 'rel', f, t)));
+      const want = Array.from(raster.subarray((f * T + t) * 4, (f * T + t) * 4 + 3));
+      assert.ok(near(got, want), `feature ${f}, step ${t}: drawn ${got}, expected ${want}`);
+    }
+  }
+
+  // The bars: sum over features per step, red up for positive, blue down for negative, heights in proportion.
+  const sums = Array.from({ length: T }, (_, t) => { let v = 0; for (let f = 0; f < F; f++) v += r[t * F + f]; return v; });
+  assert.ok(sums.some((v) => v > 0) || sums.some((v) => v < 0));
+  const red = colorOf(DIVERGING, LUT_MAX);
+  const blue = colorOf(DIVERGING, 0);
+  const bars = [];
+  for (let t = 0; t < T; t++) {
+    const [x] = await cellCentre(p, 'rel', 0, t); // the bar stands under its map column
+    let up = 0;
+    let down = 0;
+    for (let y = Math.ceil(boxSteps.y); y < boxSteps.y + boxSteps.height; y++) {
+      if (near(px.at(x, y), red, 1)) up++;
+      if (near(px.at(x, y), blue, 1)) down++;
+    }
+    bars.push({ t, up, down });
+  }
+  const peak = sums.reduce((k, v, t) => (Math.abs(v) > Math.abs(sums[k]) ? t : k), 0);
+  const peakPx = Math.max(bars[peak].up, bars[peak].down);
+  assert.ok(peakPx >= 40, `the largest bar is ${peakPx} px tall`);
+  for (const b of bars) {
+    const v = sums[b.t];
+    assert.equal(v > 0 ? b.down : b.up, 0, `step ${b.t} (${v}): ${b.up} px red, ${b.down} px blue`);
+    const h = v > 0 ? b.up : b.down;
+    assert.ok(Math.abs(h - peakPx * Math.abs(v) / Math.abs(sums[peak])) <= 2, `step ${b.t}: bar ${h} px, ${Math.abs(v / sums[peak])} of the largest (${peakPx} px)`);
+  }
+  const label = (await p.page.locator('#stepChart').getAttribute('aria-label'))!;
+  assert.ok(label.includes(sums.map((v, t) => `step ${t} ${formatValue(v)}`).join(', ')), label);
+
+  // The readout names steps and features.
+  await p.page.mouse.move(...(await cellCentre(p, 'rel', 2, 4)));
+  const readout = (await p.page.locator('#readout').textContent())!;
+  assert.ok(readout.includes('step 4, feature 2') && readout.includes(`relevance ${formatValue(r[4 * F + 2])}`), readout);
+  assert.deepEqual(await p.cspViolations(), []);
+  await p.page.context().close();
+});
+
+test('sequence view of the real sunspot LSTM: one feature over 12 steps stays readable at the panel\'s width', opts, async () => {
+  const sc = await recurrentScenario(join(REAL, 'sunspot-lstm', 'rnn_model.h5'), join(REPO, 'server/src/core/lrp/fixtures/recurrent-lrp/sunspot12.x.npy'));
+  const p = await openPanel(browser, 'dark', sc, { height: 1200 });
+  await waitRendered(p, 0);
+  await p.page.waitForTimeout(100);
+  const res = p.results[0];
+  assert.deepEqual(res.relevance.shape.slice(1), [12, 1]);
+  const boxRel = (await p.page.locator('#boxRel canvas').boundingBox())!;
+  const [x0, y0] = await cellCentre(p, 'rel', 0, 0);
+  const [x1] = await cellCentre(p, 'rel', 0, 11);
+  // 12 columns across (nearly) the whole width, and the single row at least 96 px tall rather than square.
+  assert.ok(x1 - x0 > 0.8 * 11 / 12 * boxRel.width, `columns span ${x1 - x0} px of ${boxRel.width}`);
+  assert.ok(y0 - boxRel.y >= 48, `row centre ${y0 - boxRel.y} px below the map's top`);
+  const r = decodeFloat32(res.relevance).subarray(0, 12);
+  const summary = (await p.page.locator('#stepSummary').textContent())!;
+  const peak = Array.from(r).reduce((k, v, t) => (Math.abs(v) > Math.abs(r[k]) ? t : k), 0);
+  assert.ok(summary.includes(`largest |Σ R| at step ${peak} (${formatValue(r[peak])})`), summary);
+  await p.page.screenshot({ fullPage: true, path: join(SHOTS, 'panel-sequence-sunspot.png') });
   await p.page.context().close();
 });

@@ -1,0 +1,207 @@
+/**
+ * Messages to and from the extension host: explain requests (with a small result cache and one
+ * request in flight per purpose), cancellation, the data-set check, and the handling of what the host sends.
+ */
+import type { BaselineName } from '../../server/src/core/names.js';
+import { busy, setStatus, showProgress } from './dom.js';
+import { post } from './host.js';
+import { parseToWebview, type PanelExplainParams, type PanelResult, type ToWebview } from './messages.js';
+import { phases, resetPhases, timed } from './timing.js';
+import { decode } from './decode.js';
+import {
+  panel, addFindings, adoptHostResult, initFromHost, resetFindings, save,
+} from './state.js';
+import { TAB, renderAll, renderFindings, renderTab, staleCompare } from './views.js';
+import { applyStateToControls, fillComposite, fillLists, fillModels, selectTab, showDataFile } from './controls.js';
+import { savePngLocally } from './export.js';
+
+type Purpose = 'main' | 'compare';
+const pending = new Map<string, { purpose: Purpose; key: string; label?: string; params: PanelExplainParams }>();
+/** Recent results by request (least recently used first). */
+const cache = new Map<string, PanelResult>();
+const CACHE_SIZE = 8;
+let reqCounter = 0;
+
+/** How the comparison caption names each baseline. */
+const BASELINE_LABELS: Record<BaselineName, string> = {
+  gradient: 'gradient', 'gradient-x-input': 'gradient × input', 'integrated-gradients': 'integrated gradients', smoothgrad: 'SmoothGrad',
+};
+
+/** The request the controls describe, or nothing when no model is chosen. */
+function explainParams(): PanelExplainParams | undefined {
+  const { state } = panel;
+  const model = state.model;
+  if (!model) return undefined;
+  return {
+    model,
+    composite: { name: state.composite, params: state.params },
+    target: state.target,
+    samples: { ...(state.data ? { data: state.data } : {}), ...(state.indices ? { indices: state.indices } : {}), maxSamples: 64 },
+    jobId: `panel-${++reqCounter}-${Date.now()}`,
+  };
+}
+
+const keyOf = (p: PanelExplainParams) => JSON.stringify({ ...p, jobId: undefined });
+
+function remember(key: string, result: PanelResult): void {
+  cache.set(key, result);
+  while (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value!);
+}
+
+function request(params: PanelExplainParams, purpose: Purpose, label?: string): void {
+  const key = keyOf(params);
+  const hit = cache.get(key);
+  if (hit) {
+    cache.delete(key);
+    cache.set(key, hit);
+    accept(hit, purpose, label, params);
+    return;
+  }
+  // A new request supersedes the one in flight for the same purpose.
+  for (const [id, p] of pending) if (p.purpose === purpose) { post({ type: 'cancel', requestId: id }); pending.delete(id); }
+  const requestId = params.jobId ?? `req-${++reqCounter}`;
+  pending.set(requestId, { purpose, key, label, params });
+  post({ type: 'explain', requestId, params, purpose });
+  busy(true, purpose === 'main' ? 'Computing relevance…' : 'Computing the comparison…');
+}
+
+export function recompute(): void {
+  const p = explainParams();
+  if (!p) { setStatus('No model selected: open a folder with a model file, or pick one above.', true); return; }
+  request(p, 'main');
+}
+
+export function runCompare(): void {
+  const base = explainParams();
+  if (!base || !panel.main) { setStatus('Explain a model first.', true); return; }
+  const { compare } = panel.state;
+  const p: PanelExplainParams = { ...base, jobId: `cmp-${++reqCounter}-${Date.now()}` };
+  let label = '';
+  switch (compare.kind) {
+    case 'composite': p.composite = { name: compare.composite }; label = `composite ${compare.composite}`; break;
+    case 'class': p.target = compare.classB; label = `class ${compare.classB}`; break;
+    case 'randomized': p.variant = 'randomized'; label = 'randomized model'; break;
+    case 'blank': p.variant = 'blank'; label = 'blank-input prior'; break;
+    default:
+      // A baseline the server computes in place of a composite, on the same samples and target.
+      p.composite = { name: compare.kind };
+      label = BASELINE_LABELS[compare.kind];
+      break;
+  }
+  request(p, 'compare', label);
+}
+
+export function cancelAll(): void {
+  for (const id of pending.keys()) post({ type: 'cancel', requestId: id });
+  pending.clear();
+  busy(false, 'Cancelled.');
+}
+
+export function checkData(): void {
+  const { state } = panel;
+  if (!state.model) return;
+  const requestId = `chk-${++reqCounter}`;
+  post({ type: 'checkData', requestId, model: state.model, composite: { name: state.composite, params: state.params } });
+  busy(true, 'Checking the relevance maps of the data set…');
+}
+
+function accept(result: PanelResult, purpose: Purpose, label: string | undefined, params: PanelExplainParams): void {
+  resetPhases();
+  const shown = timed('decode', () => decode(result));
+  if (purpose === 'main') {
+    panel.main = shown;
+    timed('draw', () => renderAll());
+    document.body.dataset.phases = JSON.stringify(phases);
+  } else {
+    panel.compared = { shown, label: label ?? 'B', params };
+    staleCompare();
+    selectTab(TAB.compare);
+    renderTab(TAB.compare);
+  }
+}
+
+/** A message from the host; anything not ours, or malformed, is ignored. */
+export function onMessage(raw: unknown): void {
+  const m = parseToWebview(raw);
+  if (m) handle(m);
+}
+
+function handle(m: ToWebview): void {
+  switch (m.type) {
+    case 'init':
+      initFromHost(m.models, m.composites, m.state);
+      fillLists(m.backends);
+      fillModels();
+      applyStateToControls();
+      resetFindings();
+      renderFindings();
+      if (panel.state.model && m.autoExplain !== false) recompute();
+      break;
+    case 'dataPicked':
+      showDataFile(m.path);
+      recompute();
+      break;
+    case 'models':
+      panel.models = m.models;
+      fillModels();
+      break;
+    case 'progress':
+      if (pending.has(m.requestId)) showProgress(m.percentage, m.message);
+      break;
+    case 'result':
+      onResult(m);
+      break;
+    case 'findings':
+      addFindings(m.findings);
+      renderFindings();
+      renderAll();
+      busy(pending.size > 0, `${m.findings.length} finding${m.findings.length === 1 ? '' : 's'} from the data set.`);
+      break;
+    case 'error':
+      if (m.requestId) pending.delete(m.requestId);
+      busy(pending.size > 0);
+      setStatus(m.message.startsWith(m.code) ? m.message : `${m.code}: ${m.message}`, true);
+      break;
+    case 'exported':
+      setStatus(m.path ? `Saved ${m.what} to ${m.path}.` : `Exported ${m.what}.`);
+      break;
+    case 'renderPngLocally':
+      savePngLocally(m.name);
+      break;
+  }
+}
+
+function onResult(m: Extract<ToWebview, { type: 'result' }>): void {
+  if (/^(host|ext)-/.test(m.requestId) && m.purpose === 'main' && !pending.has(m.requestId)) adoptHostRequest(m);
+  const p = pending.get(m.requestId);
+  if (!p) return; // cancelled or superseded
+  pending.delete(m.requestId);
+  remember(p.key, m.result);
+  const t = performance.now();
+  accept(m.result, m.purpose, p.label, p.params);
+  busy(pending.size > 0, `${m.result.cached ? 'From the cache' : `Computed in ${Math.round(m.result.durationMs)} ms`} on ${m.result.backend}.`);
+  // Time to first render: from the result's arrival to the frame that shows it.
+  requestAnimationFrame(() => {
+    const ms = performance.now() - t;
+    const cells = panel.main ? panel.main.rel.height * panel.main.rel.width : 0;
+    document.body.dataset.renderMs = ms.toFixed(1);
+    document.body.dataset.renderCells = String(cells);
+    post({ type: 'rendered', cells, ms });
+  });
+}
+
+/**
+ * The host shows a result it asked for itself (the Explain command): the state adopts its request, the
+ * controls show it, and it is taken in as if the page had asked for it.
+ */
+function adoptHostRequest(m: Extract<ToWebview, { type: 'result' }>): void {
+  adoptHostResult(m.params, m.result);
+  fillComposite();
+  fillModels();
+  applyStateToControls();
+  resetFindings();
+  renderFindings();
+  save();
+  const params = explainParams()!;
+  pending.set(m.requestId, { purpose: 'main', key: keyOf(params), params });
+}
