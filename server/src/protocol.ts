@@ -37,6 +37,33 @@ export const Notification = {
   explainDone: 'lrpLens/explainDone',
 } as const;
 
+export type RequestMethod = (typeof Method)[keyof typeof Method];
+export type NotificationMethod = (typeof Notification)[keyof typeof Notification];
+
+/**
+ * Each request's parameter and result types, bound to its method name once: the server's dispatch
+ * table and the clients take them from here (`ParamsOf<typeof Method.explain>`), as vscode-eslint's
+ * RequestType objects do, without a runtime dependency.
+ */
+export interface Requests {
+  [Method.listModels]: { params: ListModelsParams; result: ListModelsResult };
+  [Method.explain]: { params: ExplainParams; result: ExplainResult };
+  [Method.checkData]: { params: CheckDataParams; result: CheckDataResult };
+  [Method.cancel]: { params: CancelParams; result: CancelResult };
+  [Method.reanalyze]: { params: ReanalyzeParams; result: ReanalyzeResult };
+  /** params: core/render/png-request.ts PngRequest, checked there (the webview does not import the renderer). */
+  [Method.renderPng]: { params: unknown; result: RenderPngResult };
+  [Method.allowPaths]: { params: AllowPathsParams; result: AllowPathsResult };
+}
+export type ParamsOf<M extends RequestMethod> = Requests[M]['params'];
+export type ResultOf<M extends RequestMethod> = Requests[M]['result'];
+
+/** Each server -> client notification's parameter type, by method name. */
+export interface Notifications {
+  [Notification.status]: StatusParams;
+  [Notification.explainDone]: ExplainDoneParams;
+}
+
 /** Same shape as core/errors.ts ErrorInfo (repeated here so the webview needs no core import). */
 export interface ProtocolError {
   code: string;
@@ -152,6 +179,10 @@ export interface ExplainParams {
    * all-zero input (the blank-input prior).
    */
   variant?: 'randomized' | 'blank';
+  /** A rule map on top of the composite, in the CLI's --rules spec syntax ('kind:Conv=gamma:0.5;first=flat'). */
+  rules?: string;
+  /** Output-relevance initialisation; default: the composite's own (Zennit's one-hot, iNNvestigate's presets: output). */
+  init?: 'onehot' | 'output';
 }
 
 /** A float32 array sent as base64 of its little-endian bytes (compact, exact). */
@@ -229,7 +260,13 @@ export interface ExplainResult {
 export interface CheckDataParams {
   model: string;
   samples?: SampleSelection;
+  /** As explain's (composite and its params: epsilon, gamma, low, high); the same precedence applies. */
   composite?: string | CompositeChoice;
+  /** As explain's; the map checks judge the predicted class, so only 'argmax' is accepted. */
+  target?: number | 'argmax';
+  rules?: string;
+  /** As explain's; the map checks start from the composite's own initialisation, so none is accepted. */
+  init?: 'onehot' | 'output';
   jobId?: string;
 }
 export interface CheckDataResult {
@@ -261,6 +298,11 @@ export interface AllowPathsParams {
 }
 export interface AllowPathsResult {
   allowed: number;
+}
+
+export interface RenderPngResult {
+  /** The PNG file's bytes. */
+  base64: string;
 }
 
 export interface StatusParams {

@@ -13,7 +13,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!transport) throw new LensError('USAGE', 'lrp-lens lsp needs a transport: --stdio (or --node-ipc, --socket=PORT)');
   // createConnection() picks the transport from process.argv; make sure ours is there.
   if (!process.argv.includes(transport)) process.argv.push(transport);
-  const { startServer } = await import('../server.js');
+  const { startServer } = await import('../lsp/server.js');
   const connection = startServer();
   // Keep the process (and so the CLI's exit code) until the client says exit.
   return new Promise<number>((resolve) => {

@@ -10,7 +10,7 @@ import { CodeActionKind, type CodeAction, type Diagnostic, type TextEdit } from 
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { LensSettings } from '../protocol.js';
 import type { CompositeName } from '../core/names.js';
-import { SOURCE } from './diagnostics.js';
+import { SOURCE } from './convert.js';
 import { locateJson } from './json-paths.js';
 
 /** Findings whose remedy is another composite, and which one. */

@@ -10,7 +10,7 @@ import { lstat, readdir } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { LensError } from '../core/errors.js';
 import { openRegular } from '../core/data/regular-file.js';
-import { SAVED_MODEL_FILE, walkKind } from './discovery.js';
+import { SAVED_MODEL_FILE, savedModelPb, walkKind } from './discovery.js';
 
 /** Bytes one model's hash reads at most (file, shards, variables together). */
 export const HASH_MAX_BYTES = 1024 * 1024 * 1024;
@@ -92,7 +92,7 @@ export async function hashModelFile(file: string, isJson: boolean): Promise<Hash
     throw new LensError('FILE_NOT_FOUND', `no such file: ${file}`, { file });
   });
   if (walkKind(st) === 'dir') {
-    if (!(await lstat(join(file, SAVED_MODEL_FILE)).then((s) => walkKind(s) === 'file', () => false))) {
+    if (!savedModelPb(file)) {
       throw new LensError('FORMAT_UNKNOWN', `${file} is a folder without ${SAVED_MODEL_FILE} (no SavedModel)`, { file });
     }
     for (const f of await savedModelFiles(file)) {

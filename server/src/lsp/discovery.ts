@@ -71,8 +71,8 @@ export async function discoverModels(roots: string[], opts: DiscoveryOptions): P
       }
       const dir = stack.pop()!;
       // A SavedModel folder is one model: its variables/, assets/ and other .pb files are not models.
-      const savedPb = dir === root ? undefined : await lstat(join(dir, SAVED_MODEL_FILE)).catch(() => undefined);
-      if (savedPb && walkKind(savedPb) === 'file' && globs.matches(toRel(root, join(dir, SAVED_MODEL_FILE)))) {
+      const savedPb = dir === root ? undefined : savedModelPb(dir);
+      if (savedPb && globs.matches(toRel(root, join(dir, SAVED_MODEL_FILE)))) {
         await consider(dir, savedPb.size);
         continue;
       }
@@ -109,16 +109,21 @@ export async function discoverModels(roots: string[], opts: DiscoveryOptions): P
 export function savedModelOf(file: string, root: string): string | undefined {
   for (let dir = basename(file) === SAVED_MODEL_FILE ? dirname(file) : file, i = 0; i < 4; i++, dir = dirname(dir)) {
     if (dir === root || !dir.startsWith(root + sep)) return undefined;
-    if (isRegular(join(dir, SAVED_MODEL_FILE))) return dir;
+    if (savedModelPb(dir)) return dir;
   }
   return undefined;
 }
 
-function isRegular(file: string): boolean {
+/**
+ * The one test of "this folder is a SavedModel": it holds a regular saved_model.pb (not a symlink, as
+ * everywhere in the scan). Its lstat (the scan wants the size), or undefined.
+ */
+export function savedModelPb(dir: string): { size: number } | undefined {
   try {
-    return walkKind(lstatSync(file)) === 'file';
+    const st = lstatSync(join(dir, SAVED_MODEL_FILE));
+    return walkKind(st) === 'file' ? st : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -132,12 +137,11 @@ function throughSymlink(root: string, file: string, rel: string): boolean {
 }
 
 /**
- * The model a changed path (from a watcher event) belongs to under these settings, or undefined: the
- * file itself, or the SavedModel folder holding it. A symlink or other non-regular file, or a path
- * through a symlinked folder, is no model, as in the scan.
+ * The model a changed path (from a watcher event) belongs to under these globs (built once per settings
+ * change by the caller), or undefined: the file itself, or the SavedModel folder holding it. A symlink
+ * or other non-regular file, or a path through a symlinked folder, is no model, as in the scan.
  */
-export function modelFor(roots: string[], file: string, include: string[], exclude: string[]): string | undefined {
-  const globs = new GlobSet(include, exclude);
+export function modelFor(roots: string[], file: string, globs: GlobSet): string | undefined {
   for (const root of roots) {
     const rel = toRel(root, file);
     if (rel.startsWith('..') || rel === '') continue;

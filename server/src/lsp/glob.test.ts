@@ -41,9 +41,10 @@ test('discovery finds model files, skips excluded folders and files over the siz
   const r = await discoverModels([dir], { include: DEFAULT_SETTINGS.modelGlobs, exclude: DEFAULT_SETTINGS.exclude, maxFileBytes: 1000 });
   assert.deepEqual(r.files.map((f) => f.slice(dir.length + 1)).sort(), ['a/b/m.onnx', 'a/m.h5', 'tfjs/model.json']);
   assert.deepEqual(r.tooLarge.map((t) => [t.file.slice(dir.length + 1), t.bytes]), [['big/big.h5', 3000]]);
-  assert.equal(modelFor([dir], join(dir, 'x/new.keras'), DEFAULT_SETTINGS.modelGlobs, DEFAULT_SETTINGS.exclude), join(dir, 'x/new.keras'));
-  assert.equal(modelFor([dir], join(dir, 'node_modules/new.keras'), DEFAULT_SETTINGS.modelGlobs, DEFAULT_SETTINGS.exclude), undefined);
-  assert.equal(modelFor([dir], '/elsewhere/m.h5', DEFAULT_SETTINGS.modelGlobs, DEFAULT_SETTINGS.exclude), undefined);
+  const defaults = new GlobSet(DEFAULT_SETTINGS.modelGlobs, DEFAULT_SETTINGS.exclude);
+  assert.equal(modelFor([dir], join(dir, 'x/new.keras'), defaults), join(dir, 'x/new.keras'));
+  assert.equal(modelFor([dir], join(dir, 'node_modules/new.keras'), defaults), undefined);
+  assert.equal(modelFor([dir], '/elsewhere/m.h5', defaults), undefined);
 });
 
 /** CPU milliseconds `fn` takes (not wall clock: the test machine is shared). */
@@ -101,14 +102,15 @@ test('discovery: a SavedModel folder is one model; symlinks (loops included) are
   const r = await discoverModels([dir], { include: globs, exclude: DEFAULT_SETTINGS.exclude, maxFileBytes: 1000 });
   assert.deepEqual(r.files.map((f) => f.slice(dir.length + 1)), ['other/m.h5', 'sm']);
   // A watcher event inside the SavedModel is news about the folder; a symlink is no model.
-  assert.equal(modelFor([dir], join(dir, 'sm/variables/variables.index'), globs, []), join(dir, 'sm'));
-  assert.equal(modelFor([dir], join(dir, 'sm/saved_model.pb'), globs, []), join(dir, 'sm'));
-  assert.equal(modelFor([dir], join(dir, 'linked.h5'), globs, []), undefined);
-  assert.equal(modelFor([dir], join(dir, 'other/loop/other/m.h5'), globs, []), undefined);
+  const set = new GlobSet(globs, []);
+  assert.equal(modelFor([dir], join(dir, 'sm/variables/variables.index'), set), join(dir, 'sm'));
+  assert.equal(modelFor([dir], join(dir, 'sm/saved_model.pb'), set), join(dir, 'sm'));
+  assert.equal(modelFor([dir], join(dir, 'linked.h5'), set), undefined);
+  assert.equal(modelFor([dir], join(dir, 'other/loop/other/m.h5'), set), undefined);
   // A symlink to a SavedModel folder (elsewhere, or here) is no model either.
   symlinkSync(join(dir, 'sm'), join(dir, 'other', 'sm-link'));
-  assert.equal(modelFor([dir], join(dir, 'other/sm-link'), globs, []), undefined);
-  assert.equal(modelFor([dir], join(dir, 'other/sm-link/variables/variables.index'), globs, []), undefined);
+  assert.equal(modelFor([dir], join(dir, 'other/sm-link'), set), undefined);
+  assert.equal(modelFor([dir], join(dir, 'other/sm-link/variables/variables.index'), set), undefined);
 });
 
 test('discovery stops at its entry budget and answers between chunks', async () => {

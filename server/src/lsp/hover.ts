@@ -1,6 +1,6 @@
 /** Hover on a layer's entry in a JSON model file: its summary, findings and (after an explain) relevance share. */
 import type { LayerSummary, ModelSummary } from '../protocol.js';
-import { fmtShape } from './diagnostics.js';
+import { fmtShape, type DocsHref } from './convert.js';
 
 /** The innermost layer whose JSON entry contains `offset`. */
 export function layerAt(model: ModelSummary, offset: number): LayerSummary | undefined {
@@ -13,7 +13,7 @@ export function layerAt(model: ModelSummary, offset: number): LayerSummary | und
   return best;
 }
 
-export function layerHover(model: ModelSummary, layer: LayerSummary, share?: number, docs: (link: string, code: string) => string = (l) => l): string {
+export function layerHover(model: ModelSummary, layer: LayerSummary, share?: number, docs: DocsHref = (l) => l): string {
   const lines = [
     `**${layer.className}** \`${layer.name}\` — layer ${layer.index + 1} of ${model.layers.length} in *${model.name}*`,
     '',

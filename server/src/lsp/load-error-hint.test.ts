@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LensError } from '../core/errors.js';
-import { loadErrorToDiagnostic } from './diagnostics.js';
+import { loadErrorToDiagnostic } from './convert.js';
 
 const ctx = { uri: 'file:///m.h5', docs: (link: string) => link };
 

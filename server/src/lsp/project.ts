@@ -3,12 +3,12 @@
  * inputs) gives each problem with its range, syntax errors included.
  */
 import { pathToFileURL } from 'node:url';
-import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver';
+import type { Diagnostic } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { toLensError } from '../core/errors.js';
 import { checkBudget } from '../core/data/budget.js';
 import { readRegular } from '../core/data/regular-file.js';
-import { SOURCE } from './diagnostics.js';
+import { projectIssueToDiagnostic, uncheckedProjectDiagnostic, type DocsHref } from './convert.js';
 
 export const PROJECT_FILE = 'lrp-lens.json';
 
@@ -23,7 +23,7 @@ export interface ProjectCheckOptions {
  */
 export async function projectDiagnostics(
   file: string,
-  docs: (link: string, code: string) => string,
+  docs: DocsHref,
   inputShapeOf?: (modelFile: string) => (number | null)[] | undefined,
   openText?: string,
   opts: ProjectCheckOptions = {},
@@ -35,8 +35,7 @@ export async function projectDiagnostics(
   } catch (e) {
     const err = toLensError(e, file);
     if (err.code === 'FILE_NOT_FOUND') return [];
-    const at = { line: 0, character: 0 };
-    return [{ range: { start: at, end: { line: 0, character: 1 } }, severity: DiagnosticSeverity.Error, source: SOURCE, code: err.code, codeDescription: { href: docs('', err.code) }, message: `${PROJECT_FILE} was not checked: ${err.message}` }];
+    return [uncheckedProjectDiagnostic(PROJECT_FILE, err, docs)];
   }
   const doc = TextDocument.create(pathToFileURL(file).href, 'json', 0, text);
   // Loaded on first use: the checks pull in the data readers, which the protocol thread needs only here.
@@ -44,12 +43,5 @@ export async function projectDiagnostics(
   const issues = await validateProjectFile(file, text, inputShapeOf, opts.checkData !== false).catch((e: Error) => [
     { range: [0, 1] as [number, number], message: `lrp-lens.json could not be checked: ${e.message}`, code: 'CONFIG_ERROR', severity: 'warning' as const },
   ]);
-  return issues.map((p) => ({
-    range: { start: doc.positionAt(p.range[0]), end: doc.positionAt(Math.max(p.range[1], p.range[0] + 1)) },
-    severity: p.severity === 'warning' ? DiagnosticSeverity.Warning : DiagnosticSeverity.Error,
-    source: SOURCE,
-    code: p.code,
-    codeDescription: { href: docs('', p.code) },
-    message: p.message,
-  }));
+  return issues.map((p) => projectIssueToDiagnostic(p, doc, docs));
 }

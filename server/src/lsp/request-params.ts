@@ -3,7 +3,7 @@
  * names it, not a JavaScript TypeError deep in a job that leaves as INTERNAL.
  */
 import { LensError } from '../core/errors.js';
-import type { AllowPathsParams, CheckDataParams, ExplainParams, ReanalyzeParams, SampleSelection } from '../protocol.js';
+import type { AllowPathsParams, CancelParams, CheckDataParams, ExplainParams, ListModelsParams, ReanalyzeParams, SampleSelection } from '../protocol.js';
 
 type Obj = Record<string, unknown>;
 
@@ -71,9 +71,9 @@ export function checkDataParams(p: unknown): CheckDataParams {
   return { model: pathString(o.model, 'model'), samples: samples(o.samples), composite: composite(o.composite), jobId: optionalString(o.jobId, 'jobId') };
 }
 
-export function reanalyzeParams(p: unknown): ReanalyzeParams | undefined {
+export function reanalyzeParams(p: unknown): ReanalyzeParams {
   const o = object(p, 'reanalyze parameters', true);
-  if (!o || o.model === undefined || o.model === null) return undefined;
+  if (!o || o.model === undefined || o.model === null) return {};
   return { model: pathString(o.model, 'model') };
 }
 
@@ -83,13 +83,13 @@ export function allowPathsParams(p: unknown): AllowPathsParams {
   return { paths: (o.paths as unknown[]).map((x, i) => pathString(x, `paths[${i}]`)) };
 }
 
-export function listFilter(p: unknown): string | undefined {
+export function listModelsParams(p: unknown): ListModelsParams {
   const o = object(p, 'listModels parameters', true);
-  return o ? optionalString(o.filter, 'filter') : undefined;
+  return { filter: o ? optionalString(o.filter, 'filter') : undefined };
 }
 
-export function jobIdParam(p: unknown): string {
+export function cancelParams(p: unknown): CancelParams {
   const o = object(p, 'cancel parameters')!;
   if (typeof o.jobId !== 'string') bad('jobId must be a string', o.jobId);
-  return o.jobId;
+  return { jobId: o.jobId };
 }

@@ -1,14 +1,20 @@
 /**
- * Findings and load errors as LSP diagnostics. JSON files (model.json, Keras to_json, lrp-lens.json):
- * at the character range the finding names; binary files: at the start of the file.
+ * The one place where the server's results become LSP types: findings, load errors and lrp-lens.json
+ * problems as diagnostics, layer summaries as hovers. JSON files (model.json, Keras to_json,
+ * lrp-lens.json): at the character range the finding names; binary files: at the start of the file.
  */
-import { DiagnosticSeverity, type Diagnostic, type DiagnosticRelatedInformation, type Range } from 'vscode-languageserver';
+import { DiagnosticSeverity, type Diagnostic, type DiagnosticRelatedInformation, type Hover, type Range } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import type { LensError } from '../core/errors.js';
 import type { FindingSummary, ModelSummary, ProtocolError } from '../protocol.js';
+import type { ProjectIssue } from './analyzer.js';
 
 export const SOURCE = 'lrp-lens';
 /** The code of "this model did not load" (one diagnostic carrying the structured error). */
 export const LOAD_ERROR_CODE = 'LRP100';
+
+/** Maps a finding's docs link to the one to show (e.g. the bundled page). */
+export type DocsHref = (link: string, code: string) => string;
 
 const SEVERITY: Record<FindingSummary['severity'], DiagnosticSeverity> = {
   error: DiagnosticSeverity.Error,
@@ -18,6 +24,11 @@ const SEVERITY: Record<FindingSummary['severity'], DiagnosticSeverity> = {
 };
 
 const FILE_START: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+
+/** [start, end) offsets as a range, exactly. */
+export function offsetRange(doc: TextDocument, range: [number, number]): Range {
+  return { start: doc.positionAt(range[0]), end: doc.positionAt(range[1]) };
+}
 
 /** Offsets -> positions in a file's text; the start of the file when there is no text or no range. */
 export function rangeIn(doc: TextDocument | undefined, range: [number, number] | undefined): Range {
@@ -33,8 +44,7 @@ export interface DiagnosticContext {
   uri: string;
   /** Text of the file when it is JSON. */
   text?: string;
-  /** Maps a finding's docs link to the one to show (e.g. the bundled page). */
-  docs: (link: string, code: string) => string;
+  docs: DocsHref;
 }
 
 export function docFor(ctx: DiagnosticContext): TextDocument | undefined {
@@ -83,12 +93,41 @@ export function loadErrorToDiagnostic(err: ProtocolError, ctx: DiagnosticContext
   };
 }
 
-export function modelDiagnostics(model: ModelSummary, ctx: DiagnosticContext, disabled: string[] = []): Diagnostic[] {
-  if (model.state === 'error' && model.error) return disabled.includes(LOAD_ERROR_CODE) ? [] : [loadErrorToDiagnostic(model.error, ctx)];
+/**
+ * A model's diagnostics: its load error or its static findings, then the relevance-map findings of the
+ * last checkData; the disabled codes left out.
+ */
+export function modelDiagnostics(model: ModelSummary, ctx: DiagnosticContext, disabled: string[] = [], mapFindings: FindingSummary[] = []): Diagnostic[] {
   const doc = docFor(ctx);
-  return model.findings
-    .filter((f) => !disabled.includes(f.code) && (f.file === model.file || !f.file))
-    .map((f) => findingToDiagnostic(f, model, ctx, doc));
+  const on = (code: string): boolean => !disabled.includes(code);
+  const own =
+    model.state === 'error' && model.error
+      ? on(LOAD_ERROR_CODE) ? [loadErrorToDiagnostic(model.error, ctx)] : []
+      : model.findings.filter((f) => on(f.code) && (f.file === model.file || !f.file)).map((f) => findingToDiagnostic(f, model, ctx, doc));
+  return [...own, ...mapFindings.filter((f) => on(f.code)).map((f) => findingToDiagnostic(f, model, ctx, doc))];
+}
+
+/** A problem in lrp-lens.json at its key (at least one character long, so editors show it). */
+export function projectIssueToDiagnostic(p: ProjectIssue, doc: TextDocument, docs: DocsHref): Diagnostic {
+  return {
+    range: offsetRange(doc, [p.range[0], Math.max(p.range[1], p.range[0] + 1)]),
+    severity: p.severity === 'warning' ? DiagnosticSeverity.Warning : DiagnosticSeverity.Error,
+    source: SOURCE,
+    code: p.code,
+    codeDescription: { href: docs('', p.code) },
+    message: p.message,
+  };
+}
+
+/** The project file could not be read (too large, not a regular file, ...): one diagnostic at its start. */
+export function uncheckedProjectDiagnostic(name: string, err: LensError, docs: DocsHref): Diagnostic {
+  const at = { line: 0, character: 0 };
+  return { range: { start: at, end: { line: 0, character: 1 } }, severity: DiagnosticSeverity.Error, source: SOURCE, code: err.code, codeDescription: { href: docs('', err.code) }, message: `${name} was not checked: ${err.message}` };
+}
+
+/** Markdown over [start, end) offsets of a document. */
+export function markdownHover(doc: TextDocument, range: [number, number], markdown: string): Hover {
+  return { contents: { kind: 'markdown', value: markdown }, range: offsetRange(doc, range) };
 }
 
 export function fmtShape(shape: (number | null)[]): string {
