@@ -99,5 +99,6 @@ test('readProject throws a structured error; the JSON Schema names the same keys
   assert.deepEqual(keys(schema.definitions.model), [...KNOWN_KEYS.model].sort());
   for (const k of ['data', 'input', 'labels', 'coords', 'explain'] as const) assert.deepEqual(keys(m[k]), [...KNOWN_KEYS[k]].sort(), k);
   assert.deepEqual(keys(m.input.properties.standardize), [...KNOWN_KEYS.standardize].sort());
+  assert.deepEqual(keys(m.input.properties.sequence), [...KNOWN_KEYS.sequence].sort());
   assert.deepEqual(keys(m.mask.oneOf[1]), [...KNOWN_KEYS.mask].sort());
 });

@@ -22,7 +22,8 @@
  *         "standardize": { "mean": 0, "std": 1 },  // or per channel arrays, or
  *                        // { "anomaly": "monthly", "period": "1991-01:2020-12", "std": 1 }
  *         "fillValue": 0,                          // what missing cells (NaN) become (default 0)
- *         "wrapLon": 4                             // periodic longitude: N cells copied on each side
+ *         "wrapLon": 4,                            // periodic longitude: N cells copied on each side
+ *         "sequence": { "time": "lon", "reverse": false }   // recurrent models: (time, features) per sample
  *       },
  *       "labels": { "file": "nino34.ascii", "variable": "NINO3.4_ANOM", "thresholds": [-0.5, 0.5] },
  *                 // or { "values": [0, 2, 1] } or { "variable": "label" } (integer classes)
@@ -73,6 +74,14 @@ export interface InputSpec {
   standardize?: Standardize;
   fillValue?: number;
   wrapLon?: number;
+  /** Recurrent models fed a field column by column: each sample becomes (time, features), time = this dim. */
+  sequence?: SequenceSpec;
+}
+
+/** `input.sequence`: which per-sample dim is time, and whether it runs backwards. */
+export interface SequenceSpec {
+  time: string;
+  reverse?: boolean;
 }
 
 export type LabelSpec =
@@ -144,7 +153,8 @@ export const KNOWN_KEYS: Record<string, string[]> = {
   model: ['name', 'model', 'data', 'input', 'labels', 'classNames', 'mask', 'coords', 'explain'],
   data: ['file', 'variable', 'variables', 'format', 'select', 'image'],
   image: ['channels', 'scale'],
-  input: ['sampleDim', 'layout', 'flatten', 'standardize', 'fillValue', 'wrapLon'],
+  input: ['sampleDim', 'layout', 'flatten', 'standardize', 'fillValue', 'wrapLon', 'sequence'],
+  sequence: ['time', 'reverse'],
   standardize: ['mean', 'std', 'anomaly', 'period', 'climatology'],
   climatology: ['file', 'variable', 'select'],
   labels: ['values', 'file', 'variable', 'select', 'thresholds', 'threshold'],
@@ -284,6 +294,16 @@ function checkEntry(c: Checker, raw: unknown, index: number, baseDir: string): M
       else input.flatten = io.flatten as boolean | 'valid' | undefined;
       input.fillValue = c.num(io, 'fillValue', ip);
       input.wrapLon = c.num(io, 'wrapLon', ip, true, 0);
+      if (io.sequence !== undefined) {
+        const qp = [...ip, 'sequence'];
+        const qo = c.obj(io.sequence, qp, "'sequence'", KNOWN_KEYS.sequence);
+        if (qo) {
+          const time = c.str(qo, 'time', qp, true);
+          if (qo.reverse !== undefined && typeof qo.reverse !== 'boolean') c.add([...qp, 'reverse'], "'reverse' must be true or false");
+          if (io.flatten !== undefined && io.flatten !== false) c.add([...qp], "'sequence' and 'flatten' exclude each other: a sequence keeps the time axis and flattens the rest of each step");
+          if (time) input.sequence = { time, ...(qo.reverse === true ? { reverse: true } : {}) };
+        }
+      }
       if (io.standardize !== undefined) {
         const sp = [...ip, 'standardize'];
         const so = c.obj(io.standardize, sp, "'standardize'", KNOWN_KEYS.standardize);

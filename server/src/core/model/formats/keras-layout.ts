@@ -6,13 +6,14 @@
  * layout in both formats, so no weight moves). Once the graph is whole, `settleKerasLayouts`:
  * - wraps a BatchNormalization over a non-last axis (axis=1 after channels_first convs) the same way, and
  *   puts the move of channels last in front of a channels_first Flatten (Keras flattens in (spatial, C)
- *   order there), using the shapes the inference gives;
+ *   order there), from the ranks the layers' params give (no shape inference: the loader runs that once,
+ *   on the finished graph);
  * - broadcasts the scalar affine weights of Rescaling / Normalization(axis=None) to the channel count;
  * - removes back-to-back generated Permutes that cancel, and turns a pair at a model input or output into
  *   that spec's file layout (NCW, NCHW, NCDHW), so `predict` takes and returns the file's own layout and the
  *   rest of the graph stays channels-last.
  */
-import type { KindParams, LayerNode, Layout, ModelGraph, WeightTensor } from '../graph.js';
+import type { KindParams, LayerKind, LayerNode, LayerNodeOf, Layout, ModelGraph, Shape, WeightTensor } from '../graph.js';
 import { LINEAR } from '../graph.js';
 import { LensError } from '../../errors.js';
 import { inferShapes, topoSort } from '../shapes.js';
@@ -66,35 +67,103 @@ function sameDims(a: number[], b: number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-/** Output shapes of every node, by name, from a copy of the graph (the graph itself is left as it is). */
-function shapesOf(graph: ModelGraph, broadcast: Set<string>): Map<string, (number | null)[]> {
-  const nodes = graph.nodes.map((n) => {
+type Ranks = Map<string, number>;
+type RankRule<K extends LayerKind> = (n: LayerNodeOf<K>, inputs: (number | undefined)[]) => number | undefined;
+
+const sameAsInput: RankRule<LayerKind> = (_n, inputs) => inputs[0];
+const broadcastRank: RankRule<LayerKind> = (_n, inputs) => (inputs.every((r) => r !== undefined) ? Math.max(...(inputs as number[])) : undefined);
+
+/** The output rank of each kind from its params and its inputs' ranks (a new kind must say). */
+const RANK: { [K in LayerKind]: RankRule<K> } = {
+  Input: () => undefined, // from the input spec
+  Dense: sameAsInput,
+  Conv: (n) => n.params.rank + 2,
+  DepthwiseConv: (n) => n.params.rank + 2,
+  ConvTranspose: (n) => n.params.rank + 2,
+  Pool: sameAsInput,
+  GlobalPool: (n) => (n.params.keepDims ? n.params.rank + 2 : 2),
+  Flatten: () => 2,
+  Reshape: (n) => n.params.targetShape.length + 1,
+  Permute: (n) => n.params.dims.length + 1,
+  ZeroPadding: sameAsInput,
+  Cropping: sameAsInput,
+  UpSampling: sameAsInput,
+  BatchNorm: sameAsInput,
+  Identity: sameAsInput,
+  Activation: sameAsInput,
+  PReLU: sameAsInput,
+  Add: broadcastRank,
+  Subtract: broadcastRank,
+  Average: broadcastRank,
+  Multiply: broadcastRank,
+  Maximum: broadcastRank,
+  Minimum: broadcastRank,
+  Concatenate: sameAsInput,
+  Recurrent: (n) => (n.params.returnSequences ? 3 : 2),
+};
+
+/**
+ * The output rank of every node, from params alone: all that moving a BatchNorm axis or a channels_first
+ * Flatten needs, so those (most Keras 2 CNNs have BatchNormalization(axis=3) or axis=1) cost no shape
+ * inference before the one the loader runs on the finished graph.
+ */
+function ranksOf(graph: ModelGraph): Ranks {
+  const ranks: Ranks = new Map();
+  for (const s of graph.inputs) ranks.set(s.node, s.fileShape.length);
+  for (const n of topoSort(graph.nodes)) {
+    if (n.kind === 'Input') continue;
+    const r = (RANK[n.kind] as RankRule<LayerKind>)(n, n.inbound.map((i) => ranks.get(i)));
+    if (r !== undefined) ranks.set(n.name, r);
+  }
+  return ranks;
+}
+
+/**
+ * The input shape of each broadcast BatchNorm (Rescaling or Normalization with one value for every
+ * channel: the weights need the channel count), inferred on a copy of only the layers before it, which for
+ * these preprocessing layers is mostly the model input alone. Broadcast nodes among them are shaped as
+ * the identity they are shape-wise (their weights are broadcast only below).
+ */
+function broadcastInputShapes(graph: ModelGraph, broadcast: Set<string>): Map<string, Shape> {
+  const byName = new Map(graph.nodes.map((n) => [n.name, n]));
+  const wanted = graph.nodes.filter((n) => broadcast.has(n.name) && n.inbound.length > 0);
+  const keep = new Set<string>();
+  const stack = wanted.map((n) => n.inbound[0]);
+  while (stack.length > 0) {
+    const name = stack.pop() as string;
+    const n = byName.get(name);
+    if (!n || keep.has(name)) continue;
+    keep.add(name);
+    stack.push(...n.inbound);
+  }
+  const nodes = graph.nodes.filter((n) => keep.has(n.name)).map((n) => {
     const copy = { ...n, inbound: [...n.inbound], params: structuredClone(n.params), activation: { ...n.activation }, outputShape: [] } as LayerNode;
-    // Scalar affine weights are broadcast only below: shape the node as the identity it is shape-wise.
     return broadcast.has(n.name) ? ({ ...copy, kind: 'Identity', params: { originalClass: n.source.className }, weights: {} } as LayerNode) : copy;
   });
+  if (nodes.length === 0) return new Map();
   const copy: ModelGraph = {
     ...graph,
     nodes,
-    inputs: graph.inputs.map((s) => ({ ...s, fileShape: [...s.fileShape] })),
-    outputs: graph.outputs.map((s) => ({ ...s, fileShape: [] })),
+    inputs: graph.inputs.filter((s) => keep.has(s.node)).map((s) => ({ ...s, fileShape: [...s.fileShape] })),
+    outputs: wanted.map((n) => ({ node: n.inbound[0], fileName: n.inbound[0], fileShape: [], fileLayout: 'other' as Layout })),
   };
   inferShapes(copy);
-  return new Map(copy.nodes.map((n) => [n.name, n.outputShape]));
+  const shapes = new Map(copy.nodes.map((n) => [n.name, n.outputShape]));
+  return new Map(wanted.map((n) => [n.name, shapes.get(n.inbound[0]) ?? []]));
 }
 
 export function settleKerasLayouts(graph: ModelGraph, fix: KerasLayoutFixups): void {
-  const needShapes = fix.cfFlatten.size > 0 || fix.broadcast.size > 0 || graph.nodes.some((n) => n.kind === 'BatchNorm' && n.params.axis !== -1);
-  if (needShapes) {
-    const shapes = shapesOf(graph, fix.broadcast);
+  const needsFixups = fix.cfFlatten.size > 0 || fix.broadcast.size > 0 || graph.nodes.some((n) => n.kind === 'BatchNorm' && n.params.axis !== -1);
+  if (needsFixups) {
+    const ranks = ranksOf(graph);
+    const broadcastInputs = fix.broadcast.size > 0 ? broadcastInputShapes(graph, fix.broadcast) : new Map<string, Shape>();
     const inserted: LayerNode[] = [];
     const alias = new Map<string, string>();
     for (const n of graph.nodes) {
-      const inShape = shapes.get(n.inbound[0] ?? '') ?? [];
-      const rank = inShape.length;
+      const rank = ranks.get(n.inbound[0] ?? '') ?? 0;
       if (n.kind === 'BatchNorm') {
         const axis = n.params.axis < 0 ? n.params.axis + rank : n.params.axis;
-        if (fix.broadcast.has(n.name)) broadcastWeights(graph.file, n.name, n.weights, inShape[axis]);
+        if (fix.broadcast.has(n.name)) broadcastWeights(graph.file, n.name, n.weights, broadcastInputs.get(n.name)?.[axis]);
         if (rank >= 3 && axis >= 1 && axis < rank - 1) {
           // Normalise channels-last: Permute the axis last, BatchNorm over -1, Permute back.
           const dims = moveToLastDims(rank, axis);

@@ -525,3 +525,37 @@ test('real SavedModel target-temp: Normalization (10368 features) and Rescaling 
   assert.deepEqual(e.relevance.shape, [1, 10368]);
   assert.ok(Number.isFinite(e.relevanceSum[0]));
 });
+
+test('Rescaling after a Conv gets the Conv\'s channel count; BatchNormalization(axis=3) on NHWC stays as it is (no Permutes)', async () => {
+  const [H, W, C, F] = [3, 3, 2, 3];
+  const k = w('kernel', [1, 1, C, F], 61);
+  const gamma = w('gamma', [F], 62, (v) => 1 + 0.5 * v);
+  const beta = w('beta', [F], 63);
+  const mm = w('moving_mean', [F], 64);
+  const mv = w('moving_variance', [F], 65, (v) => 0.5 + Math.abs(v));
+  const cfg = {
+    class_name: 'Sequential',
+    config: {
+      name: 'bn3',
+      layers: [
+        L('InputLayer', { name: 'x', batch_input_shape: [null, H, W, C] }),
+        L('Conv2D', { name: 'conv', filters: F, kernel_size: [1, 1], padding: 'valid', activation: 'linear', use_bias: false }),
+        L('Rescaling', { name: 'rescale', scale: 2, offset: -1 }),
+        L('BatchNormalization', { name: 'bn', axis: 3, epsilon: 0.001 }),
+      ],
+    },
+  };
+  const g = await loadModel(await h5('bn-axis3', cfg, { conv: [k], bn: [gamma, beta, mm, mv] }));
+  assert.deepEqual(g.nodes.map((n) => n.kind), ['Input', 'Conv', 'BatchNorm', 'BatchNorm']);
+  const rescale = g.nodes.find((n) => n.name === 'rescale')!;
+  assert.deepEqual(rescale.weights.gamma.shape, [F], 'the scale is broadcast to the Conv\'s filters');
+  const x = input([1, H, W, C], 66);
+  const want: number[] = [];
+  for (let p = 0; p < H * W; p++) for (let o = 0; o < F; o++) {
+    let s = 0;
+    for (let ci = 0; ci < C; ci++) s += x.data[p * C + ci] * k.data[ci * F + o];
+    const r = 2 * s - 1;
+    want.push(gamma.data[o] * (r - mm.data[o]) / Math.sqrt(mv.data[o] + 0.001) + beta.data[o]);
+  }
+  assertClose(predict(g, x).data, want, 'Conv + Rescaling + BatchNormalization(axis=3)');
+});
