@@ -127,12 +127,12 @@ test('LRP100 carries the loader error code, message and layer', () => {
   assert.match(f.message, /MISSING_WEIGHTS: no weights for dense_1 \(layer 'dense_1'\)/);
 });
 
-test('the catalogue has unique codes LRP100-LRP113 and LRP201-LRP211, each with a docs page', async () => {
+test('the catalogue has unique codes LRP100-LRP116 and LRP201-LRP216, each with a docs page', async () => {
   const { existsSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { REPO } = await import('../../testing/paths.js');
   const all = allChecks().map((m) => m.code);
-  const want = [...Array.from({ length: 14 }, (_, i) => `LRP${100 + i}`), ...Array.from({ length: 11 }, (_, i) => `LRP${201 + i}`)];
+  const want = [...Array.from({ length: 17 }, (_, i) => `LRP${100 + i}`), ...Array.from({ length: 16 }, (_, i) => `LRP${201 + i}`)];
   assert.deepEqual(all, want);
   assert.equal(STATIC_CHECKS.length + MAP_CHECKS.length + 1, want.length);
   for (const code of all) assert.ok(existsSync(join(REPO, 'docs', 'findings', `${code}.md`)), `docs/findings/${code}.md`);

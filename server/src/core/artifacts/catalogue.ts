@@ -25,6 +25,9 @@ import { check as lrp110 } from './checks/lrp110-dense-on-grid.js';
 import { check as lrp111 } from './checks/lrp111-lrp-unsupported.js';
 import { check as lrp112 } from './checks/lrp112-zplus-chain.js';
 import { check as lrp113 } from './checks/lrp113-model-focus.js';
+import { check as lrp114 } from './checks/lrp114-sequence-field.js';
+import { check as lrp115 } from './checks/lrp115-memory-horizon.js';
+import { check as lrp116 } from './checks/lrp116-gates-no-relevance.js';
 import { check as lrp201 } from './checks/lrp201-conservation.js';
 import { check as lrp202 } from './checks/lrp202-border-band.js';
 import { check as lrp203 } from './checks/lrp203-stride-grid.js';
@@ -36,9 +39,14 @@ import { check as lrp208 } from './checks/lrp208-blank-prior.js';
 import { check as lrp209 } from './checks/lrp209-masked-cells.js';
 import { check as lrp210 } from './checks/lrp210-input-copy.js';
 import { check as lrp211 } from './checks/lrp211-nonfinite.js';
+import { check as lrp212 } from './checks/lrp212-sequence-stripes.js';
+import { check as lrp213 } from './checks/lrp213-fading-memory.js';
+import { check as lrp214 } from './checks/lrp214-recurrent-leak.js';
+import { check as lrp215 } from './checks/lrp215-zero-end-step.js';
+import { check as lrp216 } from './checks/lrp216-order-dependence.js';
 
-export const STATIC_CHECKS: StaticCheck[] = [lrp101, lrp102, lrp103, lrp104, lrp105, lrp106, lrp107, lrp108, lrp109, lrp110, lrp111, lrp112, lrp113];
-export const MAP_CHECKS: MapCheck[] = [lrp201, lrp202, lrp203, lrp204, lrp205, lrp206, lrp207, lrp208, lrp209, lrp210, lrp211];
+export const STATIC_CHECKS: StaticCheck[] = [lrp101, lrp102, lrp103, lrp104, lrp105, lrp106, lrp107, lrp108, lrp109, lrp110, lrp111, lrp112, lrp113, lrp114, lrp115, lrp116];
+export const MAP_CHECKS: MapCheck[] = [lrp201, lrp202, lrp203, lrp204, lrp205, lrp206, lrp207, lrp208, lrp209, lrp210, lrp211, lrp212, lrp213, lrp214, lrp215, lrp216];
 
 export const LOAD_FAILURE: CheckMeta = {
   code: 'LRP100',

@@ -30,6 +30,8 @@ export interface CollectOptions {
   signal?: Uint8Array;
   /** Control model differing only in geometry (valid/wrapped twin), explained on the same data. */
   twin?: { name: string; graph: ModelGraph; x?: NdArray };
+  /** lrp-lens.json `input.sequence` (recurrent checks name the field's dim that became time). */
+  sequence?: MapContext['sequence'];
 }
 
 /** Channels-first (NCHW/NCW) file layouts to channels-last, so the statistics see [H, W, C]. */
@@ -109,6 +111,31 @@ function runnerUpMaps(graph: ModelGraph, x: NdArray, e: Explanation, opts: Expla
   return out;
 }
 
+/** [n, T, F] values with the steps of every sample in reverse order (an involution). */
+function reverseSteps(a: Float32Array, n: number, T: number, F: number): Float32Array {
+  const out = new Float32Array(a.length);
+  for (let s = 0; s < n; s++) for (let t = 0; t < T; t++) out.set(a.subarray((s * T + t) * F, (s * T + t + 1) * F), (s * T + T - 1 - t) * F);
+  return out;
+}
+
+function argmaxRows(o: { shape: number[]; data: Float32Array }): number[] {
+  const [n, k] = o.shape;
+  return Array.from({ length: n }, (_, s) => {
+    let best = 0;
+    for (let i = 1; i < (k ?? 1); i++) if (o.data[s * k + i] > o.data[s * k + best]) best = i;
+    return best;
+  });
+}
+
+/** Order-dependence control (LRP216): the same samples with the time axis reversed, explained for their own prediction. */
+function reversedTime(graph: ModelGraph, x: NdArray, e: Explanation, opts: ExplainerOptions, shape: number[]): MapContext['reversedTime'] {
+  const [T, F] = shape;
+  const n = e.relevance.shape[0];
+  const rx = { shape: [n, T, F], data: reverseSteps(toFloat32(x), n, T, F), dtype: 'f4' } as NdArray;
+  const r = explainGraph(graph, rx, { ...opts, target: { type: 'predicted' } });
+  return { relevance: reverseSteps(relevanceOf(r), n, T, F), predicted: argmaxRows(e.output), predictedReversed: argmaxRows(r.output) };
+}
+
 export async function collectFromArray(graph: ModelGraph, xIn: NdArray, composite: string, o: CollectOptions = {}): Promise<MapContext> {
   const x = slice(xIn, o.maxSamples ?? 32);
   const opts: ExplainerOptions = { ...(o.explainer ?? {}), composite };
@@ -130,6 +157,7 @@ export async function collectFromArray(graph: ModelGraph, xIn: NdArray, composit
   if (firstBad) ctx.firstNonFinite = { name: firstBad.name, index: firstBad.index };
   if (o.mask) ctx.mask = o.mask;
   if (o.signal) ctx.signal = o.signal;
+  if (o.sequence) ctx.sequence = o.sequence;
   ctx.runnerUp = runnerUpMaps(graph, x, e, opts);
   if (o.controls !== false) {
     // Cascading randomization from the top linear layer down: top 1, top half, all.
@@ -142,6 +170,7 @@ export async function collectFromArray(graph: ModelGraph, xIn: NdArray, composit
     });
     const blankX = { shape: [1, ...x.shape.slice(1)], data: new Float32Array(per), dtype: 'f4' } as NdArray;
     ctx.blank = relevanceOf(explainGraph(graph, blankX, { ...opts, target: { type: 'index', index: e.targets[0]?.index ?? 0 } }));
+    if (shape.length === 2 && shape[0] > 1 && graph.nodes.some((nd) => nd.kind === 'Recurrent')) ctx.reversedTime = reversedTime(graph, x, e, opts, shape);
   }
   if (o.twin) ctx.twin = { name: o.twin.name, relevance: relevanceOf(explainGraph(o.twin.graph, o.twin.x ? slice(o.twin.x, n) : x, opts)) };
   if (relevance.length !== n * per) throw new LensError('INTERNAL', `relevance has ${relevance.length} values for ${n} samples of ${per}`);

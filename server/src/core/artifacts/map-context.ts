@@ -41,6 +41,14 @@ export interface MapContext {
   mask?: Uint8Array;
   /** Cells of the known signal region (benchmark) for the fact share of the summary. */
   signal?: Uint8Array;
+  /**
+   * Order-dependence control (LRP216) for the [T, F] inputs of recurrent models: maps of the same samples
+   * with the time axis reversed, put back in the original step order, and each sample's predicted class
+   * before and after the reversal.
+   */
+  reversedTime?: { relevance: Float32Array; predicted: number[]; predictedReversed: number[] };
+  /** How the project turned a field into the sequence (lrp-lens.json `input.sequence`): the dim that is time. */
+  sequence?: { time: string; reverse?: boolean };
   /** Where relevance first became non-finite in the backward pass (LRP211), if the engine says. */
   firstNonFinite?: { name: string; index: number };
 }
