@@ -49,6 +49,14 @@ export const RULE_FAMILIES = [
 ] as const;
 export type RuleFamily = (typeof RULE_FAMILIES)[number];
 
+/**
+ * Rules for recurrent layers (family 'recurrent'; core/lrp/rules.ts maps each to its variant, lrp/recurrent.ts
+ * and recurrent-alt.ts implement them): Arras's epsilon (the default) and its conservative form, the echo
+ * state network rule, AttnLRP's uniform rule for products, and gradient x input.
+ */
+export const RECURRENT_RULE_NAMES = ['lstm-epsilon', 'lstm-conservative', 'esn', 'lstm-uniform', 'lstm-gradient-x-input'] as const;
+export type RecurrentRuleName = (typeof RECURRENT_RULE_NAMES)[number];
+
 function member<T extends string>(list: readonly T[]): (name: unknown) => name is T {
   // Array membership, never an object lookup: 'constructor' or '__proto__' is no name.
   return (name: unknown): name is T => typeof name === 'string' && (list as readonly string[]).includes(name);

@@ -7,10 +7,13 @@
  *   - GRU: h = z h_prev + (1 - z) n split the same way; n's pre-activation x W_h + h (r U_h) + b' with r
  *     folded into the recurrent weights (reset_after: b' = b_h + r b_rh; reset_before: (r h) U_h, the
  *     relevance of r h going to h);
- *   - SimpleRNN: epsilon on x W + h U + b.
+ *   - SimpleRNN: epsilon on x W + h U + b; with a leak a (echo state network, h = (1 - a) h_prev + a act(.)),
+ *     the sum is first split like the LSTM cell's, by epsilon with identity weights (shares in proportion
+ *     to (1 - a) h_prev and a act(.)), a act(.)'s share going through act to the pre-activation.
  * Variants (rules.ts, RecurrentRule): 'conservative' spreads each bias and stabilizer share evenly over the
  * inputs of its sum (Arras's bias_factor = 1), so a layer conserves relevance exactly; 'esn' (SimpleRNN,
- * Landt-Hayen et al. 2022) is z+ inside each step with the biases ignored.
+ * Landt-Hayen et al. 2022) is z+ inside each step with the biases ignored, and a leaky state's relevance
+ * split in the fixed proportions a : (1 - a) between the new activation and the carried state.
  * The zero initial state is a constant, like a bias: it is left out of the inputs a share is spread over,
  * so no relevance is left on it. Works per sample in float64 (the sequences are short and the gates are
  * needed one step at a time); the result is relevance over the layer input, [batch, time, features].
@@ -21,6 +24,7 @@ import { HARD_SIGMOID_KERAS2, applyActivation } from '../model/activations.js';
 import { directionKeys, gateCount } from '../model/kinds/recurrent.js';
 import { LensError } from '../errors.js';
 import type { RecurrentRule } from './rules.js';
+import { type AltCtx, activationFn, altDirection } from './recurrent-alt.js';
 
 type TF = typeof tfTypes;
 type Tensor = tfTypes.Tensor;
@@ -59,6 +63,8 @@ interface Ctx {
   u: number;
   cell: Node['params']['cell'];
   resetAfter: boolean;
+  /** Simple cell: the leak a of h = (1 - a) h_prev + a act(.) (1: none). */
+  leak: number;
   act: (v: Vec) => Vec;
   gate: (v: Vec) => Vec;
 }
@@ -77,10 +83,17 @@ export function recurrentRelevance(tf: TF, node: Node, rule: RecurrentRule, x: T
   const xd = x.dataSync();
   const rd = r.dataSync();
   const width = r.shape[r.shape.length - 1];
-  const ctx: Ctx = { rule, F, u, cell: p.cell, resetAfter: p.resetAfter, act: scalarActivation(tf, p.cellActivation), gate: scalarActivation(tf, p.recurrentActivation) };
+  const ctx: Ctx = { rule, F, u, cell: p.cell, resetAfter: p.resetAfter, leak: p.leak ?? 1, act: scalarActivation(tf, p.cellActivation), gate: scalarActivation(tf, p.recurrentActivation) };
   // Each direction: whether it runs from the last step, and whether it uses the backward weights.
   const dirs = p.direction === 'bidirectional' ? [{ reversed: false, back: false }, { reversed: true, back: true }] : [{ reversed: p.direction === 'backward', back: false }];
   const cells = dirs.map((d) => cellOf(node, d.back, F));
+  // uniform and gradient x input: recurrent-alt.ts; for gradient x input rOut holds gradients at each h.
+  const grad = rule.variant === 'gradient';
+  const alt: AltCtx | null =
+    rule.variant === 'uniform' || rule.variant === 'gradient'
+      ? { variant: rule.variant, eps: rule.stabilizer, F, u, cell: p.cell, resetAfter: p.resetAfter, leak: ctx.leak, act: activationFn(p.cellActivation, node.name, ctx.act), gate: activationFn(p.recurrentActivation, node.name, ctx.gate) }
+      : null;
+  const q = (r: number, y: number) => r / (y + stab(y, rule.stabilizer));
   // Input step of processing step k.
   const inTime = (d: (typeof dirs)[number], k: number): number => (d.reversed ? T - 1 - k : k);
   // One direction's processing step behind sequence output t (kinds/recurrent.ts: ONNX reverse aligns them).
@@ -105,7 +118,8 @@ export function recurrentRelevance(tf: TF, node: Node, rule: RecurrentRule, x: T
       const row = outRow(t);
       if (!row) continue;
       if (dirs.length === 1) {
-        rOut[0][p.returnSequences ? seqStep(t) : T - 1].set(row);
+        const k = p.returnSequences ? seqStep(t) : T - 1;
+        rOut[0][k].set(grad ? row.map((r, j) => q(r, traces[0][k].h[j])) : row);
         continue;
       }
       // The backward half's sequence is aligned with the input: output t is its processing step T - 1 - t.
@@ -115,7 +129,13 @@ export function recurrentRelevance(tf: TF, node: Node, rule: RecurrentRule, x: T
       const hb = traces[1][kb].h;
       for (let j = 0; j < u; j++) {
         let [a, b] = [0, 0];
-        if (p.merge === 'concat') [a, b] = [row[j], row[u + j]];
+        if (grad) {
+          // Gradients of the merged output's R / stab(y) at each half.
+          if (p.merge === 'concat') [a, b] = [q(row[j], hf[j]), q(row[u + j], hb[j])];
+          else if (p.merge === 'mul') [a, b] = [q(row[j], hf[j] * hb[j]) * hb[j], q(row[j], hf[j] * hb[j]) * hf[j]];
+          else if (p.merge === 'ave') [a, b] = [q(row[j], (hf[j] + hb[j]) / 2) / 2, q(row[j], (hf[j] + hb[j]) / 2) / 2];
+          else [a, b] = [q(row[j], hf[j] + hb[j]), q(row[j], hf[j] + hb[j])];
+        } else if (p.merge === 'concat') [a, b] = [row[j], row[u + j]];
         else if (p.merge === 'mul') [a, b] = [row[j] / 2, row[j] / 2];
         else {
           // sum and ave: shares in proportion to each half's term of the merged output.
@@ -127,7 +147,7 @@ export function recurrentRelevance(tf: TF, node: Node, rule: RecurrentRule, x: T
       }
     }
     dirs.forEach((d, i) => {
-      const rx = backwardDirection(ctx, cells[i], traces[i], rOut[i]);
+      const rx = alt ? altDirection(alt, cells[i], traces[i].map((st) => st.x), rOut[i]) : backwardDirection(ctx, cells[i], traces[i], rOut[i]);
       for (let k = 0; k < T; k++) {
         const o = (s * T + inTime(d, k)) * F;
         for (let f = 0; f < F; f++) out[o + f] += rx[k][f];
@@ -187,7 +207,15 @@ function forwardDirection(ctx: Ctx, c: Cell, xs: Vec[]): Step[] {
     if (ctx.cell === 'simple') {
       const pre = affine(c, x, hPrev, 0, u, c.bIn);
       h = ctx.act(pre);
-      steps.push({ x, hPrev, pre, bias: c.bIn, h });
+      if (ctx.leak === 1) {
+        steps.push({ x, hPrev, pre, bias: c.bIn, h });
+        continue;
+      }
+      const a = ctx.leak;
+      const keep = hPrev.map((v) => (1 - a) * v);
+      const add = h.map((v) => a * v);
+      h = sum(keep, add);
+      steps.push({ x, hPrev, pre, bias: c.bIn, keep, add, h });
     } else if (ctx.cell === 'lstm') {
       const z = affine(c, x, hPrev, 0, 4 * u, c.bIn);
       const ig = ctx.gate(z.subarray(0, u));
@@ -257,8 +285,18 @@ function backwardDirection(ctx: Ctx, c: Cell, steps: Step[], rOut: Vec[]): Vec[]
     const rH = sum(rOut[k], rh);
     const rhPrev = new Float64Array(u);
     let rPre: Vec;
-    if (ctx.cell === 'simple') {
+    if (ctx.cell === 'simple' && !st.keep) {
       rPre = rH;
+    } else if (ctx.cell === 'simple') {
+      // Leaky state: esn splits in the fixed proportions a : (1 - a); the others in proportion to the terms.
+      // At the first step the carried term is the zero initial state: esn's (1 - a) share stays there.
+      const a = ctx.leak;
+      rPre = new Float64Array(u);
+      for (let j = 0; j < u; j++) {
+        const [rKeep, rAdd] = ctx.rule.variant === 'esn' ? [(1 - a) * rH[j], a * rH[j]] : split(ctx.rule, rH[j], st.keep![j], st.add![j], !first);
+        rhPrev[j] += rKeep;
+        rPre[j] = rAdd;
+      }
     } else {
       // LSTM: h = o act(c) gives all of h's relevance to c; GRU: h itself is the sum.
       const rState = ctx.cell === 'lstm' ? sum(rc, rH) : rH;

@@ -12,7 +12,7 @@
  * layer into one forward and one backward convolution (see linear.ts) without knowing any rule.
  */
 
-import type { RuleFamily } from '../names.js';
+import type { RecurrentRuleName, RuleFamily } from '../names.js';
 
 /** How a pass transforms the layer input. Constant modifiers (ones, low, high) do not depend on x. */
 export type InputMod = 'id' | 'pos' | 'neg' | 'ones' | 'low' | 'high';
@@ -110,12 +110,22 @@ export interface SplitRule {
  *                      state sums split by epsilon (the default of every composite);
  *   lstm-conservative  the same with bias and stabilizer shares spread over the inputs (bias_factor 1):
  *                      the layer conserves relevance exactly;
- *   esn                z+ without biases inside each step (Landt-Hayen et al. 2022), SimpleRNN only.
- * They apply to SimpleRNN, LSTM and GRU cells alike ('lstm-' after the paper that defined them).
+ *   esn                z+ without biases inside each step, a leaky state split a : (1 - a) (Landt-Hayen
+ *                      et al. 2022), SimpleRNN only;
+ *   lstm-uniform       AttnLRP's uniform rule: each gate-signal product halves its relevance between them;
+ *   lstm-gradient-x-input  the layer's Jacobian: x * J^T (R / stab(y)) (lrp/recurrent-alt.ts).
+ * They apply to SimpleRNN, LSTM and GRU cells alike ('lstm-' after the paper that defined them). The names
+ * are declared in names.ts (RECURRENT_RULE_NAMES).
  */
-export const RECURRENT_RULES = { 'lstm-epsilon': 'epsilon', 'lstm-conservative': 'conservative', esn: 'esn' } as const;
-export type RecurrentRuleName = keyof typeof RECURRENT_RULES;
-export type RecurrentVariant = (typeof RECURRENT_RULES)[RecurrentRuleName];
+export type RecurrentVariant = 'epsilon' | 'conservative' | 'esn' | 'uniform' | 'gradient';
+export const RECURRENT_RULES: Readonly<Record<RecurrentRuleName, RecurrentVariant>> = {
+  'lstm-epsilon': 'epsilon',
+  'lstm-conservative': 'conservative',
+  esn: 'esn',
+  'lstm-uniform': 'uniform',
+  'lstm-gradient-x-input': 'gradient',
+};
+export type { RecurrentRuleName };
 
 export interface RecurrentRule {
   type: 'recurrent';

@@ -216,6 +216,11 @@ export interface RecurrentParams {
   /** GRU: the reset gate multiplies (h U_h + b_rh) (Keras reset_after=True, ONNX linear_before_reset=1). */
   resetAfter: boolean;
   useBias: boolean;
+  /**
+   * Simple cell only: the leaky integrator of echo state networks, h = (1 - leak) h + leak act(x W + h U + b),
+   * 0 < leak <= 1. Absent: 1 (a plain SimpleRNN).
+   */
+  leak?: number;
 }
 
 /** Every layer kind and its parameters: the one place that names what the IR can hold. */

@@ -1,5 +1,6 @@
 /**
- * ONNX RNN, LSTM, GRU -> one Recurrent node per used output (Y: every step, Y_h: the last state), with
+ * ONNX RNN, LSTM, GRU -> a Recurrent node (Y: every step, Y_h: the last state; both used: one node for Y
+ * and a Cropping of its final step for Y_h, where one direction runs over a known length), with
  * the weights converted to Keras's layout and gate order (ONNX LSTM i o f c -> Keras i f c o; GRU z r h
  * is the same). ONNX puts time first (layout 0: X [T, N, I], Y [T, D, N, H]); the IR keeps batch first,
  * so such tensors are "time-major" values here: their batch is ONNX axis 1 (Act.axes[0] === 1), which
@@ -19,11 +20,23 @@ const ORDER: Record<Op, number[]> = { RNN: [0], LSTM: [0, 2, 3, 1], GRU: [0, 1, 
 const CELL: Record<Op, RecurrentParams['cell']> = { RNN: 'simple', LSTM: 'lstm', GRU: 'gru' };
 
 /** True for a node that reads a [batch, time, features] model input as it is (so the input stays in that layout). */
-export function readsSequence(n: NodeProto): boolean {
+export function readsSequence(n: NodeProto, constOf: (v: string) => ConstValue | undefined = () => undefined): boolean {
   const attrs = new Attrs(n, '');
   if (n.opType === 'Transpose') {
     const p = attrs.ints('perm');
     return !!p && p.length === 3 && p[0] === 1 && p[1] === 0 && p[2] === 2;
+  }
+  // A loop over the time steps (onnx-recurrence.ts) reads steps along axis 1; Shape reads no layout.
+  if ((n.opType === 'Gather' || n.opType === 'Split') && attrs.int('axis', 0) === 1) return true;
+  if (n.opType === 'Shape') return true;
+  if (n.opType === 'Slice') {
+    // One step along axis 1 (u[:, t:t+1]); constants from the inputs (opset >= 10) or the attributes.
+    const get = (i: number, attr: string) => {
+      const c = n.input?.[i] ? constOf(n.input[i]) : undefined;
+      return c ? (c.float ? Array.from(c.float) : c.ints!.filter((v): v is number => typeof v === 'number')) : attrs.ints(attr);
+    };
+    const [s, e, ax] = [get(1, 'starts'), get(2, 'ends'), get(3, 'axes')];
+    return ax?.length === 1 && ax[0] === 1 && s?.length === 1 && e?.length === 1 && e[0] - s[0] === 1;
   }
   return (n.opType === 'RNN' || n.opType === 'LSTM' || n.opType === 'GRU') && attrs.int('layout', 0) === 1;
 }
@@ -186,14 +199,22 @@ export const recurrentOp = (op: Op): Handler => (b: Builder, n: NodeProto, name:
   const used = (i: number) => !!outName(n, i) && ((ctx.uses.get(outName(n, i)) ?? 0) > 0 || ctx.graphOutputs.has(outName(n, i)));
   if (op === 'LSTM' && used(2)) b.fail('UNSUPPORTED_CONFIG', `node ${name}: the LSTM's cell state output Y_c is used; only Y and Y_h are supported`, name);
   const common = { className: op, onnxNodes: [name], weights };
+  let seq = '';
   if (used(0)) {
     // IR [N, T, D*H] -> [N, T, D, H]; ONNX Y is [T, D, N, H] (layout 0) or [N, T, D, H] (layout 1).
-    const rnn = b.emit('Recurrent', name, [x.node], { ...base, returnSequences: true }, { ...common, outShape: [N, T, D * H] });
+    seq = b.emit('Recurrent', name, [x.node], { ...base, returnSequences: true }, { ...common, outShape: [N, T, D * H] });
     const y: Act = layout === 0 ? { node: '', shape: [T, D, N, H], axes: [2, 0, 1, 3] } : { node: '', shape: [N, T, D, H], axes: identityAxes(4) };
-    y.node = b.emit('Reshape', `${name}/Y`, [rnn], { targetShape: [-1, D, H] }, { className: op, onnxNodes: [name], outShape: irShape(y) });
+    y.node = b.emit('Reshape', `${name}/Y`, [seq], { targetShape: [-1, D, H] }, { className: op, onnxNodes: [name], outShape: irShape(y) });
     setAct(b, n, y, 0);
   }
-  if (used(1)) {
+  if (used(1) && seq && D === 1 && typeof T === 'number') {
+    // Y_h from the same run: the step that holds the final state (the last one; ONNX reverse aligns its
+    // sequence with the input, so there it is step 0), [N, 1, H] as the IR holds Y_h [D = 1, N, H].
+    const crops: [number, number] = base.direction === 'backward' ? [0, T - 1] : [T - 1, 0];
+    const yh: Act = layout === 0 ? { node: '', shape: [1, N, H], axes: [1, 0, 2] } : { node: '', shape: [N, 1, H], axes: identityAxes(3) };
+    yh.node = b.emit('Cropping', `${name}/Y_h`, [seq], { rank: 1, crops: [crops] }, { className: op, onnxNodes: [name], outShape: irShape(yh) });
+    setAct(b, n, yh, 1);
+  } else if (used(1)) {
     const rnn = b.emit('Recurrent', `${name}/Y_h`, [x.node], { ...base, returnSequences: false }, { ...common, outShape: [N, D * H] });
     const yh: Act = layout === 0 ? { node: '', shape: [D, N, H], axes: [1, 0, 2] } : { node: '', shape: [N, D, H], axes: identityAxes(3) };
     yh.node = b.emit('Reshape', `${name}/Y_h/reshape`, [rnn], { targetShape: [D, H] }, { className: op, onnxNodes: [name], outShape: irShape(yh) });

@@ -133,3 +133,19 @@ test('peepholes, clip, non-zero initial states, per-sequence lengths and Y_c are
   await refuse({ ...lstm, extra: (b) => [b.init('lens', [2], [5, 3], { int64: true })] }, 'lens.onnx', /sequence_lens/);
   await refuse({ ...lstm, yc: true }, 'yc.onnx', /Y_c/);
 });
+
+test('Y and Y_h both used over a known length: the recurrence runs once (Y_h is the final step of Y)', async () => {
+  const specs: Spec[] = [
+    { stem: 'onnx_rnn_reverse', op: 'RNN', direction: 'reverse', layout: 0, T: 5 },
+    { stem: 'onnx_gru_lbr1', op: 'GRU', direction: 'forward', layout: 1, attrs: { linear_before_reset: 1 }, T: 5 },
+  ];
+  for (const s of specs) {
+    const g = await loadModel(write(s, `${s.stem}-once.onnx`));
+    assert.equal(g.nodes.filter((n) => n.kind === 'Recurrent').length, 1, s.stem);
+    const e = await check(s);
+    assert.ok(e < 1e-5, `${s.stem}: max relative error ${e}`);
+  }
+  // An open length keeps a second run for Y_h (its last step has no fixed index).
+  const open = await loadModel(write({ stem: 'onnx_gru_lbr0', op: 'GRU', direction: 'forward', layout: 0 }, 'gru-open-twice.onnx'));
+  assert.equal(open.nodes.filter((n) => n.kind === 'Recurrent').length, 2);
+});

@@ -27,6 +27,7 @@ import { findGelu } from './onnx-fold.js';
 import { sortGraph } from './onnx-graph.js';
 import { HANDLERS, type OpContext } from './onnx-ops.js';
 import { readsSequence } from './onnx-op-recurrent.js';
+import { emitRecurrence, findRecurrence } from './onnx-recurrence.js';
 import {
   Attrs, type ConstValue, type NodeProto, type Sym, type TensorContext, declaredShape, decodeModel, onnx, readTensor, toNum,
 } from './onnx-proto.js';
@@ -104,6 +105,16 @@ function convert(file: string, bytes: Uint8Array): ModelGraph {
     if ((sorted.uses.get(t.name ?? '') ?? 0) > 0) b.values.set(t.name!, { c: readTensor(t, tctx) });
   }
 
+  // Constant nodes have no inputs: evaluate them first, so pattern matching (and the
+  // input layout, for a loop's Slice of one step) can read their values.
+  for (const n of sorted.nodes) {
+    if (n.opType === 'Constant' && (!n.domain || n.domain === 'ai.onnx')) {
+      const name = sorted.names.get(n)!;
+      b.values.set(n.output?.[0] ?? '', { c: constantValue(b, new Attrs(n, name), name, tctx) });
+      b.constSrc.set(n.output?.[0] ?? '', [name]);
+    }
+  }
+
   // Inputs: NCHW (PyTorch) held channels-last, unless every consumer first transposes NHWC -> NCHW.
   const specs: TensorSpec[] = [];
   let fileBatch: number | null = null;
@@ -121,7 +132,7 @@ function convert(file: string, bytes: Uint8Array): ModelGraph {
     const shape: Shape = [null, ...declared.slice(1)];
     const consumers = sorted.nodes.filter((n) => (n.input ?? []).includes(fileName));
     const toNchw = [0, r - 1, ...Array.from({ length: r - 2 }, (_, i) => i + 1)];
-    const nhwc = r >= 3 && consumers.length > 0 && consumers.every((n) => (n.opType === 'Transpose' && sameAxes(new Attrs(n, '').ints('perm') ?? [], toNchw)) || readsSequence(n));
+    const nhwc = r >= 3 && consumers.length > 0 && consumers.every((n) => (n.opType === 'Transpose' && sameAxes(new Attrs(n, '').ints('perm') ?? [], toNchw)) || readsSequence(n, (v) => b.get(v)?.c));
     const axes = nhwc ? identityAxes(r) : channelsLastAxes(r);
     const a: Act = { node: '', shape, axes };
     a.node = b.emit('Input', fileName, [], {} as Record<string, never>, { className: 'Input', outShape: irShape(a) });
@@ -131,19 +142,16 @@ function convert(file: string, bytes: Uint8Array): ModelGraph {
   }
 
   const ctx: OpContext = { opset, uses: sorted.uses, graphOutputs: new Set((graph.output ?? []).map((o) => o.name ?? '')), fileBatch };
-  // Constant nodes have no inputs: evaluate them first, so pattern matching can read their values.
-  for (const n of sorted.nodes) {
-    if (n.opType === 'Constant' && (!n.domain || n.domain === 'ai.onnx')) {
-      const name = sorted.names.get(n)!;
-      b.values.set(n.output?.[0] ?? '', { c: constantValue(b, new Attrs(n, name), name, tctx) });
-      b.constSrc.set(n.output?.[0] ?? '', [name]);
-    }
-  }
   const plan = findGelu(sorted.nodes, sorted.uses, (v) => b.get(v)?.c, ctx.graphOutputs);
+  // A recurrence a PyTorch export unrolled over the time steps -> one Recurrent node (onnx-recurrence.ts).
+  const loop = findRecurrence(sorted, b, opset, new Map(inputs.map((v) => [v.name ?? '', declaredShape(v) ?? []])), ctx.graphOutputs);
   for (const n of sorted.nodes) {
     const name = sorted.names.get(n)!;
     if (n.opType === 'Constant' || plan.skip.has(n)) continue;
     try {
+      const folded = loop.starts.get(n);
+      if (folded) emitRecurrence(b, folded, name);
+      if (loop.skip.has(n)) continue;
       const fused = plan.starts.get(n);
       if (fused) {
         const x = b.act(fused.input, name);

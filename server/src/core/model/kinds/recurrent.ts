@@ -1,7 +1,7 @@
 /**
  * Recurrent: SimpleRNN, LSTM and GRU cells over [batch, time, features], one direction or both, from a
  * zero state, with Keras's equations (ONNX loaders convert to Keras's weight layout and gate order):
- *   simple: h = act(x W + h U + b)
+ *   simple: h = act(x W + h U + b); with a leak a (echo state network): h = (1 - a) h + a act(x W + h U + b)
  *   lstm:   [i f c o] = x W + h U + b; c = ra(f) c + ra(i) act(c~); h = ra(o) act(c)
  *   gru:    z = ra(xz + h Uz), r = ra(xr + h Ur), h~ = act(xh + (r h) Uh)      (resetAfter false)
  *           h~ = act(xh + r (h Uh + b_rh))                                       (resetAfter true)
@@ -34,6 +34,7 @@ function checkParams(node: Node): RecurrentParams {
   if (p.direction !== 'forward' && p.direction !== 'backward' && p.direction !== 'bidirectional') badConfig(node, `unknown direction ${String(p.direction)}`);
   if (p.direction === 'bidirectional' && !['concat', 'sum', 'mul', 'ave'].includes(String(p.merge))) badConfig(node, `unknown merge mode ${String(p.merge)}`);
   checkPositiveInts(node, 'units', [p.units], 1);
+  if (p.leak !== undefined && (p.cell !== 'simple' || !(p.leak > 0 && p.leak <= 1))) badConfig(node, `leak ${p.leak} (only a simple cell, 0 < leak <= 1)`);
   return p;
 }
 
@@ -65,6 +66,7 @@ function runDirection(tf: TF, node: Node, steps: Tensor[], backward: boolean): T
   const act = (x: Tensor) => applyActivation(x, p.cellActivation, tf);
   const gate = (x: Tensor) => applyActivation(x, p.recurrentActivation, tf);
   const n = steps[0].shape[0];
+  const leak = p.leak ?? 1;
   let h: Tensor = tf.zeros([n, u]);
   let c: Tensor = tf.zeros([n, u]);
   const out: Tensor[] = [];
@@ -75,7 +77,8 @@ function runDirection(tf: TF, node: Node, steps: Tensor[], backward: boolean): T
   const [uzr, uh] = p.cell === 'gru' && !p.resetAfter ? tf.split(rec, [2 * u, u], 1) : [rec, rec];
   for (const x of xs) {
     if (p.cell === 'simple') {
-      h = act(tf.add(x, tf.matMul(h as T2, rec)));
+      const next = act(tf.add(x, tf.matMul(h as T2, rec)));
+      h = leak === 1 ? next : tf.add(tf.mul(h, 1 - leak), tf.mul(next, leak));
     } else if (p.cell === 'lstm') {
       const [zi, zf, zc, zo] = tf.split(tf.add(x, tf.matMul(h as T2, rec)), 4, 1);
       c = tf.add(tf.mul(gate(zf), c), tf.mul(gate(zi), act(zc)));
