@@ -11,6 +11,7 @@ import {
   type ReanalyzeResult,
 } from '../../server/src/protocol.js';
 import { showPanel } from './panel.js';
+import { modelLabel } from './model-label.js';
 import { BACKEND_NAMES, type BackendName } from '../../server/src/core/names.js';
 
 /** What each backend needs, shown in the picker (the names: core/names.ts). */
@@ -65,7 +66,7 @@ export function registerCommands(context: vscode.ExtensionContext, client: () =>
       const r = await client().sendRequest<CheckDataResult>(Method.checkData, { model: model.uri, samples: samples ? { data: samples.fsPath } : undefined });
       output.appendLine(`check ${vscode.workspace.asRelativePath(model.file)}: ${r.findings.length} finding(s) on the relevance maps (${r.durationMs} ms)`);
       for (const f of r.findings) output.appendLine(`  ${f.code} ${f.severity}: ${f.message}`);
-      void vscode.window.showInformationMessage(`LRP Lens: ${r.findings.length} finding(s) on the relevance maps of ${model.name}; see the Problems panel.`);
+      void vscode.window.showInformationMessage(`LRP Lens: ${r.findings.length} finding(s) on the relevance maps of ${labelOf(model)}; see the Problems panel.`);
     } catch (e) {
       reportError('Check data set', e, output);
     }
@@ -121,22 +122,49 @@ function reportError(what: string, e: unknown, output: vscode.OutputChannel): vo
   void vscode.window.showErrorMessage(`LRP Lens: ${what} failed: ${err.message ?? String(e)}`);
 }
 
-/** The model to work on: the argument, the active editor's file, or a pick among the loaded models. */
+/** A model's name in pickers and messages: its file and folder (model-label.ts). */
+function labelOf(m: ModelSummary): string {
+  return modelLabel(m).label;
+}
+
+/** Why a model that did not load cannot be explained: its error, with the hint when it has one. */
+function refusalText(m: ModelSummary): string {
+  const e = m.error;
+  const why = e ? `${e.code}: ${e.message}${e.layer ? ` (layer '${e.layer}')` : ''}` : m.state === 'pending' ? 'it has not been analyzed yet' : 'it did not load';
+  return `LRP Lens: ${labelOf(m)} cannot be explained: ${why}${e?.hint ? `. ${e.hint}` : ''}`;
+}
+
+/**
+ * The model to work on: the argument, the active editor's file, or a pick among the workspace's models.
+ * A model that did not load is not silently replaced by another: asked for (or picked), it says why.
+ */
 async function pickModel(client: LanguageClient, target?: vscode.Uri | string): Promise<ModelSummary | undefined> {
   const { models } = await client.sendRequest<ListModelsResult>(Method.listModels, {});
   const ok = models.filter((m) => m.state === 'ok');
   const wanted = typeof target === 'string' ? vscode.Uri.parse(target.startsWith('file:') ? target : vscode.Uri.file(target).toString()) : target ?? activeModelUri();
   // Compare file paths: the server's URIs and VS Code's may encode characters differently.
-  const hit = wanted ? ok.find((m) => m.file === wanted.fsPath || m.uri === wanted.toString()) : undefined;
-  if (hit) return hit;
-  if (ok.length === 0) {
-    void vscode.window.showWarningMessage('LRP Lens: no model in this workspace loaded without errors (see the Problems panel).');
+  const hit = wanted ? models.find((m) => m.file === wanted.fsPath || m.uri === wanted.toString()) : undefined;
+  if (hit?.state === 'ok') return hit;
+  if (hit) {
+    void vscode.window.showErrorMessage(refusalText(hit));
     return undefined;
   }
-  const pick = await vscode.window.showQuickPick(
-    ok.map((m) => ({ label: vscode.workspace.asRelativePath(m.file), description: `${m.name} · ${m.format?.name ?? ''}`, model: m })),
-    { title: 'LRP Lens: which model?' },
-  );
+  if (ok.length === 0) {
+    const failed = models.filter((m) => m.state === 'error');
+    void vscode.window.showWarningMessage(
+      failed.length === 1
+        ? refusalText(failed[0])
+        : `LRP Lens: no model in this workspace loaded without errors${failed.length ? ` (${failed.length} did not load: ${failed.map(labelOf).join(', ')}; see the Problems panel)` : ''}.`,
+    );
+    return undefined;
+  }
+  // Models that did not load are listed last, so picking one says why instead of its absence being a mystery.
+  const item = (m: ModelSummary) => ({ ...modelLabel(m, vscode.workspace.asRelativePath(m.file)), model: m });
+  const pick = await vscode.window.showQuickPick([...ok, ...models.filter((m) => m.state !== 'ok')].map(item), { title: 'LRP Lens: which model?', matchOnDescription: true });
+  if (pick && pick.model.state !== 'ok') {
+    void vscode.window.showErrorMessage(refusalText(pick.model));
+    return undefined;
+  }
   return pick?.model;
 }
 
@@ -160,7 +188,7 @@ async function pickSamples(model: ModelSummary, client: LanguageClient): Promise
   if (project.length > 0) items.push({ label: 'Data from lrp-lens.json', project: true });
   for (const u of npys) items.push({ label: vscode.workspace.asRelativePath(u), uri: u });
   items.push({ label: 'Browse…', browse: true });
-  const pick = await vscode.window.showQuickPick(items, { title: `LRP Lens: samples to explain ${model.name}`, placeHolder: 'A .npy of model inputs (batch first)' });
+  const pick = await vscode.window.showQuickPick(items, { title: `LRP Lens: samples to explain ${labelOf(model)}`, placeHolder: 'A .npy of model inputs (batch first)' });
   if (!pick) return null;
   if (pick.project) return undefined;
   if (pick.uri) return pick.uri;

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { Method, type FindingSummary, type ListModelsResult, type ModelSummary, type StatusParams } from '../../server/src/protocol.js';
+import { distinctiveName, modelLabel } from './model-label.js';
 
 export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider {
   static readonly viewType = 'lrpLens.modelViewer';
@@ -69,7 +70,7 @@ export function modelPage(model: ModelSummary | undefined, uri: vscode.Uri, trus
       })
       .join('\n');
     body = `
-<h1>${esc(model.name)} <small>${esc(model.format?.name ?? '')} ${esc(model.format?.version ?? '')}${model.format?.producer ? ` · ${esc(model.format.producer)}` : ''}</small></h1>
+<h1>${esc(modelLabel(model).label)} <small>${distinctiveName(model.name, model.file) ? `"${esc(model.name)}" · ` : ''}${esc(model.format?.name ?? '')} ${esc(model.format?.version ?? '')}${model.format?.producer ? ` · ${esc(model.format.producer)}` : ''}</small></h1>
 <p>${esc(vscode.workspace.asRelativePath(uri))} · input ${model.inputs.map((i) => `${esc(i.name)} ${esc(shape(i.shape))}`).join(', ')} · output ${model.outputs.map((o) => esc(shape(o.shape))).join(', ')} · ${model.totalParams.toLocaleString('en-US')} parameters · ${model.findings.length} finding(s)</p>
 <p><button id="explain" ${trusted ? '' : 'disabled title="Trust this workspace to explain models"'}>Explain this model…</button></p>
 ${general.length ? `<ul>${general.map((f) => `<li><button class="code ${esc(f.severity)}" data-code="${esc(f.code)}">${esc(f.code)}</button> ${esc(f.message)}</li>`).join('')}</ul>` : ''}

@@ -14,6 +14,7 @@ import type { AttrValue, DataSource, VarInfo } from '../core/data/source.js';
 import { fullSlab, isIntegerDtype, product } from '../core/data/source.js';
 import { flagString, parseArgs, requireFlag } from './args.js';
 import { regularSize } from '../core/data/regular-file.js';
+import { isZarrStore } from '../core/data/zarr.js';
 import { outputFile } from './files.js';
 import { ownTable } from '../core/own-table.js';
 
@@ -159,8 +160,8 @@ export async function run(argv: string[]): Promise<number> {
   if (!sub || !file || extra.length) throw new LensError('USAGE', USAGE);
   const json = args.flags.get('json') === true;
   if (sub !== 'info' && sub !== 'export') throw new LensError('USAGE', `unknown data subcommand '${sub}'\n${USAGE}`);
-  // Every data format is one regular file: refused fast when it is a device, FIFO or folder.
-  await regularSize(file);
+  // Every data format but a Zarr store (a folder) is one regular file: refused fast when it is a device, FIFO or other folder.
+  if (!(await isZarrStore(file))) await regularSize(file);
   if (sub === 'info') return info(file, flagString(args, 'var'), json);
   return exportVar(file, flagString(args, 'var'), flagString(args, 'select'), await outputFile(requireFlag(args, 'out'), '--out'), json);
 }

@@ -62,15 +62,67 @@ export function findingToDiagnostic(f: FindingSummary, model: ModelSummary | und
     message: f.remedy ? `${f.message}\nRemedy: ${f.remedy}` : f.message,
     data: { code: f.code, layer: f.layer?.name, finding: f.data },
   };
-  if (f.layer) {
-    const layer = model?.layers[f.layer.index];
-    const related: DiagnosticRelatedInformation = {
-      location: { uri: ctx.uri, range: rangeIn(doc, layer?.jsonRange ?? f.range) },
-      message: `layer '${f.layer.name}' (#${f.layer.index}${layer ? `, ${layer.className}, output ${fmtShape(layer.outputShape)}` : ''})`,
-    };
-    d.relatedInformation = [related];
-  }
+  if (f.layer) d.relatedInformation = [layerRelated(f, model, ctx, doc)];
   return d;
+}
+
+/** The layer a finding names, as related information at its entry (the message: which layer it is). */
+function layerRelated(f: FindingSummary, model: ModelSummary | undefined, ctx: DiagnosticContext, doc: TextDocument | undefined, detail = false): DiagnosticRelatedInformation {
+  const layer = f.layer && model?.layers[f.layer.index];
+  const what = f.layer ? `layer '${f.layer.name}' (#${f.layer.index}${layer ? `, ${layer.className}, output ${fmtShape(layer.outputShape)}` : ''})` : 'the model';
+  return { location: { uri: ctx.uri, range: rangeIn(doc, layer?.jsonRange ?? f.range) }, message: detail ? `${what}: ${f.message}` : what };
+}
+
+/**
+ * Findings in model order, those of one code about several layers of the same file put together (the
+ * same padding warning on every convolution of a ResNet is one problem, not seven); a finding without
+ * a layer stays alone.
+ */
+export function groupByCode(findings: FindingSummary[]): FindingSummary[][] {
+  const out: FindingSummary[][] = [];
+  const open = new Map<string, FindingSummary[]>();
+  for (const f of findings) {
+    if (!f.layer) {
+      out.push([f]);
+      continue;
+    }
+    const key = `${f.code}\0${f.file ?? ''}`;
+    const group = open.get(key);
+    if (group) group.push(f);
+    else {
+      const g = [f];
+      open.set(key, g);
+      out.push(g);
+    }
+  }
+  return out;
+}
+
+/** Names listed in a grouped message before "and N more". */
+const NAMES_SHOWN = 8;
+
+/**
+ * One diagnostic for findings of one code on several layers: at the first layer's place, with the most
+ * severe severity, a message that says how many layers and which, and every layer (with its own message)
+ * as related information. `data.layers` lists them all; `data.finding` is the first one's (code actions).
+ */
+export function groupToDiagnostic(group: FindingSummary[], model: ModelSummary | undefined, ctx: DiagnosticContext, doc = docFor(ctx)): Diagnostic {
+  const [first] = group;
+  if (group.length === 1) return findingToDiagnostic(first, model, ctx, doc);
+  const names = group.map((f) => f.layer?.name ?? '?');
+  const shown = names.length > NAMES_SHOWN ? `${names.slice(0, NAMES_SHOWN).join(', ')} and ${names.length - NAMES_SHOWN} more` : names.join(', ');
+  const severity = Math.min(...group.map((f) => SEVERITY[f.severity] ?? DiagnosticSeverity.Warning)) as DiagnosticSeverity;
+  const message = `${first.code} in ${group.length} layers (${shown}). First: ${first.message}`;
+  return {
+    range: rangeIn(doc, first.range),
+    severity,
+    source: SOURCE,
+    code: first.code,
+    codeDescription: { href: ctx.docs(first.docs, first.code) },
+    message: first.remedy ? `${message}\nRemedy: ${first.remedy}` : message,
+    data: { code: first.code, layer: first.layer?.name, layers: names, finding: first.data },
+    relatedInformation: group.map((f) => layerRelated(f, model, ctx, doc, true)),
+  };
 }
 
 export function loadErrorToDiagnostic(err: ProtocolError, ctx: DiagnosticContext): Diagnostic {
@@ -95,16 +147,17 @@ export function loadErrorToDiagnostic(err: ProtocolError, ctx: DiagnosticContext
 
 /**
  * A model's diagnostics: its load error or its static findings, then the relevance-map findings of the
- * last checkData; the disabled codes left out.
+ * last checkData; the disabled codes left out; findings of one code on several layers as one diagnostic.
  */
 export function modelDiagnostics(model: ModelSummary, ctx: DiagnosticContext, disabled: string[] = [], mapFindings: FindingSummary[] = []): Diagnostic[] {
   const doc = docFor(ctx);
   const on = (code: string): boolean => !disabled.includes(code);
+  const grouped = (fs: FindingSummary[]): Diagnostic[] => groupByCode(fs).map((g) => groupToDiagnostic(g, model, ctx, doc));
   const own =
     model.state === 'error' && model.error
       ? on(LOAD_ERROR_CODE) ? [loadErrorToDiagnostic(model.error, ctx)] : []
-      : model.findings.filter((f) => on(f.code) && (f.file === model.file || !f.file)).map((f) => findingToDiagnostic(f, model, ctx, doc));
-  return [...own, ...mapFindings.filter((f) => on(f.code)).map((f) => findingToDiagnostic(f, model, ctx, doc))];
+      : grouped(model.findings.filter((f) => on(f.code) && (f.file === model.file || !f.file)));
+  return [...own, ...grouped(mapFindings.filter((f) => on(f.code)))];
 }
 
 /** A problem in lrp-lens.json at its key (at least one character long, so editors show it). */

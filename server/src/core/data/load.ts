@@ -17,6 +17,7 @@ import type { DataSource, Hyperslab, SourceFormat, VarInfo } from './source.js';
 import { fullSlab, product } from './source.js';
 import { looksLikeIndex, openCsv, openIndexText } from './text.js';
 import { openRegular, readAt } from './regular-file.js';
+import { isZarrStore, openZarr } from './zarr.js';
 
 export interface OpenOptions {
   /** Force a format instead of detecting it. */
@@ -44,6 +45,8 @@ async function head(file: string): Promise<Uint8Array> {
 }
 
 export async function detectFormat(file: string): Promise<SourceFormat> {
+  // The one format that is a folder: a Zarr directory store (checked first, as head() refuses folders).
+  if (await isZarrStore(file)) return 'zarr';
   const h = await head(file);
   if (isNpy(h)) return 'npy';
   if (isNetcdf3(h)) return 'netcdf3';
@@ -58,7 +61,7 @@ export async function detectFormat(file: string): Promise<SourceFormat> {
   if (ext === '.csv' || ext === '.tsv') return 'csv';
   if (looksLikeIndex(text)) return 'cpc-index';
   if (/^[^\n]*[,;\t][^\n]*\n/.test(text)) return 'csv';
-  throw new LensError('FORMAT_UNKNOWN', `cannot tell the format of ${file} (supported: .npy, .npz, NetCDF-3/4, HDF5, PNG/JPEG/TIFF/WebP, CSV, CPC index text)`, { file });
+  throw new LensError('FORMAT_UNKNOWN', `cannot tell the format of ${file} (supported: .npy, .npz, NetCDF-3/4, HDF5, PNG/JPEG/TIFF/WebP, CSV, CPC index text, Zarr v2/v3 stores)`, { file });
 }
 
 export async function openSource(file: string, opts: OpenOptions = {}): Promise<DataSource> {
@@ -71,6 +74,7 @@ export async function openSource(file: string, opts: OpenOptions = {}): Promise<
     case 'image': return openImage(file, opts.image);
     case 'csv': return openCsv(file);
     case 'cpc-index': return openIndexText(file);
+    case 'zarr': return openZarr(file);
   }
 }
 

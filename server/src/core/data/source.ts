@@ -16,7 +16,7 @@ export interface VarInfo {
   attrs: Record<string, AttrValue>;
 }
 
-export type SourceFormat = 'npy' | 'npz' | 'netcdf3' | 'netcdf4' | 'image' | 'csv' | 'cpc-index';
+export type SourceFormat = 'npy' | 'npz' | 'netcdf3' | 'netcdf4' | 'image' | 'csv' | 'cpc-index' | 'zarr';
 
 /** Per dimension: [start, stop) with stop exclusive, in index space. */
 export type Hyperslab = [number, number][];
