@@ -4,6 +4,7 @@
  */
 import { $, on, type CheckEl, type ValueEl } from './dom.js';
 import { post } from './host.js';
+import { modelLabel } from '../../client/src/model-label.js';
 import type { CompareKind, PanelState } from './messages.js';
 import { panel, currentModel, ensureModel, save, selectData, selectModel } from './state.js';
 import { redrawVisible, refreshOverlays, renderAll, renderFindings, renderSample, setOpacity } from './views.js';
@@ -59,7 +60,7 @@ export function fillModels(): void {
   for (const m of models) {
     const o = document.createElement('vscode-option');
     o.setAttribute('value', m.uri);
-    o.textContent = `${m.name} (${m.file.split(/[\\/]/).pop()})${m.state === 'error' ? ' — did not load' : ''}`;
+    o.textContent = `${modelLabel(m).label}${m.state === 'error' ? ' — did not load' : ''}`;
     if (m.uri === state.model) o.setAttribute('selected', '');
     sel.appendChild(o);
   }

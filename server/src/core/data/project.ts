@@ -163,7 +163,7 @@ export const KNOWN_KEYS: Record<string, string[]> = {
   explain: ['composite', 'target'],
 };
 
-const FORMATS: SourceFormat[] = ['npy', 'npz', 'netcdf3', 'netcdf4', 'image', 'csv', 'cpc-index'];
+const FORMATS: SourceFormat[] = ['npy', 'npz', 'netcdf3', 'netcdf4', 'zarr', 'image', 'csv', 'cpc-index'];
 
 type Obj = Record<string, unknown>;
 
