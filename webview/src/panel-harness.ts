@@ -12,12 +12,12 @@ import { panelHtml, makeNonce } from '../../client/src/panel-html.js';
 import { readNpy, type NdArray } from '../../server/src/core/data/npy.js';
 import { useBackend } from '../../server/src/core/compute/backend.js';
 import { loadModel } from '../../server/src/core/model/load.js';
-import { LrpExplainer, type ExplainerOptions } from '../../server/src/core/lrp/engine.js';
 import { GraphBuilder, rng } from '../../server/src/core/lrp/test-graphs.js';
 import { runStaticChecks } from '../../server/src/core/artifacts/catalogue.js';
-import { baseline } from '../../server/src/core/lrp/baselines.js';
-import { COMPOSITE_NAMES, isBaselineName } from '../../server/src/core/names.js';
-import { randomizedTop } from '../../server/src/core/artifacts/collect.js';
+import { COMPOSITE_NAMES } from '../../server/src/core/names.js';
+import { explain, openSession } from '../../server/src/core/session/session.js';
+import { requestLayer } from '../../server/src/core/session/composite-choice.js';
+import { explainResult } from '../../server/src/lsp/explain-job.js';
 import type { Finding } from '../../server/src/core/artifacts/finding.js';
 import type { ModelGraph } from '../../server/src/core/model/graph.js';
 import {
@@ -236,54 +236,12 @@ function modelSummary(graph: ModelGraph, findings: Finding[]): ModelSummary {
   };
 }
 
-function toResult(graph: ModelGraph, x: NdArray, p: PanelExplainParams, t0: number): PanelResult {
-  const choice = typeof p.composite === 'string' ? { name: p.composite } : p.composite ?? { name: 'epsilon' };
-  const opts: ExplainerOptions = { composite: choice.name, ...(choice.params ?? {}) };
-  let g = graph;
-  if (p.variant === 'randomized') {
-    // The cascading sanity check's last step: every Dense/Conv layer re-initialized.
-    const linear = graph.nodes.filter((n) => n.kind === 'Dense' || n.kind === 'Conv').map((n) => n.name);
-    g = randomizedTop(graph, linear, 7);
-  }
-  const input = p.variant === 'blank' ? { ...x, data: new Float32Array(x.data.length) } : x;
-  const method = isBaselineName(choice.name) ? choice.name : undefined;
-  const ex = new LrpExplainer(g, method ? { composite: 'epsilon' } : opts);
-  try {
-    const target = p.target === undefined || p.target === 'argmax' ? { type: 'predicted' as const } : { type: 'index' as const, index: p.target };
-    if (method) {
-      // As the server does: a gradient baseline through the engine's forward pass (core/lrp/baselines.ts).
-      const b = baseline(ex, input, { method, target });
-      const r = b.relevance.data as Float32Array;
-      const n = b.relevance.shape[0];
-      const per = r.length / n;
-      const sums = Array.from({ length: n }, (_, s) => r.subarray(s * per, (s + 1) * per).reduce((a, v) => a + v, 0));
-      return {
-        jobId: p.jobId ?? '', model: p.model, composite: choice, target: b.targets.map((t) => t.index),
-        samples: Array.from({ length: n }, (_, i) => i), relevance: encodeFloat32(r, b.relevance.shape),
-        conservation: { outputRelevance: b.targets.map((t) => t.value), inputRelevance: sums, relativeError: sums.map(() => 0), maxRelativeError: 0 },
-        backend: 'wasm', durationMs: performance.now() - t0, cached: false, layout: graph.inputs[0]?.fileLayout,
-      };
-    }
-    const e = ex.explain(input, { target });
-    const n = e.relevance.shape[0];
-    const outRel = e.targets.map((t) => (e.init === 'onehot' ? 1 : t.value));
-    const rel = e.relevance.data as Float32Array;
-    const relErr = outRel.map((o, i) => Math.abs(e.relevanceSum[i] - o) / (Math.abs(o) || 1));
-    return {
-      jobId: p.jobId ?? '', model: p.model, composite: choice, target: e.targets.map((t) => t.index),
-      samples: Array.from({ length: n }, (_, i) => i),
-      relevance: encodeFloat32(rel, e.relevance.shape),
-      input: encodeFloat32(Float32Array.from(input.data as Float32Array), input.shape),
-      outputs: encodeFloat32(e.output.data, e.output.shape),
-      conservation: {
-        outputRelevance: outRel, inputRelevance: e.relevanceSum, relativeError: relErr, maxRelativeError: Math.max(...relErr),
-        perLayer: e.layers.map((l) => ({ layer: `${l.name} (${l.rule})`, sum: l.relevanceSum.reduce((a, b) => a + b, 0) / l.relevanceSum.length })),
-      },
-      backend: 'wasm', durationMs: performance.now() - t0, cached: false, layout: e.layout,
-    };
-  } finally {
-    ex.dispose();
-  }
+/** The server's answer, from the same session and result conversion as its explain job (lsp/explain-job.ts). */
+async function toResult(graph: ModelGraph, x: NdArray, p: PanelExplainParams, t0: number): Promise<PanelResult> {
+  const session = await openSession({ model: graph, data: { kind: 'array', x }, request: requestLayer(p) });
+  const e = await explain(session, { indices: p.samples?.indices, maxSamples: p.samples?.maxSamples, defaultMax: Infinity, variant: p.variant });
+  const r = explainResult(session, e, { file: p.model, params: p }, 'wasm', t0);
+  return { ...r, jobId: p.jobId ?? '', model: p.model, cached: false, durationMs: performance.now() - t0 };
 }
 
 /** The Zennit reference CNN (TF.js file, NHWC, 16x32 inputs, 8 samples) with its static findings. */
@@ -296,7 +254,7 @@ export async function cnnScenario(): Promise<Scenario & { graph: ModelGraph; x: 
     graph, x,
     models: [modelSummary(graph, findings)],
     composites: [...COMPOSITE_NAMES],
-    explain: async (p) => toResult(graph, x, p, performance.now()),
+    explain: (p) => toResult(graph, x, p, performance.now()),
   };
 }
 
@@ -348,7 +306,7 @@ export async function sstScenario(opts: { months: number[]; grid?: '2deg' | '0.2
     models: [modelSummary(graph, [])],
     composites: ['epsilon', 'epsilon-plus'],
     explain: async (p) => {
-      const r = toResult(graph, x, { ...p, target: 0 }, performance.now());
+      const r = await toResult(graph, x, { ...p, target: 0 }, performance.now());
       // The panel shows the field with NaN on land (its mask); the model saw zeros there.
       const shown = new Float32Array(filled);
       for (let k = 0; k < fields.length; k++) for (let i = 0; i < H * W; i++) if (mask[i]) shown[k * H * W + i] = NaN;

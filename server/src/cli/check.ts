@@ -1,32 +1,35 @@
 /**
  * `lrp-lens check [PATH...] [--data FILE [--var NAME] [--select ...] [--fill V] | --config lrp-lens.json
- * [--model NAME]] [--composite NAME] [--rules FILE|SPEC] [--format text|json|sarif]`: the artifact catalogue over model files
- * and folders. With data (resolveInput, input.ts) the relevance-map checks run too; with --config each
- * model runs on its own entry's data, mask (LRP209) and explain composite, and without PATH every
- * entry's model files are checked. Exit 0 with no error-severity finding, 1 with one, 2 on a
+ * [--model NAME]] [composite flags] [--format text|json|sarif]`: the artifact catalogue over model files
+ * and folders. With data the relevance-map checks run too, through the session (core/session/): with
+ * --config each model runs on its own entry's data, mask (LRP209) and explain composite, and without
+ * PATH every entry's model files are checked. The composite flags are explain's (composite-flags.ts);
+ * the map checks judge the predicted class, so --target and --init take their defaults only. Exit 0 with no error-severity finding, 1 with one, 2 on a
  * usage error (thrown as LensError('USAGE') for the dispatcher).
  */
 import { stat, readFile } from 'node:fs/promises';
 import { join, resolve, extname, basename, relative } from 'node:path';
-import { checkComposite, parseArgs, flagString, type ParsedArgs } from './args.js';
-import { dataRange, resolveInput, type ResolvedInput } from './input.js';
-import { checkFlags, dataFile, entryModelFiles, INPUT_FLAG_NAMES } from './project-model.js';
-import { findEntry, formatPath, rangeOf, readProject, type ModelEntry } from '../core/data/project.js';
-import { geometryTwin, gridIfAny, onDataGrid } from '../core/report/grid-checks.js';
+import { parseArgs, flagString } from './args.js';
+import { checkFlags, entryModelFiles, INPUT_FLAG_NAMES } from './project-model.js';
+import { findEntry, formatPath, rangeOf, readProject, type LensProject, type ModelEntry } from '../core/data/project.js';
 import { useBackend } from '../core/compute/backend.js';
 import { LensError, toLensError } from '../core/errors.js';
 import { loadModel } from '../core/model/load.js';
-import { loadFailureFinding, runMapChecks, runStaticChecks } from '../core/artifacts/catalogue.js';
+import { loadFailureFinding } from '../core/artifacts/catalogue.js';
 import { summarize } from '../core/artifacts/summary.js';
 import type { Finding } from '../core/artifacts/finding.js';
 import type { MapContext } from '../core/artifacts/map-context.js';
 import type { ModelGraph } from '../core/model/graph.js';
 import { formatJson, formatSarif, formatText, type CheckResult } from './check-format.js';
 import { fileKind } from '../core/data/regular-file.js';
-import { readRuleMap } from './rule-map.js';
 import type { RuleMapEntry } from '../core/lrp/composites.js';
 import { walkFiles } from '../core/walk.js';
 import { openRegular, regularSize } from '../core/data/regular-file.js';
+import type { ChoiceLayer } from '../core/session/composite-choice.js';
+import { dataFile, type DataSource, type SessionData } from '../core/session/data-source.js';
+import { openSession } from '../core/session/session.js';
+import { checkMaps, staticFindings } from '../core/session/check-maps.js';
+import { COMPOSITE_FLAG_NAMES, COMPOSITE_FLAGS_USAGE, compositeFlags } from './composite-flags.js';
 
 const MODEL_EXT = new Set(['.h5', '.hdf5', '.keras', '.onnx']);
 const SKIP_DIRS = new Set(['node_modules', '.git', 'out']);
@@ -79,6 +82,8 @@ export interface CheckOptions {
   composite?: string;
   /** --rules: the user's rule map on top of the composite, for the static (LRP112) and the map checks. */
   ruleMap?: RuleMapEntry[];
+  /** The other composite flags (--epsilon, --gamma, --low, --high); composite and ruleMap above win. */
+  request?: ChoiceLayer;
 }
 
 /** Where the map checks' data came from, per model (JSON `inputs`, one text line each). */
@@ -97,70 +102,31 @@ export interface CheckInput {
   /** Share of grid cells masked or missing (LRP209 judges relevance there). */
   maskedShare?: number;
   composite: string;
-  bounds?: [number, number];
+  bounds?: [number | number[], number | number[]];
+  /** Where the bounds came from: the flags, or the data's range. */
+  boundsFrom?: 'given' | 'data';
 }
 
 export interface CheckRunResult extends CheckResult {
   inputs: CheckInput[];
 }
 
-type Collect = typeof import('../core/artifacts/collect.js').collectFromArray;
-
-async function loadCollector(): Promise<Collect> {
-  try {
-    const mod = await import('../core/artifacts/collect.js');
-    return mod.collectFromArray;
-  } catch (e) {
-    throw new LensError('LRP_UNSUPPORTED', `relevance-map checks are not available in this build: ${(e as Error).message}`);
-  }
-}
-
-/** MapContext's mask (1 = masked) over the model input's cells, channels-last, from the data's validity mask. */
-export function mapMask(r: ResolvedInput, channelsFirst: boolean): Uint8Array | undefined {
-  if (!r.mask) return undefined;
-  const n = r.x.shape[0];
-  const per = r.x.data.length / Math.max(n, 1);
-  let valid = r.mask.data;
-  // A --data field's mask covers the samples too: a cell is masked where any sample misses it.
-  if (r.from === 'data' && r.dims && r.dims[0] !== 'batch' && valid.length === n * per) {
-    const folded = new Uint8Array(per).fill(1);
-    for (let s = 0; s < n; s++) for (let i = 0; i < per; i++) if (!valid[s * per + i]) folded[i] = 0;
-    valid = folded;
-  }
-  if (valid.length === 0 || per % valid.length !== 0) return undefined;
-  const c = per / valid.length;
-  let out = Uint8Array.from(valid, (v) => (v ? 0 : 1));
-  if (channelsFirst && c === 1 && valid.length === per && r.x.shape.length > 2 && r.x.shape[1] > 1) {
-    // Channels-first data with its channels in the mask: to channels-last like the maps.
-    const ch = r.x.shape[1];
-    const cells = per / ch;
-    const t = new Uint8Array(per);
-    for (let k = 0; k < ch; k++) for (let i = 0; i < cells; i++) t[i * ch + k] = out[k * cells + i];
-    out = t;
-  }
-  return out.some((v) => v) ? out : undefined;
-}
-
-function extent(r: ResolvedInput, axis: 'lat' | 'lon'): CheckInput['lat'] {
+function extent(r: SessionData, axis: 'lat' | 'lon'): CheckInput['lat'] {
   const c = r.coords?.[axis];
   return c && c.values.length ? { dim: c.dim, first: c.values[0], last: c.values[c.values.length - 1], count: c.values.length } : undefined;
 }
 
-/** The flags resolveInput reads, for one model. */
-function inputArgs(opts: CheckOptions, entryName?: string): ParsedArgs {
-  const flags = new Map<string, string | true>();
-  if (opts.config !== undefined) {
-    flags.set('config', opts.config);
-    if (entryName !== undefined) flags.set('model', entryName);
-  } else if (opts.data !== undefined) {
-    flags.set('data', opts.data);
-    for (const k of ['var', 'select', 'fill'] as const) if (opts[k] !== undefined) flags.set(k, opts[k]!);
-  }
-  return { positional: [], flags };
+/** The data source for one model: the --data file, or its --config entry. */
+function dataSource(opts: CheckOptions, project: LensProject | undefined, entry: ModelEntry | undefined): DataSource | undefined {
+  if (opts.config !== undefined) return project && entry ? { kind: 'project', project, entry } : undefined;
+  if (opts.data === undefined) return undefined;
+  const fill = opts.fill === undefined ? undefined : Number(opts.fill);
+  if (fill !== undefined && !Number.isFinite(fill)) throw new LensError('USAGE', `--fill must be a number, got '${opts.fill}'`);
+  return { kind: 'field', file: opts.data, variable: opts.var, select: opts.select, fill };
 }
 
 /** Model files and their project entries: the paths given, or (with --config and no paths) every entry's files. */
-async function planModels(paths: string[], opts: CheckOptions, findings: Finding[]): Promise<{ file: string; entry?: ModelEntry }[]> {
+async function planModels(paths: string[], opts: CheckOptions, findings: Finding[]): Promise<{ project?: LensProject; models: { file: string; entry?: ModelEntry }[] }> {
   const out: { file: string; entry?: ModelEntry }[] = [];
   const add = (file: string, entry?: ModelEntry): void => {
     if (!out.some((o) => o.file === file)) out.push({ file, entry });
@@ -181,7 +147,7 @@ async function planModels(paths: string[], opts: CheckOptions, findings: Finding
       }
       for (const f of files) add(f, e);
     }
-    return out;
+    return { project, models: out };
   }
   for (const p of paths) {
     for (const f of await findModelFiles(p)) {
@@ -196,16 +162,17 @@ async function planModels(paths: string[], opts: CheckOptions, findings: Finding
       add(f, entry);
     }
   }
-  return out;
+  return { project, models: out };
 }
 
 export async function checkPaths(paths: string[], opts: CheckOptions = {}): Promise<CheckRunResult> {
   const findings: Finding[] = [];
-  const models = await planModels(paths, opts, findings);
+  const { project, models } = await planModels(paths, opts, findings);
   const summaries: CheckResult['summaries'] = [];
   const inputs: CheckInput[] = [];
-  const withData = opts.data !== undefined || opts.config !== undefined;
-  const collect = withData ? await loadCollector() : undefined;
+  const request: ChoiceLayer = { ...opts.request };
+  if (opts.composite !== undefined) request.composite = opts.composite;
+  if (opts.ruleMap?.length) request.rules = opts.ruleMap;
   let anyMaps = false;
   for (const { file, entry } of models) {
     let graph: ModelGraph;
@@ -215,30 +182,20 @@ export async function checkPaths(paths: string[], opts: CheckOptions = {}): Prom
       findings.push(loadFailureFinding(toLensError(e, file), file));
       continue;
     }
-    const composite = opts.composite ?? entry?.explain?.composite ?? 'epsilon';
-    const ruleMap = opts.ruleMap;
-    const own = runStaticChecks(graph, { composite, ruleMap });
+    // Static checks under the composite the session chooses (the entry's explain composite, unless given).
+    const own = staticFindings(await openSession({ model: graph, entry, request }));
     let ctx: MapContext | undefined;
-    if (collect && (opts.config === undefined || entry)) {
+    const source = dataSource(opts, project, entry);
+    if (source) {
       try {
-        const r = await resolveInput(inputArgs(opts, entry?.name), graph.inputs[0].fileShape);
-        const layout = graph.inputs[0].fileLayout;
-        const mask = mapMask(r, /^NC/.test(layout));
-        // epsilon-gamma-box needs bounds: the data's own range (as `explain` does for data files).
-        const bounds = composite === 'epsilon-gamma-box' ? dataRange(r.x.data) : undefined;
+        const session = await openSession({ model: graph, data: source, request });
+        const r = session.data!;
         await useBackend();
-        // Judged as the report judges: on the data's grid (an MLP's ocean cells scattered back, the other
-        // cells masked; a wrapped longitude folded and periodic), against the geometry twin.
-        const grid = gridIfAny(r);
-        ctx = await collect(graph, r.x, composite, {
-          mask,
-          explainer: { ...(bounds ? { low: bounds[0], high: bounds[1] } : {}), ruleMap },
-          twin: geometryTwin(graph, grid, r.x),
-        });
-        ctx = onDataGrid(ctx, r, grid);
-        own.push(...runMapChecks(ctx));
+        const checked = await checkMaps(session);
+        ctx = checked.ctx;
+        own.push(...checked.mapFindings);
         anyMaps = true;
-        const info: CheckInput = { file, data: dataFile(r), shape: r.x.shape, dims: r.dims, samples: ctx.n, composite };
+        const info: CheckInput = { file, data: dataFile(r), shape: r.x.shape, dims: r.dims, samples: ctx.n, composite: session.choice.composite };
         if (entry) info.entry = entry.name;
         if (r.times?.length) info.dates = [r.times[0], r.times[Math.min(ctx.n, r.times.length) - 1]];
         const lat = extent(r, 'lat');
@@ -246,12 +203,16 @@ export async function checkPaths(paths: string[], opts: CheckOptions = {}): Prom
         if (lat) info.lat = lat;
         if (lon) info.lon = lon;
         if (r.wrapLon) info.wrapLon = r.wrapLon;
-        const used = ctx.mask ?? mask;
+        const used = ctx.mask ?? checked.mask;
         if (used) info.maskedShare = used.reduce((a, v) => a + v, 0) / used.length;
-        if (bounds) info.bounds = bounds;
+        if (session.bounds) {
+          info.bounds = [session.bounds.low, session.bounds.high];
+          info.boundsFrom = session.bounds.from;
+        }
         inputs.push(info);
       } catch (e) {
         const err = toLensError(e, file);
+        if (err.code === 'USAGE') throw err; // a flag the checks cannot honour stops the run (exit 2)
         // Data that does not fit this model (shape) is reported per model, so the rest still runs.
         own.push({ ...loadFailureFinding(err, file), code: 'LRP100', severity: 'warning', message: `relevance-map checks skipped: ${err.code}: ${err.message}` });
       }
@@ -287,7 +248,7 @@ async function packageVersion(): Promise<string> {
   }
 }
 
-const USAGE = 'usage: lrp-lens check [PATH...] [--data FILE [--var NAME] [--select DIM=START:STOP,...] [--fill V] | --config lrp-lens.json [--model NAME]] [--composite NAME] [--rules FILE|SPEC] [--format text|json|sarif] [--json]';
+const USAGE = `usage: lrp-lens check [PATH...] [--data FILE [--var NAME] [--select DIM=START:STOP,...] [--fill V] | --config lrp-lens.json [--model NAME]] ${COMPOSITE_FLAGS_USAGE} [--format text|json|sarif] [--json]`;
 
 /** `write` receives the output (stdout by default; tests pass their own). */
 export async function run(argv: string[], write: (s: string) => void = (s) => void process.stdout.write(s)): Promise<number> {
@@ -299,11 +260,10 @@ export async function run(argv: string[], write: (s: string) => void = (s) => vo
   const format = args.flags.get('json') ? 'json' : (flagString(args, 'format') ?? 'text');
   if (!['text', 'json', 'sarif'].includes(format)) throw new LensError('USAGE', `--format must be text, json or sarif, got '${format}'`);
   // --input X.npy is explain/predict's; check takes its arrays as --data.
-  checkFlags(args, ['json', 'help', 'format', 'composite', 'rules', ...INPUT_FLAG_NAMES.filter((k) => k !== 'input')]);
+  checkFlags(args, ['json', 'help', 'format', ...COMPOSITE_FLAG_NAMES, ...INPUT_FLAG_NAMES.filter((k) => k !== 'input')]);
   const opts: CheckOptions = {};
-  for (const k of ['data', 'var', 'select', 'fill', 'config', 'model', 'composite'] as const) opts[k] = flagString(args, k);
-  if (opts.composite !== undefined) checkComposite(opts.composite, '--composite');
-  opts.ruleMap = await readRuleMap(flagString(args, 'rules'));
+  for (const k of ['data', 'var', 'select', 'fill', 'config', 'model'] as const) opts[k] = flagString(args, k);
+  opts.request = await compositeFlags(args);
   if (opts.data !== undefined && opts.config !== undefined) throw new LensError('USAGE', 'give --data or --config, not both');
   if (args.positional.length === 0 && opts.config === undefined) throw new LensError('USAGE', `check needs at least one model file or folder (or --config lrp-lens.json)\n${USAGE}`);
   // One data file for every model: a device or FIFO there stops the run, not each model's map checks.

@@ -66,10 +66,10 @@ test('explain with a rule map, a contrast target and output initialisation (ONNX
   assert.deepEqual(readNpyFile(out).shape, [8, 1, 16, 32]);
 });
 
-test('explain errors: missing bounds, unknown composite, bad target give exit 2 and a coded error', async () => {
+test('explain errors: unknown composite, bad target, bad flags give exit 2 and a coded error', async () => {
   const base = ['explain', join(REF, 'mlp', 'model.h5'), '--input', join(REF, 'mlp', 'x_nhwc.npy'), '--out', join(dir, 'x.npy'), '--json'];
   for (const [extra, code] of [
-    [['--composite', 'epsilon-gamma-box'], 'USAGE'],
+    [['--composite', 'epsilon-gamma-box', '--init', 'zero'], 'USAGE'],
     [['--composite', 'nope'], 'USAGE'],
     [['--composite', 'epsilon', '--target', '99'], 'SELECTION_OUT_OF_RANGE'],
     [['--composite', 'epsilon', '--rules', 'kind:Dense=bogus'], 'USAGE'],

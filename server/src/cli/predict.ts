@@ -54,7 +54,7 @@ export async function run(argv: string[]): Promise<number> {
       inputs.push({ path: paths[i], shape: r.x.shape });
     }
   } else {
-    const r = await resolveInput(args, graph.inputs[0].fileShape);
+    const r = await resolveInput(args, graph.inputs[0].fileShape, graph.inputs[0].fileLayout);
     xs.push(r.x);
     inputs.push(inputJson(r));
   }

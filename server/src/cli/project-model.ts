@@ -62,10 +62,7 @@ export async function modelFor(args: ParsedArgs, positional: string | undefined)
   return files[0];
 }
 
-/** The data file of a resolved input as a full path (project entries give it relative to lrp-lens.json). */
-export function dataFile(r: { file: string; entry?: ModelEntry }): string {
-  return r.entry ? resolve(r.entry.baseDir, r.file) : r.file;
-}
+export { dataFile } from '../core/session/data-source.js';
 
 /** Reject flags a command does not read, and input flags without the flag they qualify (they would be ignored). */
 export function checkFlags(args: ParsedArgs, known: string[]): void {

@@ -1,7 +1,8 @@
 /**
- * `lrp-lens report PATH --out DIR [--config lrp-lens.json] [--samples N] [--metrics FILE]`: an HTML
- * report over every model of a project (PATH: the project folder or its lrp-lens.json). Prints a
- * summary table and the report's path; progress goes to stderr.
+ * `lrp-lens report PATH --out DIR [--config lrp-lens.json] [--samples N] [--metrics FILE] [composite flags]`:
+ * an HTML report over every model of a project (PATH: the project folder or its lrp-lens.json). The
+ * composite flags are explain's (composite-flags.ts) and win over each entry's explain composite. Prints
+ * a summary table and the report's path; progress goes to stderr.
  */
 import { existsSync } from 'node:fs';
 import { parseArgs, flagInt, flagString, requireFlag } from './args.js';
@@ -9,8 +10,9 @@ import { LensError } from '../core/errors.js';
 import { formatSummary, projectFileOf, writeReport } from '../core/report/report.js';
 import { regularSize } from '../core/data/regular-file.js';
 import { outputFolder } from './files.js';
+import { COMPOSITE_FLAG_NAMES, COMPOSITE_FLAGS_USAGE, compositeFlags } from './composite-flags.js';
 
-const USAGE = 'usage: lrp-lens report PATH --out DIR [--config lrp-lens.json] [--samples N] [--metrics FILE] [--quiet] [--json]\n';
+const USAGE = `usage: lrp-lens report PATH --out DIR [--config lrp-lens.json] [--samples N] [--metrics FILE] ${COMPOSITE_FLAGS_USAGE} [--quiet] [--json]\n`;
 
 export async function run(argv: string[], write: (s: string) => void = (s) => void process.stdout.write(s)): Promise<number> {
   // --json: errors as one JSON object (the dispatcher prints them).
@@ -19,7 +21,10 @@ export async function run(argv: string[], write: (s: string) => void = (s) => vo
     write(USAGE);
     return 0;
   }
-  for (const k of args.flags.keys()) if (!['help', 'quiet', 'json', 'out', 'config', 'samples', 'metrics'].includes(k)) throw new LensError('USAGE', `unknown option --${k}`);
+  for (const k of args.flags.keys()) if (!['help', 'quiet', 'json', 'out', 'config', 'samples', 'metrics', ...COMPOSITE_FLAG_NAMES].includes(k)) throw new LensError('USAGE', `unknown option --${k}`);
+  const request = await compositeFlags(args);
+  // The report explains each class for itself and checks the predicted class's maps from the composite's start.
+  if (request.target !== undefined || request.init !== undefined || (request.method ?? 'lrp') !== 'lrp') throw new LensError('USAGE', 'report explains each class for itself by LRP: --target, --init and --method are for explain');
   if (args.positional.length !== 1) throw new LensError('USAGE', `report needs one project folder (or lrp-lens.json)\n${USAGE}`);
   const quiet = args.flags.get('quiet') === true;
   const config = flagString(args, 'config');
@@ -35,6 +40,7 @@ export async function run(argv: string[], write: (s: string) => void = (s) => vo
     config,
     samples,
     metrics,
+    request,
     progress: quiet ? undefined : (m) => void process.stderr.write(`lrp-lens report: ${m}\n`),
   });
   write(formatSummary(res.rows));

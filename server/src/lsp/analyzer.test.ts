@@ -12,7 +12,8 @@ import { tf, useBackend } from '../core/compute/backend.js';
 import { writeNpy } from '../core/data/npy.js';
 import { HAVE_NCGEN, FIXTURES, ncgen } from '../core/data/testutil.js';
 import { SAMPLES, scratchDir } from '../testing/paths.js';
-import { checkDataJob, explainJob } from './analyzer.js';
+import { explainJob } from './explain-job.js';
+import { checkDataJob } from './check-data-job.js';
 import type { JobContext } from './jobs.js';
 import { decodeArray } from '../protocol.js';
 

@@ -1,11 +1,13 @@
 /**
- * Worker-thread entry: runs analyze / explain / checkData jobs through the analyzer adapter and posts
+ * Worker-thread entry: runs analyze (analyzer.ts), explain (explain-job.ts) and checkData (check-data-job.ts) jobs and posts
  * back results, progress and structured errors. Never writes to stdout (the LSP stream may be stdio).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { LensError, toLensError } from '../core/errors.js';
 import type { JobContext, JobMessage, WorkerMessage } from './jobs.js';
-import { analyzeModel, checkDataJob, explainJob, type WorkerConfig } from './analyzer.js';
+import { analyzeModel, type WorkerConfig } from './analyzer.js';
+import { explainJob } from './explain-job.js';
+import { checkDataJob } from './check-data-job.js';
 import { discoverModels, type DiscoveryOptions } from './discovery.js';
 
 const port = parentPort;

@@ -1,29 +1,29 @@
 /**
- * One model of the project, analysed for the report: static findings, class-mean relevance maps (the
- * samples of each class, explained for that class), the relevance-map checks with their controls (G's
- * collector: cascading randomization, blank prior, valid twin), the fact/artifact summary and the
- * relevance share inside the Nino-3.4 box. Everything on the data's lat x lon grid for drawing.
+ * One model of the project, analysed for the report through its session (core/session/: the same
+ * composite, parameters, ZBox bounds and mask as `lrp-lens check` and the language server choose):
+ * static findings, class-mean relevance maps (the samples of each class, explained for that class), the
+ * relevance-map checks with their controls (cascading randomization, blank prior, geometry twin), the
+ * fact/artifact summary and the relevance share inside the Nino-3.4 box. Everything on the data's
+ * lat x lon grid for drawing.
  */
 import { basename, extname } from 'node:path';
 import type { ModelGraph } from '../model/graph.js';
-import { loadModel } from '../model/load.js';
-import type { NdArray } from '../data/npy.js';
-import { buildModelInput, type ModelInput } from '../data/pipeline.js';
+import type { ModelInput } from '../data/pipeline.js';
 import type { ModelEntry, LensProject } from '../data/project.js';
 import { expandModelGlob } from '../walk.js';
-import { explainGraph } from '../lrp/engine.js';
-import { runMapChecks, runStaticChecks } from '../artifacts/catalogue.js';
-import { collectFromArray } from '../artifacts/collect.js';
 import { summarize, type ModelSummary } from '../artifacts/summary.js';
 import type { Finding } from '../artifacts/finding.js';
 import { firstLayerBand, stridePeriod } from '../artifacts/checks/map-common.js';
 import { randomizationSimilarities } from '../artifacts/checks/lrp207-randomization.js';
 import { isWindowed } from '../artifacts/geometry.js';
 import { LensError } from '../errors.js';
-import { classOutputs, pickSamples } from './classes.js';
+import { classOutputs } from './classes.js';
 import { accuracyInYears, type Accuracy } from './accuracy.js';
-import { batchToGrid, displayGrid, type DisplayGrid } from './grid.js';
-import { geometryTwin, onDataGrid } from './grid-checks.js';
+import { batchToGrid, displayGrid, type DisplayGrid } from '../session/data-grid.js';
+import { explain, openSession, type Session } from '../session/session.js';
+import type { ChoiceLayer } from '../session/composite-choice.js';
+import { pickByLabel } from '../session/samples.js';
+import { checkMaps, staticFindings as sessionStaticFindings } from '../session/check-maps.js';
 import { areaShare, boxWeights, NINO34, regionShare } from './regions.js';
 
 export interface ClassMap {
@@ -73,8 +73,10 @@ export interface ModelAnalysis {
 export interface AnalyzeOptions {
   /** Samples per class (default 32). */
   samples?: number;
-  /** Composite when the entry names none. */
+  /** Composite when the entry names none (the settings layer of the session's precedence). */
   composite?: string;
+  /** The composite flags of `lrp-lens report` (the request layer: they win over the entry's). */
+  request?: ChoiceLayer;
   /** Held-out years: the accuracy on them is recomputed (a check of the metrics the training script wrote). */
   testYears?: [number, number];
 }
@@ -92,20 +94,12 @@ export async function entryModelFiles(project: LensProject, entry: ModelEntry): 
   return files.sort();
 }
 
-export async function loadEntry(project: LensProject, entry: ModelEntry, file?: string): Promise<{ graph: ModelGraph; input: ModelInput; files: string[]; file: string }> {
+/** The entry's session: its preferred model file on the entry's data, with the report's choice. */
+export async function loadEntry(project: LensProject, entry: ModelEntry, opts: Pick<AnalyzeOptions, 'composite' | 'request'> = {}, file?: string): Promise<{ session: Session; graph: ModelGraph; input: ModelInput; files: string[]; file: string }> {
   const files = await entryModelFiles(project, entry);
   const f = file ?? preferredModelFile(files);
-  const graph = await loadModel(f);
-  const spec = graph.inputs[0];
-  const input = await buildModelInput(entry, spec.fileShape, { fileLayout: spec.fileLayout });
-  return { graph, input, files, file: f };
-}
-
-function gather(input: ModelInput, idx: number[]): NdArray {
-  const per = input.x.shape.slice(1).reduce((a, b) => a * b, 1);
-  const data = new Float32Array(idx.length * per);
-  idx.forEach((s, k) => data.set(input.x.data.subarray(s * per, (s + 1) * per), k * per));
-  return { shape: [idx.length, ...input.x.shape.slice(1)], data, dtype: 'f4' };
+  const session = await openSession({ model: f, data: { kind: 'project', project, entry }, request: opts.request, settings: opts.composite ? { composite: opts.composite } : undefined });
+  return { session, graph: session.graph, input: session.data!.input!, files, file: f };
 }
 
 /** Per-sample |R| normalized to 1, averaged: the same statistic as the checks' cell shares, on the data grid. */
@@ -138,9 +132,9 @@ function outputCount(graph: ModelGraph): number {
 export async function analyzeEntry(project: LensProject, entry: ModelEntry, opts: AnalyzeOptions = {}): Promise<ModelAnalysis> {
   const t0 = Date.now();
   const perClass = Math.max(1, Math.floor(opts.samples ?? 32));
-  const { graph, input, files, file } = await loadEntry(project, entry);
+  const { session, graph, input, files, file } = await loadEntry(project, entry, opts);
   if (!input.labels) throw new LensError('CONFIG_ERROR', `model '${entry.name}': the report needs labels (class-mean maps)`, { file: project.file });
-  const composite = entry.explain?.composite ?? opts.composite ?? 'epsilon';
+  const composite = session.choice.composite;
   const grid = displayGrid(input);
   const weights = boxWeights(grid.lat, grid.lon, NINO34);
   const map = classOutputs(input.classNames, outputCount(graph), Math.max(...input.labels) + 1);
@@ -153,10 +147,10 @@ export async function analyzeEntry(project: LensProject, entry: ModelEntry, opts
   const enso = map.filter((c) => c.output >= 0 && /ni[nñ][oa]/i.test(c.name));
   for (const c of enso.length ? enso : map) {
     if (c.output < 0) continue;
-    const idx = pickSamples(input.labels, c.label, perClass);
+    const idx = pickByLabel(input.labels, c.label, perClass);
     if (idx.length === 0) continue;
-    const e = explainGraph(graph, gather(input, idx), { composite, target: { type: 'index', index: c.output } });
-    const maps = batchToGrid(grid, e.relevance.data as Float32Array, idx.length);
+    const e = await explain(session, { indices: idx, maxSamples: idx.length, target: { type: 'index', index: c.output } });
+    const maps = batchToGrid(grid, e.relevance.data, idx.length);
     const share = absShare(maps);
     classes.push({ name: c.name, label: c.label, output: c.output, n: idx.length, mean: mean(maps), absShare: share, ninoShare: regionShare(share, weights) });
     allPicked.push(...idx);
@@ -164,22 +158,10 @@ export async function analyzeEntry(project: LensProject, entry: ModelEntry, opts
   }
   if (classes.length === 0) throw new LensError('CONFIG_ERROR', `model '${entry.name}': no samples of the classes to explain`, { file: project.file });
 
-  // Static and relevance-map checks on the same samples (the checks explain the predicted class).
-  const staticFindings = runStaticChecks(graph, { composite });
-  const x = gather(input, allPicked);
-  let ctxMask: Uint8Array | undefined;
-  // A flatten "valid" input holds valid cells only: nothing in it is masked.
-  if (input.mask && !input.scatter) {
-    // The checks' mask is per input value (channels-last), 1 = masked.
-    const c = grid.channels;
-    ctxMask = new Uint8Array(input.mask.data.length * c);
-    for (let i = 0; i < input.mask.data.length; i++) for (let k = 0; k < c; k++) ctxMask[i * c + k] = input.mask.data[i] ? 0 : 1;
-  }
-  const ctx = await collectFromArray(graph, x, composite, { maxSamples: allPicked.length, mask: ctxMask, twin: geometryTwin(graph, grid, x) });
-  // Checks judge the maps on the data's grid: a wrapped input's copies are folded onto their cells.
-  // An MLP on the ocean cells only: its maps go back on the grid, land masked (as the report draws them).
-  const onGrid = onDataGrid(ctx, input, grid);
-  const mapFindings = runMapChecks(onGrid);
+  // Static and relevance-map checks on the same samples (the checks explain the predicted class), judged
+  // on the data's grid: a wrapped input's copies folded onto their cells, an MLP's maps back on the grid.
+  const staticFindings = sessionStaticFindings(session);
+  const { mapFindings, ctx: onGrid, raw: ctx } = await checkMaps(session, { indices: allPicked, maxSamples: allPicked.length });
   const summary = summarize(graph, [...staticFindings, ...mapFindings], onGrid);
   const sims = randomizationSimilarities(onGrid);
   const randomized = (ctx.randomized ?? []).map((r, i) => ({ layers: r.layers, absShare: absShare(batchToGrid(grid, r.relevance, ctx.n)), similarity: sims[i]?.similarity ?? NaN }));

@@ -23,11 +23,3 @@ export function classOutputs(classNames: string[] | undefined, outputs: number, 
   }
   throw new LensError('SHAPE_MISMATCH', `the model has ${outputs} output(s) but the project names ${names.length} classes (${names.join(', ')}); give one class name per output`);
 }
-
-/** Up to `max` indices spread evenly over the samples whose label is `label` (all of them when fewer). */
-export function pickSamples(labels: ArrayLike<number>, label: number, max: number): number[] {
-  const all: number[] = [];
-  for (let i = 0; i < labels.length; i++) if (labels[i] === label) all.push(i);
-  if (all.length <= max) return all;
-  return Array.from({ length: max }, (_, k) => all[Math.floor(((k + 0.5) * all.length) / max)]);
-}

@@ -27,7 +27,8 @@ test('every sample model loads (TF.js and Keras HDF5 alike) and reaches the held
     const m = metrics.get(entry.name);
     assert.ok(m?.testYears && m.testAccuracy !== undefined, `${entry.name}: no metrics`);
     const files = await entryModelFiles(project, entry);
-    assert.ok(files.some((f) => f.endsWith('model.json')) && files.some((f) => f.endsWith('.h5')), `${entry.name}: ${files.join(', ')}`);
+    // TF.js and Keras HDF5 (tfjs-layers training), or ONNX (the echo state network, written as a PyTorch export).
+    assert.ok((files.some((f) => f.endsWith('model.json')) && files.some((f) => f.endsWith('.h5'))) || files.some((f) => f.endsWith('.onnx')), `${entry.name}: ${files.join(', ')}`);
     const graphs = await Promise.all(files.map((f) => loadModel(f)));
     const spec = graphs[0].inputs[0];
     const input = await buildModelInput(entry, spec.fileShape, { fileLayout: spec.fileLayout });

@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { SAMPLES, scratchDir } from '../../testing/paths.js';
 import { run } from '../../cli/report.js';
 import { areaShare, boxWeights, NINO34, regionShare } from './regions.js';
-import { toGrid, type DisplayGrid } from './grid.js';
+import { toGrid, type DisplayGrid } from '../session/data-grid.js';
 
 const range = (a: number, b: number, step: number): number[] => Array.from({ length: Math.round((b - a) / step) + 1 }, (_, i) => a + i * step);
 

@@ -8,7 +8,7 @@
  * wrapped axis is marked periodic: it has no border.
  */
 import type { MapContext } from '../artifacts/map-context.js';
-import { foldWrap, type DisplayGrid } from './grid.js';
+import { foldWrap, type DisplayGrid } from './data-grid.js';
 
 export function foldContext(ctx: MapContext, g: DisplayGrid): MapContext {
   if (g.wrapLon === 0 || ctx.shape.length !== 3) return ctx;

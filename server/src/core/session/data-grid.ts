@@ -1,12 +1,15 @@
 /**
- * From the model's input layout back to the data's lat x lon grid, for drawing and for regional shares:
- * a flattened MLP input is reshaped to its grid (a flatten "valid" input, the ocean cells only, is first
- * scattered back onto it: masked cells get no relevance), channels are summed, a longitude axis that the
- * pipeline wrapped periodically is folded back (the relevance of each copy added to its original cell,
- * which conserves the total), and lon-before-lat layouts are transposed.
+ * The one place where model-layout arrays go back onto the data's grid, for every front end:
+ *  - featuresOnGrid: a flatten "valid" input's feature vectors (an MLP on the ocean cells) back on the
+ *    per-sample grid of the layout, other cells filled (the pipeline's own inverse, scatterFeatures);
+ *  - a sequence input's (time, features) samples (a recurrent model fed the grid line by line) back on
+ *    the per-sample grid (the pipeline's own inverse, sequenceToGrid);
+ *  - the display grid (lat x lon): channels summed, a periodically wrapped longitude folded back (each
+ *    copy's relevance added to its original cell, which conserves the total), lon-before-lat transposed.
+ * A new input mode of the data pipeline (a field fed column by column, say) adds its inverse here.
  */
 import { LensError } from '../errors.js';
-import { scatterFeatures, type ModelInput } from '../data/pipeline.js';
+import { scatterFeatures, sequenceToGrid, type ModelInput } from '../data/pipeline.js';
 
 export interface DisplayGrid {
   /** Rows (lat) and columns (lon) of the data grid, in the data's coordinate order. */
@@ -23,6 +26,8 @@ export interface DisplayGrid {
   masked?: Uint8Array;
   /** A flatten "valid" input: where each feature lies in the per-sample (input-layout) array. */
   scatter?: ModelInput['scatter'];
+  /** Sequence mode (a recurrent model fed the grid line by line): how a (time, features) sample lies on the grid. */
+  sequence?: ModelInput['sequence'];
 }
 
 /** The grid a ModelInput lies on; throws when the data have no lat/lon pair. */
@@ -36,18 +41,18 @@ export function displayGrid(input: ModelInput): DisplayGrid {
   const lat = Array.from(latC.values);
   // Spatial dims in input order: from the layout (unflattened), else from the mask's dims, else the data's lat, lon.
   const perSample = input.dims.slice(1);
-  let spatial = (input.scatter?.gridDims ?? perSample).filter((d) => d === latC.dim || d === lonC.dim);
+  let spatial = (input.scatter?.gridDims ?? input.sequence?.gridDims ?? perSample).filter((d) => d === latC.dim || d === lonC.dim);
   if (spatial.length !== 2) spatial = input.mask?.dims.filter((d) => d === latC.dim || d === lonC.dim) ?? [];
   if (spatial.length !== 2) spatial = [latC.dim, lonC.dim];
   const inputDims = spatial.map((d) => (d === latC.dim ? 'lat' : 'lon')) as ('lat' | 'lon')[];
   const size = (a: 'lat' | 'lon'): number => (a === 'lat' ? lat.length : lon.length + 2 * wrap);
   const inputShape: [number, number] = [size(inputDims[0]), size(inputDims[1])];
-  const perCount = (input.scatter?.gridShape ?? input.x.shape.slice(1)).reduce((a, b) => a * b, 1);
+  const perCount = (input.scatter?.gridShape ?? input.sequence?.gridShape ?? input.x.shape.slice(1)).reduce((a, b) => a * b, 1);
   const channels = perCount / (inputShape[0] * inputShape[1]);
   if (!Number.isInteger(channels) || channels < 1) {
     throw new LensError('SHAPE_MISMATCH', `the model input has ${perCount} values per sample, not a multiple of the ${inputShape[0]}x${inputShape[1]} grid`);
   }
-  const g: DisplayGrid = { h: lat.length, w: lon.length, lat, lon, inputDims, inputShape, channels, wrapLon: wrap, scatter: input.scatter };
+  const g: DisplayGrid = { h: lat.length, w: lon.length, lat, lon, inputDims, inputShape, channels, wrapLon: wrap, scatter: input.scatter, sequence: input.sequence };
   if (input.mask) {
     // The pipeline's mask is 1 = valid over the (wrapped) spatial axes; fold it to the data grid.
     const m = toGrid(g, Float32Array.from(input.mask.data, (v) => (v ? 0 : 1)), 1, false);
@@ -82,12 +87,24 @@ export function toGrid(g: DisplayGrid, src: ArrayLike<number>, channelsIn = g.ch
   return out;
 }
 
+/**
+ * n model-layout samples on the per-sample grid of the layout: a flatten "valid" input's features back
+ * on their cells (`fill` elsewhere: 0 for relevance, NaN for a file that reads as a map); any other
+ * input is already on its grid and comes back as it is.
+ */
+export function featuresOnGrid(input: Pick<ModelInput, 'scatter'>, src: Float32Array, n: number, fill = 0): { data: Float32Array; perShape?: number[] } {
+  const sc = input.scatter;
+  if (!sc) return { data: src };
+  return { data: scatterFeatures(sc, src, n, fill), perShape: sc.gridShape.slice() };
+}
+
 /** Every sample of a batch on the data grid: n x (h*w). */
 export function batchToGrid(g: DisplayGrid, src: ArrayLike<number>, n: number, sumCopies = true): Float64Array[] {
   if (g.scatter) {
     const full = scatterFeatures(g.scatter, src, n);
     return batchToGrid({ ...g, scatter: undefined }, full, n, sumCopies);
   }
+  if (g.sequence) return batchToGrid({ ...g, sequence: undefined }, sequenceToGrid(g.sequence, src, n), n, sumCopies);
   const per = g.inputShape[0] * g.inputShape[1] * g.channels;
   return Array.from({ length: n }, (_, s) => toGrid(g, src, g.channels, sumCopies, s * per));
 }

@@ -10,7 +10,7 @@ import type { ModelInput } from '../data/pipeline.js';
 import type { MapContext } from '../artifacts/map-context.js';
 import { circularLonTwin, validTwin } from '../artifacts/twins.js';
 import { scatterContext } from '../artifacts/scatter-context.js';
-import { displayGrid, type DisplayGrid } from './grid.js';
+import { displayGrid, type DisplayGrid } from './data-grid.js';
 import { foldContext } from './fold-context.js';
 
 /**
