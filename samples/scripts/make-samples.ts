@@ -3,15 +3,18 @@
  * samples/data, through the same data pipeline and lrp-lens.json that the analyzer uses, and saves each
  * as a TF.js layers model (tfjs-layers' own save) and as Keras 2 HDF5 (our h5wasm writer). Held-out
  * accuracy (split by years: no month of a test year is seen in training) goes to samples/models/metrics.json.
+ * The recurrent samples (an echo state network and an LSTM fed the field column by column) come from
+ * make-recurrent.ts.
  */
-import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { useBackend } from '../../server/src/core/compute/backend.js';
 import { buildModelInput } from '../../server/src/core/data/pipeline.js';
 import { findEntry, readProject } from '../../server/src/core/data/project.js';
-import { writeKerasH5, type LayerWeights } from '../../server/src/core/model/writers/keras-h5-writer.js';
+import { writeKerasH5 } from '../../server/src/core/model/writers/keras-h5-writer.js';
+import { kerasWeights } from './keras-weights.js';
 import { SAMPLES, seedModel, type SampleSpec } from './architectures.js';
+import { makeRecurrentSamples } from './make-recurrent.js';
 import { installFastFilterGrad } from './fast-filter-grad.js';
 import { accuracy, saveTfjs, subset, train, type Dataset } from './train.js';
 
@@ -45,18 +48,6 @@ async function dataset(spec: SampleSpec): Promise<{ d: Dataset; classNames: stri
   if (!input.labels || !input.times) throw new Error(`${spec.name}: the project entry gives no labels or dates`);
   const years = Int32Array.from(input.times.map((t) => Number(t.slice(0, 4))));
   return { d: { x: input.x.data, shape: input.x.shape, y: input.labels, years }, classNames: input.classNames ?? [] };
-}
-
-function kerasWeights(model: tf.LayersModel): { weights: LayerWeights; layerNames: string[] } {
-  const weights: LayerWeights = {};
-  for (const layer of model.layers) {
-    weights[layer.name] = layer.weights.map((w, i) => ({
-      name: w.originalName.split('/').pop() as string,
-      shape: w.shape as number[],
-      data: layer.getWeights()[i].dataSync() as Float32Array,
-    }));
-  }
-  return { weights, layerNames: model.layers.map((l) => l.name) };
 }
 
 /**
@@ -134,6 +125,8 @@ async function main(): Promise<void> {
     metrics.push(m);
     process.stdout.write(`${m.name.padEnd(24)} train ${m.trainYears} (${m.trainMonths}) acc ${m.trainAccuracy.toFixed(3)}  test ${m.testYears} (${m.testMonths}) acc ${m.testAccuracy.toFixed(3)} (majority class ${m.majorityBaseline.toFixed(3)})  ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
   }
+  // The echo state network and the LSTM fed the field column by column (make-recurrent.ts).
+  metrics.push(...(await makeRecurrentSamples(SAMPLES_DIR, only)));
   mkdirSync(join(SAMPLES_DIR, 'models'), { recursive: true });
   // A subset run replaces its models' entries in the existing metrics and keeps the others.
   const file = join(SAMPLES_DIR, 'models', 'metrics.json');

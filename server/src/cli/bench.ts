@@ -1,6 +1,6 @@
 /**
- * `lrp-lens bench [--model FILE --input X.npy] [--backends wasm,cpu,webgpu,tensorflow-gpu] [--workers N]
- *   [--runs N] [--chunk N] [--stream N] [--json]`
+ * `lrp-lens bench [--model FILE --input X.npy | --config lrp-lens.json --entry NAME] [--backends wasm,cpu,webgpu,tensorflow-gpu] [--workers N]
+ *   [--runs N] [--chunk N] [--stream N] [composite flags] [--json]`
  *
  * Throughput and latency of LRP. Default workload: ../shared/bench (sst_cnn as Keras .h5, ONNX and TF.js;
  * EpsilonGammaBox with low -5, high 5, gamma 0.25, epsilon 1e-6; the batch of 64; target class 0; one
@@ -10,10 +10,14 @@
  * of the CPU's peak (0.09 GFLOP per sample forward; 300 GFLOP/s for this machine class, --peak-gflops).
  * The data-set case streams --stream samples (default 10,000: the batch repeatedly) through the pool and
  * reports memory at start and end. Backends that cannot run are listed with the reason.
+ * --config/--entry: a model of a project instead (the sample LSTM, say): its preferred model file and the
+ * first 64 samples its entry's data pipeline gives (the forward-FLOP share of peak is the default workload's).
+ * The composite flags are explain's (composite-flags.ts); the workload above is their default, through
+ * the session's precedence rule (core/session/composite-choice.ts) and ZBox-bounds rule.
  * --json: {default: {samplesPerSecond, singleSampleMs, peakRssMb}, wasm: {...}, cpu: {...}, stream, ...}.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs, flagInt, flagNumber, flagString } from './args.js';
 import { LensError } from '../core/errors.js';
@@ -21,10 +25,17 @@ import { loadModel } from '../core/model/load.js';
 import { type NdArray, readNpy, toFloat32 } from '../core/data/npy.js';
 import { GPU_BACKENDS, type BackendName } from '../core/compute/backend.js';
 import { LrpPool } from '../core/compute/lrp-pool.js';
-import type { ExplainOptions, ExplainerOptions } from '../core/lrp/engine.js';
+import type { ExplainOptions } from '../core/lrp/engine.js';
+import { chooseComposite, targetSpecOf, type ChoiceLayer } from '../core/session/composite-choice.js';
+import { boxBounds } from '../core/session/bounds.js';
+import { explainerOptions } from '../core/session/session.js';
+import { COMPOSITE_FLAG_NAMES, COMPOSITE_FLAGS_USAGE, compositeFlags } from './composite-flags.js';
 import type { ModelGraph } from '../core/model/graph.js';
 import { BENCH } from '../testing/paths.js';
 import { readRegular } from '../core/data/regular-file.js';
+import { findEntry, readProject } from '../core/data/project.js';
+import { buildModelInput } from '../core/data/pipeline.js';
+import { entryModelFiles, preferredModelFile } from '../core/report/analyze.js';
 
 interface Figures {
   samplesPerSecond: number;
@@ -44,7 +55,9 @@ interface ModelFigures extends Figures {
 }
 
 const DEFAULT_MODELS = ['sst_cnn.h5', 'sst_cnn.onnx', 'sst_cnn_tfjs/model.json'];
-const COMPOSITE: ExplainerOptions = { composite: 'epsilon-gamma-box', low: -5, high: 5, gamma: 0.25, epsilon: 1e-6 };
+/** The default workload's composite: the settings layer under the composite flags. */
+const WORKLOAD: ChoiceLayer = { composite: 'epsilon-gamma-box', low: -5, high: 5, gamma: 0.25, epsilon: 1e-6, target: 0 };
+const BENCH_FLAGS = ['model', 'input', 'config', 'entry', 'backends', 'workers', 'runs', 'chunk', 'stream', 'peak-gflops', 'json', ...COMPOSITE_FLAG_NAMES];
 /** Forward cost of the default workload per sample, and this machine class's peak (issue 9). */
 const GFLOP_PER_SAMPLE = 0.09;
 const GPU = new Set<string>(GPU_BACKENDS);
@@ -90,12 +103,18 @@ async function timeIt(f: () => Promise<unknown>): Promise<number> {
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv, ['json']);
-  if (args.positional.length) throw new LensError('USAGE', 'usage: lrp-lens bench [--model FILE --input X.npy] [--backends wasm,cpu,webgpu,tensorflow-gpu] [--workers N] [--runs N] [--chunk N] [--stream N] [--json]');
+  if (args.positional.length) throw new LensError('USAGE', `usage: lrp-lens bench [--model FILE --input X.npy | --config lrp-lens.json --entry NAME] [--backends wasm,cpu,webgpu,tensorflow-gpu] [--workers N] [--runs N] [--chunk N] [--stream N] ${COMPOSITE_FLAGS_USAGE} [--json]`);
+  for (const k of args.flags.keys()) if (!BENCH_FLAGS.includes(k)) throw new LensError('USAGE', `unknown option --${k}`);
+  const choice = chooseComposite({ request: await compositeFlags(args), settings: WORKLOAD });
+  if (choice.target === 'label' || choice.method !== 'lrp') throw new LensError('USAGE', 'bench takes a fixed target (--target INDEX|A-B|predicted|regression)');
   const json = args.flags.get('json') === true;
   const modelFlag = flagString(args, 'model');
   const inputFlag = flagString(args, 'input');
   if ((modelFlag === undefined) !== (inputFlag === undefined)) throw new LensError('USAGE', '--model and --input go together');
-  const models = modelFlag ? [modelFlag] : DEFAULT_MODELS.map((m) => join(BENCH, m));
+  const entryFlag = flagString(args, 'entry');
+  if (entryFlag !== undefined && modelFlag !== undefined) throw new LensError('USAGE', '--entry and --model exclude each other');
+  const project = entryFlag !== undefined ? await projectWorkload(flagString(args, 'config') ?? 'lrp-lens.json', entryFlag) : undefined;
+  const models = project ? [project.model] : modelFlag ? [modelFlag] : DEFAULT_MODELS.map((m) => join(BENCH, m));
   const inputPath = inputFlag ?? join(BENCH, 'batch64_nhwc.npy');
   const backends = (flagString(args, 'backends') ?? 'wasm,cpu,webgpu,tensorflow-gpu').split(',').map((b) => b.trim()) as BackendName[];
   const runs = flagInt(args, 'runs', 1, 1000) ?? 5;
@@ -106,8 +125,10 @@ export async function run(argv: string[]): Promise<number> {
   const cpuWorkers = flagInt(args, 'workers', 1, 1024) ?? cores;
   const peakGflops = flagNumber(args, 'peak-gflops', Number.MIN_VALUE) ?? 300;
   // Options are checked before any file is read.
-  for (const m of [...models, inputPath]) if (!existsSync(m)) throw new LensError('FILE_NOT_FOUND', `benchmark file not found: ${m}`, { file: m });
-  const x = readNpy(await readRegular(inputPath), inputPath);
+  for (const m of [...models, ...(project ? [] : [inputPath])]) if (!existsSync(m)) throw new LensError('FILE_NOT_FOUND', `benchmark file not found: ${m}`, { file: m });
+  const x = project?.x ?? readNpy(await readRegular(inputPath), inputPath);
+  const bounds = boxBounds(choice, toFloat32(x));
+  const COMPOSITE = explainerOptions({ choice, bounds });
   const graphs = await Promise.all(models.map((m) => loadModel(m)));
   const log = (s: string) => {
     if (!json) process.stdout.write(s + '\n');
@@ -118,7 +139,7 @@ export async function run(argv: string[]): Promise<number> {
   const perBackend: Record<string, Figures & { workers: number; singleThreadSamplesPerSecond?: number; cpuMsPerSample: number; shareOfPeak: number; models: ModelFigures[] }> = {};
   const unavailable: Record<string, string> = {};
   let streamReport: Record<string, unknown> | undefined;
-  const opts: ExplainOptions = { target: { type: 'index', index: 0 }, chunkSize: chunk };
+  const opts: ExplainOptions = { target: targetSpecOf(choice), init: choice.init, chunkSize: chunk };
   log(`backend  ${'model'.padEnd(26)} ${'samples/s'.padStart(9)} ${'1 thread'.padStart(9)} ${'1-sample ms'.padStart(11)} ${'CPU ms/sample'.padStart(13)}  peak RSS  workers`);
   for (const backend of backends) {
     // The pure-JS cpu backend is two orders slower: time it on fewer samples and one file.
@@ -204,15 +225,28 @@ export async function run(argv: string[]): Promise<number> {
   Object.assign(result, perBackend);
   if (Object.keys(unavailable).length) result.unavailable = unavailable;
   if (streamReport) result.stream = streamReport;
-  result.workload = { models, input: inputPath, composite: 'epsilon-gamma-box', low: -5, high: 5, gamma: 0.25, epsilon: 1e-6, target: 0, gflopPerSampleForward: GFLOP_PER_SAMPLE, peakGflops };
+  result.workload = { models, input: project ? `${project.entry}: first ${x.shape[0]} samples of its data` : inputPath, composite: choice.composite, low: bounds?.low, high: bounds?.high, boundsFrom: bounds?.from, gamma: choice.gamma, epsilon: choice.epsilon, target: choice.target, gflopPerSampleForward: GFLOP_PER_SAMPLE, peakGflops };
   result.machine = { cpus: cores, loadStart, loadEnd: loadavg() };
   if (json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
   else {
-    log(`default (${defName}, ${def.workers} worker${def.workers > 1 ? 's' : ''}): ${def.samplesPerSecond.toFixed(1)} samples/s (${(def.samplesPerSecond / 40).toFixed(2)}x the Zennit reference's 40), ${def.singleSampleMs.toFixed(1)} ms single sample, peak RSS ${def.peakRssMb.toFixed(0)} MB, ${(100 * def.shareOfPeak).toFixed(1)}% of the ${peakGflops} GFLOP/s peak (forward FLOPs)`);
+    // The Zennit reference and the FLOP count are the default workload's: a project model gets neither.
+    const vsDefault = project ? '' : ` (${(def.samplesPerSecond / 40).toFixed(2)}x the Zennit reference's 40)`;
+    const peak = project ? '' : `, ${(100 * def.shareOfPeak).toFixed(1)}% of the ${peakGflops} GFLOP/s peak (forward FLOPs)`;
+    log(`default (${defName}, ${def.workers} worker${def.workers > 1 ? 's' : ''}): ${def.samplesPerSecond.toFixed(1)} samples/s${vsDefault}, ${def.singleSampleMs.toFixed(1)} ms single sample, peak RSS ${def.peakRssMb.toFixed(0)} MB${peak}`);
     log(`CPU time ${def.cpuMsPerSample.toFixed(1)} ms per sample (all threads): ${(1000 * cores / def.cpuMsPerSample).toFixed(0)} samples/s on ${cores} idle cores`);
     log(`load average ${loadStart.map((v) => v.toFixed(2)).join(' ')} -> ${loadavg().map((v) => v.toFixed(2)).join(' ')} on ${cores} cores`);
   }
   return 0;
+}
+
+/** A project entry's model file and the first 64 samples of its data, in the model's input layout. */
+async function projectWorkload(config: string, name: string): Promise<{ model: string; entry: string; x: NdArray }> {
+  const project = await readProject(resolve(config));
+  const entry = findEntry(project, name);
+  const model = preferredModelFile(await entryModelFiles(project, entry));
+  const spec = (await loadModel(model)).inputs[0];
+  const input = await buildModelInput(entry, spec.fileShape, { fileLayout: spec.fileLayout });
+  return { model, entry: name, x: slice(input.x, Math.min(64, input.x.shape[0])) };
 }
 
 /** The data-set case: `total` samples through the pool (the batch repeatedly), memory at start and end. */

@@ -18,7 +18,7 @@ import { analyzeEntry, entryModelFiles, type ModelAnalysis } from './analyze.js'
 import { readMetrics } from './metrics.js';
 import { artifactOverlays } from './figures.js';
 
-test('every sample model loads (TF.js and Keras HDF5 alike) and reaches the held-out accuracy metrics.json reports', { timeout: 600_000 }, async () => {
+test('every sample model loads (TF.js and Keras HDF5 alike; the ESN from ONNX) and reaches the held-out accuracy metrics.json reports', { timeout: 600_000 }, async () => {
   await useBackend('wasm');
   const project = await readProject(join(SAMPLES, 'lrp-lens.json'));
   const metrics = await readMetrics(join(SAMPLES, 'models', 'metrics.json'));

@@ -8,7 +8,7 @@ import { geoFrame } from '../render/geo.js';
 export interface FigureFile {
   /** File name inside the report folder. */
   name: string;
-  kind: 'classes' | 'artifacts' | 'sanity';
+  kind: 'classes' | 'artifacts' | 'sanity' | 'sequence';
   png: Buffer;
   /** What the figure shows (the caption). */
   caption: string;

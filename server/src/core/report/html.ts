@@ -10,6 +10,8 @@ import type { ModelAnalysis } from './analyze.js';
 import type { FigureFile } from './figures.js';
 import type { ModelMetrics } from './metrics.js';
 import { escapeHtml as esc } from '../render/escape.js';
+import type { SequenceView } from './sequence.js';
+import { formatHalfLife, sequenceFactsHtml } from './sequence-report.js';
 
 /** What each code's row in the shares table counts, where that is not obvious. */
 const SHARE_NOTES: Record<string, string> = {
@@ -23,6 +25,8 @@ export interface ReportSection {
   analysis?: ModelAnalysis;
   figures: FigureFile[];
   metrics?: ModelMetrics;
+  /** A recurrent model fed the field in sequence mode: its sequence view. */
+  sequence?: SequenceView;
   /** Why the model could not be analysed. */
   error?: { code: string; message: string };
 }
@@ -99,6 +103,7 @@ function section(page: ReportPage, s: ReportSection): string {
     return f ? `<figure><img src="${esc(f.name)}" alt="${esc(`${a.name}: ${kind}`)}"><figcaption>${esc(f.caption)}</figcaption></figure>` : '';
   };
   h.push('<h3>Class-mean relevance</h3>', fig('classes'));
+  if (s.sequence) h.push('<h3>Sequence view: the map as the model reads it, and its fading memory</h3>', sequenceFactsHtml(s.sequence), fig('sequence'));
 
   h.push('<h3>Fact or artifact</h3>');
   const by = a.summary.artifactByCode ?? {};
@@ -139,7 +144,7 @@ export function renderHtml(page: ReportPage): string {
   const rows = page.sections.map((s) => {
     const a = s.analysis;
     const acc = s.metrics?.testAccuracy;
-    return `<tr><td><a href="#${sectionId(s.name)}">${esc(s.name)}</a></td><td class="num">${acc !== undefined ? acc.toFixed(3) : '–'}</td><td class="num">${s.metrics?.majorityBaseline !== undefined ? s.metrics.majorityBaseline.toFixed(3) : '–'}</td><td>${a ? esc(codesOf(a).join(' ')) : esc(s.error?.code ?? '')}</td><td class="num">${a ? pct(a.ninoShare) : '–'}</td><td class="num">${a ? pct(a.summary.artifactShare) : '–'}</td></tr>`;
+    return `<tr><td><a href="#${sectionId(s.name)}">${esc(s.name)}</a></td><td class="num">${acc !== undefined ? acc.toFixed(3) : '–'}</td><td class="num">${s.metrics?.majorityBaseline !== undefined ? s.metrics.majorityBaseline.toFixed(3) : '–'}</td><td>${a ? esc(codesOf(a).join(' ')) : esc(s.error?.code ?? '')}</td><td class="num">${a ? pct(a.ninoShare) : '–'}</td><td class="num">${a ? pct(a.summary.artifactShare) : '–'}</td><td class="num">${s.sequence ? esc(formatHalfLife(s.sequence)) : '–'}</td></tr>`;
   });
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -148,7 +153,7 @@ export function renderHtml(page: ReportPage): string {
 <title>${esc(page.title)}</title><style>${CSS}</style></head>
 <body><h1>${esc(page.title)}</h1>
 <p>Project: ${esc(relative(page.outDir, page.projectFile))}. Made by <code>lrp-lens report</code> on ${esc(page.generated)} in ${page.seconds.toFixed(1)} s (backend ${esc(page.backend)}, at most ${page.samplesPerClass} samples per class). Which parts of each heat map are facts and which are artifacts of the architecture: static findings from the model file, relevance-map findings from LRP on the project's data, and the share of relevance in the Nino-3.4 box, the region whose SST anomaly defines the El Nino / La Nina label.</p>
-<table class="summary"><thead><tr><th>model</th><th>held-out accuracy</th><th>majority-class baseline</th><th>findings</th><th>|R| in Nino-3.4</th><th>|R| on artifacts</th></tr></thead><tbody>${rows.join('')}</tbody></table>
+<table class="summary"><thead><tr><th>model</th><th>held-out accuracy</th><th>majority-class baseline</th><th>findings</th><th>|R| in Nino-3.4</th><th>|R| on artifacts</th><th>memory half-life</th></tr></thead><tbody>${rows.join('')}</tbody></table>
 ${page.sections.map((s) => section(page, s)).join('\n')}
 </body></html>
 `;

@@ -16,6 +16,8 @@ import { codesOf, renderHtml, type ReportSection } from './html.js';
 import { readMetrics } from './metrics.js';
 import { parseYears } from './accuracy.js';
 import { ReportFolder } from './out-dir.js';
+import { sequenceFigure, sequenceOf } from './sequence-report.js';
+import type { ChoiceLayer } from '../session/composite-choice.js';
 
 export interface ReportOptions {
   out: string;
@@ -27,6 +29,8 @@ export interface ReportOptions {
   metrics?: string;
   /** Called as each model starts and ends (the CLI prints it to stderr). */
   progress?: (msg: string) => void;
+  /** The composite flags (--composite, --epsilon, ...): they win over each entry's explain composite. */
+  request?: ChoiceLayer;
 }
 
 export interface SummaryRow {
@@ -39,6 +43,8 @@ export interface SummaryRow {
   artifactShare?: number;
   error?: string;
   seconds?: number;
+  /** Recurrent models fed the field in sequence mode: the fitted fading-memory half-life in steps (Infinity: no decay). */
+  halfLife?: number;
 }
 
 export interface ReportResult {
@@ -91,15 +97,17 @@ export async function writeReport(path: string, opts: ReportOptions): Promise<Re
     const m = metrics.get(entry.name);
     const before = tf.memory().numTensors;
     try {
-      const a = await analyzeEntry(project, entry, { samples, testYears: m?.testYears ? parseYears(m.testYears) : undefined });
+      const a = await analyzeEntry(project, entry, { samples, request: opts.request, testYears: m?.testYears ? parseYears(m.testYears) : undefined });
       const figs = await modelFigures(a);
+      const seq = sequenceOf(a);
+      if (seq) figs.push(await sequenceFigure(a, seq));
       for (const f of figs) {
         await folder.write(f.name, f.png);
         files.push(f.name);
       }
-      sections.push({ name: entry.name, analysis: a, figures: figs, metrics: m });
+      sections.push({ name: entry.name, analysis: a, figures: figs, metrics: m, sequence: seq });
       analyses.push(a);
-      rows.push({ model: entry.name, accuracy: m?.testAccuracy, baseline: m?.majorityBaseline, codes: codesOf(a), ninoShare: a.ninoShare, artifactShare: a.summary.artifactShare, seconds: a.seconds });
+      rows.push({ model: entry.name, accuracy: m?.testAccuracy, baseline: m?.majorityBaseline, codes: codesOf(a), ninoShare: a.ninoShare, artifactShare: a.summary.artifactShare, seconds: a.seconds, halfLife: seq?.fading.halfLife });
       opts.progress?.(`${entry.name}: done in ${a.seconds.toFixed(1)} s`);
     } catch (e) {
       const err = toLensError(e);
@@ -130,12 +138,17 @@ export async function writeReport(path: string, opts: ReportOptions): Promise<Re
   return { index, outDir, rows, files, bytes, seconds, analyses };
 }
 
+/** Fading-memory half-life in steps ('-': not a sequence model). */
+function halfLife(h: number | undefined): string {
+  return h === undefined || Number.isNaN(h) ? '-' : Number.isFinite(h) ? `${h.toFixed(1)} st` : 'none';
+}
+
 /** The terminal summary: one row per model. */
 export function formatSummary(rows: SummaryRow[]): string {
   const pct = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '-' : `${(100 * x).toFixed(1)}%`);
   const table = [
-    ['model', 'held-out acc', 'majority', 'Nino-3.4 |R|', 'artifact |R|', 'findings'],
-    ...rows.map((r) => [r.model, r.accuracy !== undefined ? r.accuracy.toFixed(3) : '-', r.baseline !== undefined ? r.baseline.toFixed(3) : '-', pct(r.ninoShare), pct(r.artifactShare), r.error ? `not analysed (${r.error})` : r.codes.join(' ') || '-']),
+    ['model', 'held-out acc', 'majority', 'Nino-3.4 |R|', 'artifact |R|', 'half-life', 'findings'],
+    ...rows.map((r) => [r.model, r.accuracy !== undefined ? r.accuracy.toFixed(3) : '-', r.baseline !== undefined ? r.baseline.toFixed(3) : '-', pct(r.ninoShare), pct(r.artifactShare), halfLife(r.halfLife), r.error ? `not analysed (${r.error})` : r.codes.join(' ') || '-']),
   ];
   const last = table[0].length - 1;
   const widths = table[0].map((_, c) => Math.max(...table.map((row) => (c === last ? 0 : row[c].length))));
