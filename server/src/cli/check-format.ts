@@ -47,7 +47,7 @@ export function formatText(r: CheckResult, cwd = process.cwd()): string {
     if (s.factShare !== undefined) line += `; in the known signal region ${(100 * s.factShare).toFixed(1)} %`;
     lines.push(line);
   }
-  if (r.staticOnly) lines.push('static checks only: the relevance-map checks LRP201-LRP211 did not run (they need data: --data FILE or --config lrp-lens.json)');
+  if (r.staticOnly) lines.push('static checks only: the relevance-map checks (LRP2xx) did not run (they need data: --data FILE or --config lrp-lens.json)');
   return lines.join('\n') + '\n';
 }
 

@@ -14,6 +14,8 @@ import { loadModel } from '../core/model/load.js';
 import { runStaticChecks } from '../core/artifacts/catalogue.js';
 import type { FindingSummary, LayerSummary, LensSettings, ModelSummary, TensorInfo } from '../protocol.js';
 import type { JobContext } from './jobs.js';
+import { chooseComposite, layerFromParams, projectLayer } from '../core/session/composite-choice.js';
+import { findEntry, readProject, type ModelEntry } from '../core/data/project.js';
 
 /** Fixed per worker (workerData). */
 export interface WorkerConfig {
@@ -25,6 +27,28 @@ export interface WorkerConfig {
 export interface AnalyzePayload {
   file: string;
   settings: Pick<LensSettings, 'composite' | 'disabledChecks'>;
+  /** lrp-lens.json of the workspace: the model's entry's explain composite wins over the setting. */
+  projectFile?: string;
+}
+
+/**
+ * The composite the static checks judge under: the session layer's precedence (lrp-lens.json entry >
+ * setting > default), so the diagnostics speak of the composite `lrp-lens check --config` uses.
+ */
+async function staticComposite(p: AnalyzePayload): Promise<string> {
+  const settings = layerFromParams(p.settings.composite, undefined, 'lrpLens.composite');
+  if (!p.projectFile) return chooseComposite({ settings }).composite;
+  let entry: ModelEntry | undefined;
+  try {
+    entry = findEntry(await readProject(p.projectFile), p.file);
+  } catch {
+    entry = undefined; // no entry for this model, or a project file with errors (reported on that file)
+  }
+  try {
+    return chooseComposite({ project: projectLayer(entry), settings }).composite;
+  } catch {
+    return chooseComposite({ settings }).composite; // a bad composite in the entry is the project check's to report
+  }
 }
 
 /** The worker keeps the last graphs it loaded, so an explain after an analysis does not reload. */
@@ -71,7 +95,7 @@ export async function analyzeModel(p: AnalyzePayload, ctx: JobContext, _config: 
   ctx.progress(1, 2, 'static checks');
   const severity: Record<string, 'off'> = {};
   for (const code of p.settings.disabledChecks) severity[code] = 'off';
-  const findings = runStaticChecks(graph, { composite: p.settings.composite, severity });
+  const findings = runStaticChecks(graph, { composite: await staticComposite(p), severity });
   ctx.progress(2, 2);
   return summarize(graph, findings, Date.now() - started);
 }

@@ -11,14 +11,16 @@ export interface AnalysisKey {
   composite: string;
   compositeParams: Record<string, number>;
   disabledChecks: string[];
+  /** The lrp-lens.json whose entry may choose the composite (a changed file is another key). */
+  projectFile: FileStamp | null;
 }
 
-export function analysisKey(hash: string, s: LensSettings): AnalysisKey {
-  return { hash, composite: s.composite, compositeParams: s.compositeParams, disabledChecks: s.disabledChecks };
+export function analysisKey(hash: string, s: LensSettings, projectFile?: string): AnalysisKey {
+  return { hash, composite: s.composite, compositeParams: s.compositeParams, disabledChecks: s.disabledChecks, projectFile: stamp(projectFile) };
 }
 
 export function analysisKeyString(k: AnalysisKey): string {
-  return JSON.stringify([k.hash, k.composite, sortedEntries(k.compositeParams), [...k.disabledChecks].sort()]);
+  return JSON.stringify([k.hash, k.composite, sortedEntries(k.compositeParams), [...k.disabledChecks].sort(), k.projectFile]);
 }
 
 /** Path, size and modification time (a changed data or project file is a different entry); the path alone when it cannot be read. */

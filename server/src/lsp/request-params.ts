@@ -56,10 +56,30 @@ function composite(v: unknown): ExplainParams['composite'] {
   return { name: o.name, params: params as Record<string, number> | undefined };
 }
 
+function target(v: unknown): ExplainParams['target'] {
+  if (v === undefined || v === null) return undefined;
+  if (v !== 'argmax' && !(Number.isInteger(v) && (v as number) >= 0)) bad("target must be a class index or 'argmax'", v);
+  return v as ExplainParams['target'];
+}
+
+/** The rule map (the CLI's --rules spec) and the output-relevance initialisation: as explain and checkData take them. */
+function rulesAndInit(o: Obj): Pick<ExplainParams, 'rules' | 'init'> {
+  const out: Pick<ExplainParams, 'rules' | 'init'> = {};
+  const rules = optionalString(o.rules, 'rules');
+  if (rules !== undefined) {
+    if (rules.length > 4096) bad('rules must be a rule-map spec of at most 4096 characters', rules);
+    out.rules = rules;
+  }
+  if (o.init !== undefined && o.init !== null) {
+    if (o.init !== 'onehot' && o.init !== 'output') bad("init must be 'onehot' or 'output'", o.init);
+    out.init = o.init;
+  }
+  return out;
+}
+
 export function explainParams(p: unknown): ExplainParams {
   const o = object(p, 'explain parameters')!;
-  const out: ExplainParams = { ...(o as unknown as ExplainParams), model: pathString(o.model, 'model'), samples: samples(o.samples), composite: composite(o.composite) };
-  if (o.target !== undefined && o.target !== null && o.target !== 'argmax' && !(Number.isInteger(o.target) && (o.target as number) >= 0)) bad("target must be a class index or 'argmax'", o.target);
+  const out: ExplainParams = { ...(o as unknown as ExplainParams), model: pathString(o.model, 'model'), samples: samples(o.samples), composite: composite(o.composite), target: target(o.target), ...rulesAndInit(o) };
   out.jobId = optionalString(o.jobId, 'jobId');
   if (o.variant !== undefined && o.variant !== null && o.variant !== 'randomized' && o.variant !== 'blank') bad("variant must be 'randomized' or 'blank'", o.variant);
   if (o.layerShares !== undefined && typeof o.layerShares !== 'boolean') bad('layerShares must be true or false', o.layerShares);
@@ -68,7 +88,7 @@ export function explainParams(p: unknown): ExplainParams {
 
 export function checkDataParams(p: unknown): CheckDataParams {
   const o = object(p, 'checkData parameters')!;
-  return { model: pathString(o.model, 'model'), samples: samples(o.samples), composite: composite(o.composite), jobId: optionalString(o.jobId, 'jobId') };
+  return { model: pathString(o.model, 'model'), samples: samples(o.samples), composite: composite(o.composite), target: target(o.target), ...rulesAndInit(o), jobId: optionalString(o.jobId, 'jobId') };
 }
 
 export function reanalyzeParams(p: unknown): ReanalyzeParams {

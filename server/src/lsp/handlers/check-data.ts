@@ -12,11 +12,11 @@ export async function checkData(state: ServerState, params: CheckDataParams, tok
   const jobId = params.jobId ?? state.nextJobId('check');
   const payload: CheckDataJobPayload = {
     file,
-    params: { model: params.model, samples: params.samples, composite: params.composite },
+    params: { model: params.model, samples: params.samples, composite: params.composite, target: params.target, rules: params.rules, init: params.init },
     composite: state.compositeOf(params.composite),
     compositeExplicit: params.composite !== undefined,
     projectFile: state.projectFileFor(file),
-    settings: { disabledChecks: state.settings.disabledChecks },
+    settings: { disabledChecks: state.settings.disabledChecks, composite: state.settings.composite, compositeParams: state.settings.compositeParams },
   };
   const started = Date.now();
   const findings = await runLong<FindingSummary[]>(state, { kind: 'checkData', jobId, file, payload }, token, params as WithProgressToken);

@@ -19,7 +19,7 @@ export async function explain(state: ServerState, params: ExplainParams, token: 
   const key = explainKey(params, { hash, composite, backend: state.settings.backend, projectFile: stamp(projectFile) });
   const hit = state.explainCache.get(key);
   if (hit) return { ...hit, jobId, cached: true };
-  const payload: ExplainJobPayload = { file, params: { ...params, layerShares: params.layerShares !== false }, composite, compositeExplicit: params.composite !== undefined, projectFile };
+  const payload: ExplainJobPayload = { file, params: { ...params, layerShares: params.layerShares !== false }, composite, compositeExplicit: params.composite !== undefined, projectFile, settings: { composite: state.settings.composite, compositeParams: state.settings.compositeParams } };
   const started = Date.now();
   const r = await runLong<Omit<ExplainResult, 'jobId' | 'cached'>>(state, { kind: 'explain', jobId, file, payload }, token, params as WithProgressToken);
   const result: ExplainResult = { ...r, jobId, cached: false, durationMs: r.durationMs ?? Date.now() - started };

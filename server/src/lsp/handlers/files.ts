@@ -27,6 +27,8 @@ export function didChangeWatchedFiles(state: ServerState, p: DidChangeWatchedFil
 export function onFsEvent(state: ServerState, file: string): void {
   if (basename(file) === PROJECT_FILE) {
     state.debounce.run(file, 150, () => void validateProject(state, file));
+    // Its entries choose the models' composites, which the static checks judge under.
+    for (const m of state.models.keys()) if (state.projectFileFor(m) === file) schedule(state, m);
     return;
   }
   if (/\.bin$/i.test(file)) {

@@ -51,7 +51,7 @@ export async function analyze(state: ServerState, file: string): Promise<void> {
     if (err.code === 'CANCELLED' && state.versions.get(file) !== version) return;
     summary = { ...pendingSummary(file), state: 'error', error: err.toJSON(), contentHash: hashed?.hash };
     // A load error is as much a result of the content as a summary; a cancelled or crashed job is not.
-    if (hashed && err.code !== 'CANCELLED' && !err.message.startsWith('worker crashed')) state.analysisCache.set(analysisKey(hashed.hash, state.settings), summary);
+    if (hashed && err.code !== 'CANCELLED' && !err.message.startsWith('worker crashed')) state.analysisCache.set(analysisKey(hashed.hash, state.settings, state.projectFileFor(file)), summary);
   }
   if (state.versions.get(file) !== version || !state.models.has(file)) return; // a newer change or a delete won
   if (entry.hash !== hashed?.hash) {
@@ -67,11 +67,12 @@ export async function analyze(state: ServerState, file: string): Promise<void> {
 
 /** The cached summary of this content under these settings, else the analyze job's. */
 async function summaryOf(state: ServerState, file: string, hashed: HashedFile): Promise<ModelSummary> {
-  const key = analysisKey(hashed.hash, state.settings);
+  const projectFile = state.projectFileFor(file);
+  const key = analysisKey(hashed.hash, state.settings, projectFile);
   const hit = state.analysisCache.get(key);
   if (hit) return rehome(hit, file);
   const jobId = state.nextJobId('analyze');
-  const payload: AnalyzePayload = { file, settings: { composite: state.settings.composite, disabledChecks: state.settings.disabledChecks } };
+  const payload: AnalyzePayload = { file, settings: { composite: state.settings.composite, disabledChecks: state.settings.disabledChecks }, projectFile };
   const handle = state.workers.run<ModelSummary>('analyze', payload);
   state.jobs.set(jobId, { kind: 'analyze', model: file, cancel: handle.cancel });
   let r: ModelSummary;
