@@ -25,7 +25,7 @@ done
 
 echo "== which GPU backends start"
 AVAILABLE=$(timeout 120 npx tsx -e "
-import('./server/src/core/compute/backend.ts').then(async ({ useBackend }) => {
+import('./server/src/core/backend.ts').then(async ({ useBackend }) => {
   const ok = [];
   for (const b of ['webgpu', 'tensorflow-gpu']) {
     try { await useBackend(b); ok.push(b); console.error(b + ': starts'); }

@@ -7,7 +7,7 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REAL, REF, REPO, SAMPLES, scratchDir } from '../server/src/testing/paths.js';
-import { startClient } from '../server/src/lsp/test-client.js';
+import { startClient } from '../server/src/testing/lsp-client.js';
 import { discoverModels } from '../server/src/lsp/discovery.js';
 import { DEFAULT_SETTINGS } from '../server/src/protocol.js';
 

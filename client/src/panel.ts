@@ -200,18 +200,13 @@ class HeatmapPanel {
     }
   }
 
-  /** PNG bytes from the language server (sharp lives there); locally when the server lacks the request. */
+  /**
+   * PNG bytes from the language server (sharp lives there, never in the extension host); when it cannot
+   * render (BACKEND_UNAVAILABLE), the caller falls back to the page's own canvas rendering.
+   */
   private async renderPng(view: PngRequest): Promise<Uint8Array> {
-    try {
-      const r = await this.client().sendRequest<{ base64: string }>(RENDER_PNG_METHOD, view);
-      return Buffer.from(r.base64, 'base64');
-    } catch (e) {
-      if ((e as { code?: number }).code !== -32601) throw e; // MethodNotFound: render here
-      const { renderPngRequest } = await import('../../server/src/core/render/png-request.js').catch((err: Error) => {
-        throw Object.assign(new Error(`PNG export needs sharp (${err.message.split('\n')[0]})`), { data: { code: 'BACKEND_UNAVAILABLE' } });
-      });
-      return renderPngRequest(view);
-    }
+    const r = await this.client().sendRequest<{ base64: string }>(RENDER_PNG_METHOD, view);
+    return Buffer.from(r.base64, 'base64');
   }
 
   private async save(name: string, filters: Record<string, string[]>, what: string, bytes: () => Promise<Uint8Array>): Promise<void> {

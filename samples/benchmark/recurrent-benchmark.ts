@@ -8,7 +8,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { useBackend } from '../../server/src/core/compute/backend.js';
+import { useBackend } from '../../server/src/core/backend.js';
 import { REPO } from '../../server/src/testing/paths.js';
 import { BENCH_DIR } from './cases.js';
 import { RECURRENT_PAIRS, measureRecurrent, type RecurrentCase, type RecurrentMeasured } from './recurrent-cases.js';

@@ -4,7 +4,7 @@
  * the check judges. `measureRecurrent` builds a variant for one seed, explains held-out sequences and
  * runs every check; shared by the benchmark script (recurrent-benchmark.ts) and the test.
  */
-import type { NdArray } from '../../server/src/core/data/npy.js';
+import type { NdArray } from '../../server/src/core/array.js';
 import type { RuleMapEntry } from '../../server/src/core/lrp/composites.js';
 import { collectFromArray } from '../../server/src/core/artifacts/collect.js';
 import { runMapChecks, runStaticChecks } from '../../server/src/core/artifacts/catalogue.js';

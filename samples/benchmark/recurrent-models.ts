@@ -7,7 +7,7 @@
  * the direction. Every seed gives a different reservoir and hence a different read-out.
  */
 import type { LayerNode, ModelGraph, RecurrentParams, Shape } from '../../server/src/core/model/graph.js';
-import type { NdArray } from '../../server/src/core/data/npy.js';
+import type { NdArray } from '../../server/src/core/array.js';
 import { predict } from '../../server/src/core/model/execute.js';
 import { mulberry32 } from '../../server/src/core/random.js';
 import { spectralRadius } from '../../server/src/core/artifacts/checks/lrp115-memory-horizon.js';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { useBackend } from '../../server/src/core/compute/backend.js';
+import { useBackend } from '../../server/src/core/backend.js';
 import { readNpyFile, relError } from '../../server/src/testing/arrays.js';
 import { REPO } from '../../server/src/testing/paths.js';
 import { loadModel } from '../../server/src/core/model/load.js';

@@ -8,7 +8,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { useBackend } from '../../server/src/core/compute/backend.js';
+import { useBackend } from '../../server/src/core/backend.js';
 import { buildModelInput } from '../../server/src/core/data/pipeline.js';
 import { findEntry, readProject } from '../../server/src/core/data/project.js';
 import { writeKerasH5 } from '../../server/src/core/model/writers/keras-h5-writer.js';

@@ -8,7 +8,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { SAMPLES } from '../../server/src/testing/paths.js';
-import { useBackend } from '../../server/src/core/compute/backend.js';
+import { useBackend } from '../../server/src/core/backend.js';
 import { findEntry, readProject } from '../../server/src/core/data/project.js';
 import { buildModelInput, type ModelInput } from '../../server/src/core/data/pipeline.js';
 import { loadModel } from '../../server/src/core/model/load.js';

@@ -8,6 +8,9 @@
  */
 
 import type { BackendName } from './core/names.js';
+import type { PngRequest } from './core/render/png-view.js';
+
+export type { EncodedMap, PngRequest } from './core/render/png-view.js';
 
 /** Request and notification names (namespaced `lrpLens/`). */
 export const Method = {
@@ -21,7 +24,7 @@ export const Method = {
   cancel: 'lrpLens/cancel',
   /** ReanalyzeParams -> ReanalyzeResult: forget cached results and analyze every model again. */
   reanalyze: 'lrpLens/reanalyze',
-  /** core/render/png-request.ts PngRequest -> { base64 }: the panel's PNG export, rendered with sharp. */
+  /** PngRequest -> { base64 }: the panel's PNG export, rendered with sharp. */
   renderPng: 'lrpLens/renderPng',
   /**
    * AllowPathsParams -> AllowPathsResult: files the user picked in a dialog, which the server may then
@@ -51,8 +54,8 @@ export interface Requests {
   [Method.checkData]: { params: CheckDataParams; result: CheckDataResult };
   [Method.cancel]: { params: CancelParams; result: CancelResult };
   [Method.reanalyze]: { params: ReanalyzeParams; result: ReanalyzeResult };
-  /** params: core/render/png-request.ts PngRequest, checked there (the webview does not import the renderer). */
-  [Method.renderPng]: { params: unknown; result: RenderPngResult };
+  /** params: a PngRequest (below), checked where it is rendered (core/render/png-request.ts). */
+  [Method.renderPng]: { params: PngRequest; result: RenderPngResult };
   [Method.allowPaths]: { params: AllowPathsParams; result: AllowPathsResult };
 }
 export type ParamsOf<M extends RequestMethod> = Requests[M]['params'];

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { artifactShare, classMeans, meanMap, overlayGeometry, toMaps } from './maps.js';
-import { loadReference } from '../../server/src/core/render/test-fixtures.js';
-import { toFloat32 } from '../../server/src/core/data/npy.js';
+import { loadReference } from '../../server/src/testing/sst-fixtures.js';
+import { toFloat32 } from '../../server/src/core/array.js';
 import { REF } from '../../server/src/testing/paths.js';
 import { readNpyFile } from '../../server/src/testing/arrays.js';
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_STATE, decodeBytes, decodeFloat32, encodeFloat32, parseToHost, parseToWebview } from './messages.js';
-import { loadReference } from '../../server/src/core/render/test-fixtures.js';
+import { loadReference } from '../../server/src/testing/sst-fixtures.js';
 
 test('float32 arrays survive the base64 transport exactly', () => {
   const ref = loadReference();

@@ -5,9 +5,8 @@
  * server/src/protocol.ts; what only the panel needs is added here.
  */
 import type {
-  CompositeChoice, EncodedArray, ExplainParams, ExplainResult, FindingSummary, ModelSummary,
+  CompositeChoice, EncodedArray, ExplainParams, ExplainResult, FindingSummary, ModelSummary, PngRequest,
 } from '../../server/src/protocol.js';
-import type { PngRequest } from '../../server/src/core/render/png-request.js';
 import type { BaselineName } from '../../server/src/core/names.js';
 
 export type { CompositeChoice, EncodedArray, ExplainParams, ExplainResult, FindingSummary, ModelSummary };

@@ -9,8 +9,9 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { REPO, REF } from '../../server/src/testing/paths.js';
 import { panelHtml, makeNonce } from '../../client/src/panel-html.js';
-import { readNpy, type NdArray } from '../../server/src/core/data/npy.js';
-import { useBackend } from '../../server/src/core/compute/backend.js';
+import { readNpy } from '../../server/src/core/data/npy.js';
+import type { NdArray } from '../../server/src/core/array.js';
+import { useBackend } from '../../server/src/core/backend.js';
 import { loadModel } from '../../server/src/core/model/load.js';
 import { GraphBuilder, rng } from '../../server/src/core/lrp/test-graphs.js';
 import { runStaticChecks } from '../../server/src/core/artifacts/catalogue.js';
@@ -24,7 +25,7 @@ import {
   encodeBytes, encodeFloat32, parseToHost, type FindingSummary, type ModelSummary, type PanelExplainParams,
   type PanelResult, type PanelState, type ToHost, type ToWebview,
 } from './messages.js';
-import { loadSst, sstAnomaly, upsample, type SstField } from '../../server/src/core/render/test-fixtures.js';
+import { loadSst, sstAnomaly, upsample, type SstField } from '../../server/src/testing/sst-fixtures.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [

@@ -17,10 +17,10 @@ import { renderPngRequest } from '../../server/src/core/render/png-request.js';
 import { bundle, launch, openPanel, cnnScenario, sstScenario, CHROMIUM, type PanelPage, type Scenario } from './panel-harness.js';
 import { decodeFloat32, encodeFloat32, type PanelResult } from './messages.js';
 import { toMaps } from './maps.js';
-import { loadSst, type SstField } from '../../server/src/core/render/test-fixtures.js';
+import { loadSst, type SstField } from '../../server/src/testing/sst-fixtures.js';
 import { readNpyFile } from '../../server/src/testing/arrays.js';
-import { toFloat32 } from '../../server/src/core/data/npy.js';
-import { useBackend } from '../../server/src/core/compute/backend.js';
+import { toFloat32 } from '../../server/src/core/array.js';
+import { useBackend } from '../../server/src/core/backend.js';
 import { loadModel } from '../../server/src/core/model/load.js';
 import { explainGraph } from '../../server/src/core/lrp/engine.js';
 

@@ -22,8 +22,9 @@ import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs, flagInt, flagNumber, flagString } from './args.js';
 import { LensError } from '../core/errors.js';
 import { loadModel } from '../core/model/load.js';
-import { type NdArray, readNpy, toFloat32 } from '../core/data/npy.js';
-import { GPU_BACKENDS, type BackendName } from '../core/compute/backend.js';
+import { readNpy } from '../core/data/npy.js';
+import { toFloat32, type NdArray } from '../core/array.js';
+import { GPU_BACKENDS, type BackendName } from '../core/backend.js';
 import { LrpPool } from '../core/compute/lrp-pool.js';
 import type { ExplainOptions } from '../core/lrp/engine.js';
 import { chooseComposite, targetSpecOf, type ChoiceLayer } from '../core/session/composite-choice.js';
@@ -31,7 +32,10 @@ import { boxBounds } from '../core/session/bounds.js';
 import { explainerOptions } from '../core/session/session.js';
 import { COMPOSITE_FLAG_NAMES, COMPOSITE_FLAGS_USAGE, compositeFlags } from './composite-flags.js';
 import type { ModelGraph } from '../core/model/graph.js';
-import { BENCH } from '../testing/paths.js';
+import { sharedDir } from '../core/package-root.js';
+
+/** The benchmark workload (../shared/bench beside the clone, or LRP_LENS_SHARED/bench). */
+const BENCH = join(sharedDir(), 'bench');
 import { readRegular } from '../core/data/regular-file.js';
 import { findEntry, readProject } from '../core/data/project.js';
 import { buildModelInput } from '../core/data/pipeline.js';

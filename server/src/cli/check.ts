@@ -7,12 +7,13 @@
  * the map checks judge the predicted class, so --target and --init take their defaults only. Exit 0 with no error-severity finding, 1 with one, 2 on a
  * usage error (thrown as LensError('USAGE') for the dispatcher).
  */
-import { stat, readFile } from 'node:fs/promises';
-import { join, resolve, extname, basename, relative } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { resolve, extname, basename, relative } from 'node:path';
+import { packageVersion } from '../core/package-root.js';
 import { parseArgs, flagString } from './args.js';
 import { checkFlags, entryModelFiles, INPUT_FLAG_NAMES } from './project-model.js';
 import { findEntry, formatPath, rangeOf, readProject, type LensProject, type ModelEntry } from '../core/data/project.js';
-import { useBackend } from '../core/compute/backend.js';
+import { useBackend } from '../core/backend.js';
 import { LensError, toLensError } from '../core/errors.js';
 import { loadModel } from '../core/model/load.js';
 import { loadFailureFinding } from '../core/artifacts/catalogue.js';
@@ -239,15 +240,6 @@ function inputLines(r: CheckRunResult, cwd = process.cwd()): string {
     .join('');
 }
 
-async function packageVersion(): Promise<string> {
-  try {
-    const { REPO } = await import('../testing/paths.js');
-    return JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')).version as string;
-  } catch {
-    return '0.0.0';
-  }
-}
-
 const USAGE = `usage: lrp-lens check [PATH...] [--data FILE [--var NAME] [--select DIM=START:STOP,...] [--fill V] | --config lrp-lens.json [--model NAME]] ${COMPOSITE_FLAGS_USAGE} [--format text|json|sarif] [--json]`;
 
 /** `write` receives the output (stdout by default; tests pass their own). */
@@ -269,7 +261,7 @@ export async function run(argv: string[], write: (s: string) => void = (s) => vo
   // One data file for every model: a device or FIFO there stops the run, not each model's map checks.
   if (opts.data !== undefined) await regularSize(opts.data);
   const result = await checkPaths(args.positional, opts);
-  const text = format === 'json' ? formatJson(result) : format === 'sarif' ? formatSarif(result, await packageVersion()) : inputLines(result) + formatText(result);
+  const text = format === 'json' ? formatJson(result) : format === 'sarif' ? formatSarif(result, packageVersion()) : inputLines(result) + formatText(result);
   write(text);
   return result.findings.some((f) => f.severity === 'error') ? 1 : 0;
 }

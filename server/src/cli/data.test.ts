@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { BENCH, GEODATA, REPO, scratchDir } from '../testing/paths.js';
-import { HAVE_NCGEN, cdlData, fixtureProject, ncgen } from '../core/data/testutil.js';
+import { HAVE_NCGEN, cdlData, fixtureProject, ncgen } from '../testing/data-files.js';
 import { parseArgs } from './args.js';
 import { resolveInput } from './input.js';
 import { readNpyFile } from '../testing/arrays.js';

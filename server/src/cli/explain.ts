@@ -19,7 +19,7 @@ import { LensError } from '../core/errors.js';
 import { writeNpy } from '../core/data/npy.js';
 import { dataSourceOf, INPUT_FLAGS, type ResolvedInput } from './input.js';
 import { checkFlags, dataFile, INPUT_FLAG_NAMES, modelFor } from './project-model.js';
-import { useBackend } from '../core/compute/backend.js';
+import { useBackend } from '../core/backend.js';
 import { BACKEND_NAMES, isBackendName } from '../core/names.js';
 import { outputFile } from './files.js';
 import { COMPOSITE_FLAG_NAMES, COMPOSITE_FLAGS_USAGE, compositeFlags } from './composite-flags.js';

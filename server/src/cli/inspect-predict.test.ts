@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCli as cli } from '../testing/cli.js';
 import { REF, REPO, SAMPLES, scratchDir } from '../testing/paths.js';
-import { toFloat32, writeNpy } from '../core/data/npy.js';
-import { HAVE_NCGEN, NCGEN } from '../core/data/testutil.js';
+import { writeNpy } from '../core/data/npy.js';
+import { toFloat32 } from '../core/array.js';
+import { HAVE_NCGEN, NCGEN } from '../testing/data-files.js';
 import { readKerasH5Raw, writeKerasWeightsH5 } from '../core/model/writers/keras-h5-writer.js';
 import { readNpyFile } from '../testing/arrays.js';
 

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LensError } from '../errors.js';
+import { LensError } from './errors.js';
 import { backendChoice, tf, useBackend } from './backend.js';
 
 async function outcome(name: 'webgpu' | 'tensorflow-gpu'): Promise<string | LensError> {

@@ -8,11 +8,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { LensError } from '../errors.js';
-import { ownTable } from '../own-table.js';
-import type { BackendName } from '../names.js';
+import { LensError } from './errors.js';
+import { ownTable } from './own-table.js';
+import type { BackendName } from './names.js';
 
-export type { BackendName } from '../names.js';
+export type { BackendName } from './names.js';
 
 export const BACKEND_PACKAGES: Readonly<Record<string, string>> = ownTable({
   tensorflow: '@tensorflow/tfjs-node',

@@ -23,7 +23,7 @@ export type CompositeName = (typeof COMPOSITE_NAMES)[number];
 export const BASELINE_NAMES = ['gradient', 'gradient-x-input', 'integrated-gradients', 'smoothgrad'] as const;
 export type BaselineName = (typeof BASELINE_NAMES)[number];
 
-/** Compute backends (core/compute/backend.ts); 'auto' picks one. */
+/** Compute backends (core/backend.ts); 'auto' picks one. */
 export const BACKEND_NAMES = ['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu', 'webgpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 

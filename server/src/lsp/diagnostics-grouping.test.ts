@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { SAMPLES, scratchDir } from '../testing/paths.js';
 import type { ListModelsResult } from '../protocol.js';
-import { startClient, type TestClient } from './test-client.js';
+import { startClient, type TestClient } from '../testing/lsp-client.js';
 
 const dir = scratchDir('lsp-grouping');
 const uri = (rel: string) => pathToFileURL(join(dir, rel)).href;

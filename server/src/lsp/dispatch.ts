@@ -5,7 +5,7 @@
  */
 import { ErrorCodes, LSPErrorCodes, ResponseError, type CancellationToken } from 'vscode-languageserver/node';
 import { toLensError } from '../core/errors.js';
-import { Method, type ParamsOf, type RequestMethod, type ResultOf } from '../protocol.js';
+import { Method, type ParamsOf, type PngRequest, type RequestMethod, type ResultOf } from '../protocol.js';
 import { allowPathsParams, cancelParams, checkDataParams, explainParams, listModelsParams, reanalyzeParams } from './request-params.js';
 import type { ServerState } from './state.js';
 import { checkData } from './handlers/check-data.js';
@@ -33,7 +33,7 @@ export const REQUESTS: { [M in RequestMethod]: Route<M> } = {
   [Method.cancel]: { params: cancelParams, handler: cancel },
   [Method.reanalyze]: { params: reanalyzeParams, handler: reanalyze },
   // The renderer checks its request itself (core/render/png-request.ts).
-  [Method.renderPng]: { params: (raw) => raw, handler: renderPng },
+  [Method.renderPng]: { params: (raw) => raw as PngRequest, handler: renderPng },
   [Method.allowPaths]: { params: allowPathsParams, handler: allowPaths },
 };
 

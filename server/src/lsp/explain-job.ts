@@ -175,7 +175,7 @@ let backendReady: Promise<string> | undefined;
 /** The compute backend, once per worker; bundled builds find the .wasm files next to the worker. */
 export async function ensureBackend(config: WorkerConfig): Promise<string> {
   backendReady ??= (async () => {
-    const { useBackend } = await import('../core/compute/backend.js');
+    const { useBackend } = await import('../core/backend.js');
     const wanted = config.backend ?? 'auto';
     if ((wanted === 'auto' || wanted === 'wasm') && config.wasmDir) {
       // CommonJS package: under a bundler its exports may sit on `default`.

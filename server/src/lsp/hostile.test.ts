@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { REF, REPO, scratchDir } from '../testing/paths.js';
 import type { ExplainResult, ListModelsResult } from '../protocol.js';
-import { startClient, type TestClient } from './test-client.js';
+import { startClient, type TestClient } from '../testing/lsp-client.js';
 
 const ROOT = scratchDir('lsp-hostile');
 /** Longest a request may wait while the server works on hostile input (generous: a frozen server never answers). */

@@ -9,7 +9,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } 
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { REAL, REF, REPO, scratchDir } from '../testing/paths.js';
-import { serverCommand } from './test-client.js';
+import { serverCommand } from '../testing/lsp-client.js';
 
 const NVIM = process.env.NVIM_BIN ?? '/usr/bin/nvim';
 

@@ -9,7 +9,7 @@ import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SAMPLES, scratchDir } from '../testing/paths.js';
-import { startClient, type TestClient } from './test-client.js';
+import { startClient, type TestClient } from '../testing/lsp-client.js';
 
 const dir = scratchDir('lsp-project-composite');
 const uri = (rel: string) => pathToFileURL(join(dir, rel)).href;

@@ -10,10 +10,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { REAL, REF, scratchDir } from '../testing/paths.js';
-import { writeNpy, toFloat32 } from '../core/data/npy.js';
+import { writeNpy } from '../core/data/npy.js';
+import { toFloat32 } from '../core/array.js';
 import type { ExplainResult, ListModelsResult } from '../protocol.js';
 import { decodeArray } from '../protocol.js';
-import { startClient, type TestClient } from './test-client.js';
+import { startClient, type TestClient } from '../testing/lsp-client.js';
 import { readNpyFile } from '../testing/arrays.js';
 
 const dir = scratchDir('lsp-protocol');

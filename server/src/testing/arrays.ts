@@ -1,7 +1,8 @@
 /** Array helpers shared by tests: .npy files from disk and per-sample relative error. */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { readNpy, type NdArray } from '../core/data/npy.js';
+import { readNpy } from '../core/data/npy.js';
+import type { NdArray } from '../core/array.js';
 
 /** Read a .npy file (the path is named in errors). */
 export function readNpyFile(path: string): NdArray {

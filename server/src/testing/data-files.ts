@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO, scratchDir } from '../../testing/paths.js';
+import { REPO, scratchDir } from './paths.js';
 
 export const FIXTURES = join(REPO, 'server', 'src', 'core', 'data', 'fixtures');
 export const NCGEN = '/usr/bin/ncgen';

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REF } from './paths.js';
 import { readNpyFile as npy, worstRelPerSample } from './arrays.js';
-import { toFloat32, type NdArray } from '../core/data/npy.js';
+import { toFloat32, type NdArray } from '../core/array.js';
 import { loadModel } from '../core/model/load.js';
 import type { ModelGraph } from '../core/model/graph.js';
 import { LrpExplainer, type ExplainerOptions } from '../core/lrp/engine.js';

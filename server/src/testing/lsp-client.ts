@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as rpc from 'vscode-jsonrpc/node';
-import { REPO } from '../testing/paths.js';
+import { REPO } from './paths.js';
 
 export interface Diag {
   range: { start: { line: number; character: number }; end: { line: number; character: number } };

@@ -1,28 +1,19 @@
 /** Paths that tests use: the repository root and the read-only shared/ folder beside it. */
-import { existsSync, readFileSync, mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packageRoot, sharedDir } from '../core/package-root.js';
 
-function findRepoRoot(start: string): string {
-  let dir = start;
-  for (;;) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg)) {
-      try {
-        if (JSON.parse(readFileSync(pkg, 'utf8')).name === 'lrp-lens') return dir;
-      } catch {
-        /* keep walking */
-      }
-    }
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`no lrp-lens package.json above ${start}`);
-    dir = up;
-  }
+function repoRoot(): string {
+  const start = dirname(fileURLToPath(import.meta.url));
+  const root = packageRoot(start);
+  if (!root) throw new Error(`no lrp-lens package.json above ${start}`);
+  return root;
 }
 
-export const REPO = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
+export const REPO = repoRoot();
 /** `../shared` next to the clone (read-only); override with LRP_LENS_SHARED. */
-export const SHARED = process.env.LRP_LENS_SHARED ?? resolve(REPO, '..', 'shared');
+export const SHARED = sharedDir();
 export const REF = join(SHARED, 'lrp-reference');
 export const REAL = join(SHARED, 'real-models');
 export const BENCH = join(SHARED, 'bench');

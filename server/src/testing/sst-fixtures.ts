@@ -5,8 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readNpy, toFloat32 } from '../data/npy.js';
-import { GEODATA, REF } from '../../testing/paths.js';
+import { readNpy } from '../core/data/npy.js';
+import { toFloat32 } from '../core/array.js';
+import { GEODATA, REF } from './paths.js';
 
 export interface ReferenceSet {
   /** Samples, rows, cols (one channel). */

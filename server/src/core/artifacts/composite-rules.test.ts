@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { REAL } from '../../testing/paths.js';
 import { loadModel } from '../model/load.js';
-import { useBackend } from '../compute/backend.js';
+import { useBackend } from '../backend.js';
 import { LrpExplainer } from '../lrp/engine.js';
 import { parseRuleMap } from '../lrp/composites.js';
 import { COMPOSITE_NAMES } from '../names.js';

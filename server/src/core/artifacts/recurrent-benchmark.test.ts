@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RECURRENT_PAIRS, measureRecurrent } from '../../../../samples/benchmark/recurrent-cases.js';
-import { useBackend } from '../compute/backend.js';
+import { useBackend } from '../backend.js';
 
 /** A held-out seed of the full benchmark (thresholds were chosen on the odd seeds). */
 const SEED = 2;

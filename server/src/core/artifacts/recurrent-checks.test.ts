@@ -223,7 +223,7 @@ test('LRP216: the same map both ways is silent; a map that moves with the order 
 });
 
 test('the collector reverses time for recurrent models: a time-symmetric bidirectional layer gives the same map both ways', async () => {
-  const { useBackend } = await import('../compute/backend.js');
+  const { useBackend } = await import('../backend.js');
   const { collectFromArray } = await import('./collect.js');
   await useBackend('wasm');
   const g = rnnGraph({ cell: 'lstm', T: 10, F: 3, gateBias: 1, direction: 'bidirectional' });

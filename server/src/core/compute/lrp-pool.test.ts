@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { REF } from '../../testing/paths.js';
 import { readNpy } from '../data/npy.js';
 import { loadModel } from '../model/load.js';
-import { useBackend } from './backend.js';
+import { useBackend } from '../backend.js';
 import { LrpExplainer, type ExplainerOptions } from '../lrp/engine.js';
 import { LrpPool, splitBatch } from './lrp-pool.js';
 import { LensError } from '../errors.js';

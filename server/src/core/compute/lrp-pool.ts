@@ -7,10 +7,10 @@
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { ModelGraph } from '../model/graph.js';
-import type { NdArray } from '../data/npy.js';
+import type { NdArray } from '../array.js';
 import { LensError, type ErrorInfo } from '../errors.js';
 import { concatFloat32 } from '../float32.js';
-import type { BackendName } from './backend.js';
+import type { BackendName } from '../backend.js';
 import type { ExplainOptions, Explanation, ExplainerOptions } from '../lrp/engine.js';
 
 export interface PoolOptions {

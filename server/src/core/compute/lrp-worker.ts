@@ -6,8 +6,8 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type { ModelGraph } from '../model/graph.js';
-import type { NdArray } from '../data/npy.js';
-import { type BackendName, tf, useBackend } from './backend.js';
+import type { NdArray } from '../array.js';
+import { type BackendName, tf, useBackend } from '../backend.js';
 import { type ExplainOptions, type ExplainerOptions, LrpExplainer } from '../lrp/engine.js';
 import { LensError, type ErrorInfo } from '../errors.js';
 

@@ -9,11 +9,11 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { REF } from '../../testing/paths.js';
-import { toFloat32 } from '../data/npy.js';
+import { toFloat32 } from '../array.js';
 import { readNpyFile as npy, worstRelPerSample as relError } from '../../testing/arrays.js';
 import { REFERENCE_FILES as FILES, compositeFor, referenceIndex as index } from '../../testing/lrp-reference.js';
 import { loadModel } from '../model/load.js';
-import { type BackendName, GPU_BACKENDS, useBackend } from './backend.js';
+import { type BackendName, GPU_BACKENDS, useBackend } from '../backend.js';
 import { LrpExplainer } from '../lrp/engine.js';
 import { LrpPool } from './lrp-pool.js';
 

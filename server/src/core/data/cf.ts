@@ -7,7 +7,7 @@
  */
 import { LensError } from '../errors.js';
 import { ownTable } from '../own-table.js';
-import type { NdArray } from './npy.js';
+import type { NdArray } from '../array.js';
 import type { AttrValue, VarInfo } from './source.js';
 
 export type Axis = 'lat' | 'lon' | 'time' | 'level';

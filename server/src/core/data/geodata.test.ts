@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { GEODATA } from '../../testing/paths.js';
 import { loadField, planField, readPlan, withSource } from './load.js';
-import { corr } from './testutil.js';
+import { corr } from '../../testing/data-files.js';
 
 const SST2 = join(GEODATA, 'ersstv5-global-2deg-2010-2020', 'sst.mnmean.nc');
 const ANOM5 = join(GEODATA, 'ersstv5-anom-5deg-1980-2018', 'anom_detrend_ersstv5_198001-201812_Ham-LR.nc');

@@ -7,7 +7,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { LensError } from '../errors.js';
 import { checkBudget } from './budget.js';
 import { openRegular, readAt } from './regular-file.js';
-import type { NdArray } from './npy.js';
+import type { NdArray } from '../array.js';
 import type { Hyperslab } from './source.js';
 import { product } from './source.js';
 

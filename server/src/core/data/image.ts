@@ -6,7 +6,7 @@
 import { LensError, LIMITS } from '../errors.js';
 import { sliceArray } from './hyperslab.js';
 import { readRegular } from './regular-file.js';
-import type { NdArray } from './npy.js';
+import type { NdArray } from '../array.js';
 import type { DataSource, Hyperslab } from './source.js';
 
 export type ChannelOrder = 'rgb' | 'bgr' | 'rgba' | 'grayscale';

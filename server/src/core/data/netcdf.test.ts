@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { scratchDir } from '../../testing/paths.js';
 import { LensError } from '../errors.js';
 import { describeFile, loadField, openSource, planField, readPlan, withSource } from './load.js';
-import { HAVE_NCGEN, cdlData, ncgen } from './testutil.js';
+import { HAVE_NCGEN, cdlData, ncgen } from '../../testing/data-files.js';
 import { errorCode as code } from '../../testing/lens-error.js';
 
 const skip = HAVE_NCGEN ? false : 'ncgen (Debian netcdf-bin) is not installed';

@@ -5,7 +5,8 @@
  * Format: https://docs.unidata.ucar.edu/netcdf-c/current/file_format_specifications.html
  */
 import { LensError } from '../errors.js';
-import { ITEM_SIZE, decodeBytes, type NpyDtype } from './npy.js';
+import { ITEM_SIZE, decodeBytes } from './npy.js';
+import type { NpyDtype } from '../array.js';
 import { ByteReader, readSlabBytes, sliceArray } from './hyperslab.js';
 import { checkBudget } from './budget.js';
 import type { AttrValue, DataSource, Hyperslab, VarInfo } from './source.js';

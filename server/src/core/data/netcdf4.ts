@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { LensError } from '../errors.js';
-import type { NdArray, NpyDtype } from './npy.js';
+import type { NdArray, NpyDtype } from '../array.js';
 import type { AttrValue, DataSource, Hyperslab, VarInfo } from './source.js';
 import { product } from './source.js';
 import { openRegular, readAt } from './regular-file.js';

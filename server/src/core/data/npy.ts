@@ -6,14 +6,10 @@ import { LensError } from '../errors.js';
 import { halfToFloat } from '../half.js';
 import { DATA_BUDGET, overBudget } from './budget.js';
 
-export type NpyDtype = 'f2' | 'f4' | 'f8' | 'i1' | 'i2' | 'i4' | 'i8' | 'u1' | 'u2' | 'u4' | 'u8' | 'b1';
+import type { NdArray, NpyDtype } from '../array.js';
 
-export interface NdArray {
-  shape: number[];
-  /** C-order values. Float64 stays Float64; 64-bit ints become Float64 (exact up to 2^53). */
-  data: Float32Array | Float64Array | Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array;
-  dtype: NpyDtype;
-}
+// The reader's API speaks of the array type it returns.
+export type { NdArray, NpyDtype } from '../array.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
@@ -218,10 +214,6 @@ export function fortranToC<T extends NdArray['data']>(src: T, shape: number[]): 
   return dst;
 }
 
-/** Values as float32 (the engine's type). */
-export function toFloat32(a: NdArray): Float32Array {
-  return a.data instanceof Float32Array ? a.data : Float32Array.from(a.data as ArrayLike<number>);
-}
 
 /** Write a little-endian C-order .npy (float32 by default, float64 for a Float64Array). */
 export function writeNpy(

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { BENCH, GEODATA, scratchDir } from '../../testing/paths.js';
 import { buildModelInput, transpose, wrapAxis } from './pipeline.js';
 import { findEntry, readProject } from './project.js';
-import { HAVE_NCGEN, cdlData, fixtureProject } from './testutil.js';
+import { HAVE_NCGEN, cdlData, fixtureProject } from '../../testing/data-files.js';
 import { readNpyFile } from '../../testing/arrays.js';
 
 const skip = HAVE_NCGEN ? false : 'ncgen (Debian netcdf-bin) is not installed';

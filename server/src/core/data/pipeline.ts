@@ -21,7 +21,7 @@
  */
 import type { Shape } from '../model/graph.js';
 import type { FieldCoords } from './field.js';
-import type { NdArray } from './npy.js';
+import type { NdArray } from '../array.js';
 import type { ModelEntry } from './project.js';
 import { product } from './source.js';
 import { keepValid, orderAsLayout, samplesFirst, spatialMask, stackChannels, toSequence, wrapLongitude } from './pipeline/assemble.js';

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { REPO } from '../../testing/paths.js';
 import { KNOWN_KEYS, ProjectError, findEntry, parseProject, readProject, type ProjectIssue } from './project.js';
 import { validateProject } from './projectcheck.js';
-import { HAVE_NCGEN, fixtureProject } from './testutil.js';
+import { HAVE_NCGEN, fixtureProject } from '../../testing/data-files.js';
 
 const skip = HAVE_NCGEN ? false : 'ncgen (Debian netcdf-bin) is not installed';
 

@@ -3,7 +3,7 @@
  * dtype, attributes) from headers alone, and reads a hyperslab of one variable on request. Readers
  * return raw stored values; CF decoding (fill values, packing, time units) is cf.ts's job.
  */
-import type { NdArray, NpyDtype } from './npy.js';
+import type { NdArray, NpyDtype } from '../array.js';
 
 export type AttrValue = string | number | number[];
 

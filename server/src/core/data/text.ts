@@ -10,7 +10,7 @@ import { LensError } from '../errors.js';
 import { checkBudget } from './budget.js';
 import { readRegular } from './regular-file.js';
 import { sliceArray } from './hyperslab.js';
-import type { NdArray } from './npy.js';
+import type { NdArray } from '../array.js';
 import type { AttrValue, DataSource, Hyperslab, VarInfo } from './source.js';
 
 async function readText(file: string): Promise<string> {

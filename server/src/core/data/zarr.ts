@@ -11,7 +11,7 @@ import { basename, join } from 'node:path';
 import * as zarr from 'zarrita';
 import { LensError } from '../errors.js';
 import { checkBudget, DATA_BUDGET, overBudget } from './budget.js';
-import type { NdArray, NpyDtype } from './npy.js';
+import type { NdArray, NpyDtype } from '../array.js';
 import type { AttrValue, DataSource, Hyperslab, VarInfo } from './source.js';
 import { product } from './source.js';
 import { decodedChunkBytes, installBoundedCodecs } from './zarr-codecs.js';

@@ -1,7 +1,7 @@
 /** Gradient baselines: definitions checked against each other and against LRP-0 where theory says they agree. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf, useBackend } from '../compute/backend.js';
+import { tf, useBackend } from '../backend.js';
 import { GraphBuilder, randomArray, rng } from './test-graphs.js';
 import { LrpExplainer } from './engine.js';
 import { baseline } from './baselines.js';

@@ -4,9 +4,9 @@
  * Gaussian input noise). They explain the same value LRP does (before a stripped softmax), with the same
  * targets, and return maps in the input's file layout.
  */
-import { tf } from '../compute/backend.js';
+import { tf } from '../backend.js';
 import type { Tensor } from '@tensorflow/tfjs';
-import type { NdArray } from '../data/npy.js';
+import type { NdArray } from '../array.js';
 import { fromChannelsLast } from '../model/execute.js';
 import type { LrpExplainer } from './engine.js';
 import { type SampleTarget, type TargetSpec, initialRelevance, resolveTargets } from './targets.js';

@@ -9,10 +9,10 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { REAL, REPO } from '../../testing/paths.js';
 import { readNpyFile as npy, worstRelPerSample } from '../../testing/arrays.js';
-import { useBackend } from '../compute/backend.js';
+import { useBackend } from '../backend.js';
 import { loadModel } from '../model/load.js';
 import { predict } from '../model/execute.js';
-import type { NdArray } from '../data/npy.js';
+import type { NdArray } from '../array.js';
 import { LrpExplainer } from './engine.js';
 import { COMPOSITE_NAMES } from './composites.js';
 

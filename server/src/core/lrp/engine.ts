@@ -7,7 +7,7 @@
  * Inputs are processed in chunks (bounded memory); each chunk runs in one tf.tidy. Kernels the rules
  * need are built once per explainer and released by dispose().
  */
-import { tf } from '../compute/backend.js';
+import { tf } from '../backend.js';
 import type { Tensor } from '@tensorflow/tfjs';
 import type { LayerNode, LayerNodeOf, Layout, ModelGraph } from '../model/graph.js';
 import { LensError } from '../errors.js';
@@ -15,7 +15,7 @@ import { type CanonicalGraph, canonicalize } from '../model/canonicalize.js';
 import { kindOf } from '../model/kinds/registry.js';
 import { applyActivation } from '../model/activations.js';
 import { fromChannelsLast, inputTensor } from '../model/execute.js';
-import type { NdArray } from '../data/npy.js';
+import type { NdArray } from '../array.js';
 import { type Composite, type CompositeOptions, type InitMode, type RuleMapEntry, buildComposite } from './composites.js';
 import { LinearLayer, isLinear } from './linear.js';
 import { type EngineMode, PreparedLinearRule, stabilize } from './linear-rule.js';

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { REAL, REF } from '../../testing/paths.js';
 import { readNpy } from '../data/npy.js';
-import { tf, useBackend } from '../compute/backend.js';
+import { tf, useBackend } from '../backend.js';
 import { loadModel } from '../model/load.js';
 import { predict, runGraph, inputTensor } from '../model/execute.js';
 import { canonicalize } from '../model/canonicalize.js';

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf, useBackend } from '../compute/backend.js';
+import { tf, useBackend } from '../backend.js';
 import { GraphBuilder, randomArray, rng } from './test-graphs.js';
 import { LrpExplainer } from './engine.js';
 import { type RuleMapEntry } from './composites.js';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { REPO } from '../../testing/paths.js';
 import { compareZennitFixtures } from '../../testing/lrp-reference.js';
-import { useBackend } from '../compute/backend.js';
+import { useBackend } from '../backend.js';
 import { loadModel } from '../model/load.js';
 import type { EngineMode } from './linear-rule.js';
 

@@ -1,7 +1,7 @@
 /** Canonization: BN merge (Dense, Conv, DepthwiseConv) keeps outputs, fused activations split, final softmax/sigmoid stripped. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf, useBackend } from '../compute/backend.js';
+import { tf, useBackend } from '../backend.js';
 import { canonicalize } from './canonicalize.js';
 import { runGraph } from './execute.js';
 import { GraphBuilder, randomArray, rng } from '../lrp/test-graphs.js';

@@ -1,7 +1,7 @@
 /** The executor: file layouts in and out, batching, every node's activation, and no leaked tensors. */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf, useBackend } from '../compute/backend.js';
+import { tf, useBackend } from '../backend.js';
 import type { LayerNode, ModelGraph } from './graph.js';
 import { inferShapes } from './shapes.js';
 import { disposeAll, forwardAll, predict, predictAll } from './execute.js';

@@ -3,13 +3,13 @@
  * order, on channels-last tensors. Also converts inputs from the file's layout (NCHW for PyTorch ONNX)
  * to channels-last and outputs back, and offers `predict` on plain arrays in batches.
  */
-import { tf } from '../compute/backend.js';
+import { tf } from '../backend.js';
 import type { Tensor } from '@tensorflow/tfjs';
 import type { Layout, ModelGraph, Shape, TensorSpec } from './graph.js';
 import { kindOf } from './kinds/registry.js';
 import { applyActivation } from './activations.js';
 import { LensError } from '../errors.js';
-import { type NdArray, toFloat32 } from '../data/npy.js';
+import { toFloat32, type NdArray } from '../array.js';
 import { fmtShape } from './kinds/common.js';
 
 /** Permutation taking a tensor in `layout` to channels-last (null when it already is). */

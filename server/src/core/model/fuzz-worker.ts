@@ -3,7 +3,7 @@
  * can stop a load that hangs (a synchronous loop cannot be timed out from the same thread).
  */
 import { parentPort } from 'node:worker_threads';
-import { useBackend } from '../compute/backend.js';
+import { useBackend } from '../backend.js';
 import { loadAndRun } from '../../testing/fuzz-model.js';
 import { runCase, type CaseResult } from '../../testing/fuzz.js';
 

@@ -5,7 +5,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { tf, useBackend } from '../compute/backend.js';
+import { tf, useBackend } from '../backend.js';
 import { BENCH, REAL } from '../../testing/paths.js';
 import { loadModel } from './load.js';
 import { predict } from './execute.js';

@@ -7,25 +7,8 @@ import { geoFrame } from './geo.js';
 import { landTopology } from './land.js';
 import { renderPng, type PngView } from './png.js';
 import { LensError } from '../errors.js';
+import type { EncodedMap, PngRequest } from './png-view.js';
 
-export interface EncodedMap {
-  shape: number[];
-  dtype: 'float32';
-  base64: string;
-}
-
-export interface PngRequest {
-  title: string;
-  panels: { title: string; mode: 'relevance' | 'input' | 'overlay'; relevance?: EncodedMap; input?: EncodedMap }[];
-  height: number;
-  width: number;
-  /** Base64 of one byte per cell, 1 = masked. */
-  mask?: string;
-  limits: { vmin: number; vmax: number };
-  colorbarLabel: string;
-  opacity: number;
-  coords?: { lat: number[]; lon: number[] };
-}
 
 function decode(m: EncodedMap | undefined, cells: number): Float32Array | undefined {
   if (!m) return undefined;

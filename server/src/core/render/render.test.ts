@@ -11,7 +11,7 @@ import { coastlinePath, geoFrame, latToY, lonToX } from './geo.js';
 import { renderPng } from './png.js';
 import { findingsToCsv } from './csv.js';
 import { pngViewOf } from './png-request.js';
-import { loadReference, loadSst, nino34Relevance, sstAnomaly } from './test-fixtures.js';
+import { loadReference, loadSst, nino34Relevance, sstAnomaly } from '../../testing/sst-fixtures.js';
 
 const require = createRequire(import.meta.url);
 

@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { useBackend, tf } from '../compute/backend.js';
+import { useBackend, tf } from '../backend.js';
 import { readProject } from '../data/project.js';
 import { LensError, toLensError } from '../errors.js';
 import { analyzeEntry, type ModelAnalysis } from './analyze.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { SAMPLES } from '../../testing/paths.js';
-import { useBackend } from '../compute/backend.js';
+import { useBackend } from '../backend.js';
 import { findEntry, readProject } from '../data/project.js';
 import { buildModelInput } from '../data/pipeline.js';
 import { batchToGrid, displayGrid } from '../session/data-grid.js';

@@ -6,7 +6,7 @@ import { boxBounds, dataRange } from './bounds.js';
 import { openSession } from './session.js';
 import { REF } from '../../testing/paths.js';
 import { readNpyFile } from '../../testing/arrays.js';
-import { toFloat32 } from '../data/npy.js';
+import { toFloat32 } from '../array.js';
 
 test('given bounds win; a missing one is the data range; composites without ZBox get none', () => {
   const data = Float32Array.from([0.5, -2, NaN, 3.25]);

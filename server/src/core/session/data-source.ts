@@ -11,7 +11,8 @@
 import { resolve } from 'node:path';
 import type { Shape } from '../model/graph.js';
 import { LensError } from '../errors.js';
-import { readNpy, toFloat32, type NdArray } from '../data/npy.js';
+import { readNpy } from '../data/npy.js';
+import { toFloat32, type NdArray } from '../array.js';
 import { loadField } from '../data/load.js';
 import type { FieldCoords } from '../data/field.js';
 import { buildModelInput, type ModelInput } from '../data/pipeline.js';

@@ -5,7 +5,7 @@
  * cells scattered back, a wrapped longitude folded and marked periodic).
  */
 import type { ModelGraph } from '../model/graph.js';
-import type { NdArray } from '../data/npy.js';
+import type { NdArray } from '../array.js';
 import type { ModelInput } from '../data/pipeline.js';
 import type { MapContext } from '../artifacts/map-context.js';
 import { circularLonTwin, validTwin } from '../artifacts/twins.js';

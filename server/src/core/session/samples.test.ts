@@ -6,7 +6,7 @@ import { pickByLabel, selectIndices, takeSamples } from './samples.js';
 import { randomizedLayers } from './sanity.js';
 import { loadModel } from '../model/load.js';
 import { collectFromArray } from '../artifacts/collect.js';
-import { useBackend } from '../compute/backend.js';
+import { useBackend } from '../backend.js';
 import { readNpyFile } from '../../testing/arrays.js';
 import { REF } from '../../testing/paths.js';
 import { GraphBuilder, rng } from '../lrp/test-graphs.js';

@@ -3,7 +3,7 @@
  * selections, the report's per-class picks, explain's per-label groups).
  */
 import { LensError } from '../errors.js';
-import { toFloat32, type NdArray } from '../data/npy.js';
+import { toFloat32, type NdArray } from '../array.js';
 
 export type Batch = NdArray & { data: Float32Array };
 

@@ -119,11 +119,11 @@ test('layer zoo: SeparableConv split, Depthwise, padding/cropping/upsampling, ac
 test('layer zoo runs through shape inference and gives the same outputs as DepthwiseConv2D + 1x1 Conv2D written out', async (t) => {
   let load: typeof import('../load.js');
   let exec: typeof import('../execute.js');
-  let backend: typeof import('../../compute/backend.js');
+  let backend: typeof import('../../backend.js');
   try {
     load = await import('../load.js');
     exec = await import('../execute.js');
-    backend = await import('../../compute/backend.js');
+    backend = await import('../../backend.js');
   } catch {
     t.skip('model/load.ts or execute.ts not available');
     return;

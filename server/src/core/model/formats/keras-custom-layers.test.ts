@@ -6,8 +6,8 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { useBackend } from '../../compute/backend.js';
-import { toFloat32 } from '../../data/npy.js';
+import { useBackend } from '../../backend.js';
+import { toFloat32 } from '../../array.js';
 import { scratchDir } from '../../../testing/paths.js';
 import { mulberry32 } from '../../random.js';
 import { loadKerasH5 } from './keras-h5.js';

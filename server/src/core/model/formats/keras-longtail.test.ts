@@ -16,8 +16,8 @@ import { explainGraph } from '../../lrp/engine.js';
 import { expectLensError } from './keras-testkit.js';
 import { kerasConfigToV3, writeKerasH5, type LayerWeights, type NamedWeight } from '../writers/keras-h5-writer.js';
 import { writeKerasZip } from '../writers/keras-zip-writer.js';
-import type { NdArray } from '../../data/npy.js';
-import { useBackend } from '../../compute/backend.js';
+import type { NdArray } from '../../array.js';
+import { useBackend } from '../../backend.js';
 
 const dir = scratchDir('keras-longtail');
 

@@ -6,8 +6,8 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { useBackend } from '../../compute/backend.js';
-import { toFloat32 } from '../../data/npy.js';
+import { useBackend } from '../../backend.js';
+import { toFloat32 } from '../../array.js';
 import { readNpyFile, relError as relErr } from '../../../testing/arrays.js';
 import { REAL, REPO } from '../../../testing/paths.js';
 import { LensError } from '../../errors.js';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { REAL, REF, REPO, scratchDir } from '../../../testing/paths.js';
 import { readNpyFile as npy } from '../../../testing/arrays.js';
-import { useBackend } from '../../compute/backend.js';
+import { useBackend } from '../../backend.js';
 import { loadModel } from '../load.js';
 import { predict } from '../execute.js';
 import { expectLensError } from './keras-testkit.js';

@@ -8,14 +8,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { useBackend } from '../../compute/backend.js';
+import { useBackend } from '../../backend.js';
 import { readNpyFile, relError } from '../../../testing/arrays.js';
 import { REPO } from '../../../testing/paths.js';
 import { loadModel } from '../load.js';
 import { predictAll } from '../execute.js';
 import type { LayerNodeOf } from '../graph.js';
 import { OnnxBuilder } from '../../../testing/onnx-writer.js';
-import { toFloat32 } from '../../data/npy.js';
+import { toFloat32 } from '../../array.js';
 
 const FIX = join(REPO, 'server/src/core/model/formats/fixtures/esn-onnx');
 const INDEX = JSON.parse(readFileSync(join(FIX, 'index.json'), 'utf8')) as Record<string, { a: number; T: number; N: number }>;

@@ -5,7 +5,7 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { useBackend } from '../../compute/backend.js';
+import { useBackend } from '../../backend.js';
 import { inferShapes } from '../shapes.js';
 import { predict } from '../execute.js';
 import { LensError } from '../../errors.js';

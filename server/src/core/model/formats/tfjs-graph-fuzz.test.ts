@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REAL, REPO, scratchDir } from '../../../testing/paths.js';
-import { useBackend } from '../../compute/backend.js';
+import { useBackend } from '../../backend.js';
 import { loadModel } from '../load.js';
 import { mulberry32 } from '../../random.js';
 import { FuzzTally, deleteOrRetype, flipBytes, pick as pickWith, runCase, truncate } from '../../../testing/fuzz.js';

@@ -8,7 +8,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { tf, useBackend } from '../../compute/backend.js';
+import { tf, useBackend } from '../../backend.js';
 import { REAL, REPO, scratchDir } from '../../../testing/paths.js';
 import { loadModel } from '../load.js';
 import { predictAll } from '../execute.js';

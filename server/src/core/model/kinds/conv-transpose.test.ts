@@ -8,7 +8,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Tensor } from '@tensorflow/tfjs';
-import { tf, useBackend } from '../../compute/backend.js';
+import { tf, useBackend } from '../../backend.js';
 import type { ConvTransposeParams, LayerNode, LayerNodeOf, ModelGraph, Shape, WeightTensor } from '../graph.js';
 import { inferShapes } from '../shapes.js';
 import { runGraph } from '../execute.js';

@@ -4,7 +4,7 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf, useBackend } from '../../compute/backend.js';
+import { tf, useBackend } from '../../backend.js';
 import type { ActivationSpec, KindParams, LayerKind, LayerNode, ModelGraph, Shape, WeightTensor } from '../graph.js';
 import { inferShapes } from '../shapes.js';
 import { runGraph } from '../execute.js';
