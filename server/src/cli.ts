@@ -50,6 +50,7 @@ const COMMANDS: Record<string, { module: string; summary: string; usage: string 
     summary: 'throughput and latency of LRP',
     usage: 'lrp-lens bench [--model FILE --input X.npy] [--backend NAME] [--json]',
   },
+  compile: { module: './cli/compile.js', summary: 'LRP as one ONNX graph (runs on any ONNX Runtime)', usage: 'lrp-lens compile MODEL --composite NAME [--epsilon E] [--gamma G] [--low L --high H] [--rules FILE|SPEC] [--init onehot|output] [--max-pool winner|avg] --out relevance.onnx [--json]' },
   lsp: { module: './cli/lsp.js', summary: 'start the language server', usage: 'lrp-lens lsp --stdio | --node-ipc | --socket=PORT' },
 };
 
