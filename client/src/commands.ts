@@ -16,7 +16,8 @@ import { BACKEND_NAMES, type BackendName } from '../../server/src/core/names.js'
 
 /** What each backend needs, shown in the picker (the names: core/names.ts). */
 const BACKEND_DETAIL: Record<BackendName, string> = {
-  auto: 'wasm, falling back to cpu',
+  auto: 'ONNX Runtime where the model lowers, else a tfjs backend (GPU, wasm, cpu)',
+  onnxruntime: 'LRP as one ONNX graph on ONNX Runtime (CPU); tfjs-wasm for what does not lower',
   wasm: 'WebAssembly (ships with the extension)',
   cpu: 'plain JavaScript (slow, always there)',
   tensorflow: 'needs @tensorflow/tfjs-node installed',

@@ -1,6 +1,6 @@
 /**
- * `lrp-lens bench [--model FILE --input X.npy | --config lrp-lens.json --entry NAME] [--backends wasm,cpu,webgpu,tensorflow-gpu] [--workers N]
- *   [--runs N] [--chunk N] [--stream N] [composite flags] [--json]`
+ * `lrp-lens bench [--model FILE --input X.npy | --config lrp-lens.json --entry NAME] [--backends onnxruntime,wasm,cpu,webgpu,tensorflow-gpu] [--workers N]
+ *   [--runs N] [--chunk N] [--stream N] [--zennit] [composite flags] [--json]`
  *
  * Throughput and latency of LRP. Default workload: ../shared/bench (sst_cnn as Keras .h5, ONNX and TF.js;
  * EpsilonGammaBox with low -5, high 5, gamma 0.25, epsilon 1e-6; the batch of 64; target class 0; one
@@ -9,7 +9,10 @@
  * comparison, CPU time per sample (all threads; what a busy shared machine does not change), single-sample latency (median), peak RSS of the process (workers included), and the share
  * of the CPU's peak (0.09 GFLOP per sample forward; 300 GFLOP/s for this machine class, --peak-gflops).
  * The data-set case streams --stream samples (default 10,000: the batch repeatedly) through the pool and
- * reports memory at start and end. Backends that cannot run are listed with the reason.
+ * reports memory at start and end. Backends that cannot run are listed with the reason. `onnxruntime` (the
+ * default figure) runs the compiled LRP graph in one ORT session with intra-op threads = --workers; its
+ * '1 thread' column is a single-threaded session. --zennit times Zennit 0.5.1 (scripts/zennit-bench.py,
+ * PyTorch from ../shared/zennit) on the default workload in the same run and reports each backend's ratio.
  * --config/--entry: a model of a project instead (the sample LSTM, say): its preferred model file and the
  * first 64 samples its entry's data pipeline gives (the forward-FLOP share of peak is the default workload's).
  * The composite flags are explain's (composite-flags.ts); the workload above is their default, through
@@ -26,13 +29,13 @@ import { readNpy } from '../core/data/npy.js';
 import { toFloat32, type NdArray } from '../core/array.js';
 import { GPU_BACKENDS, type BackendName } from '../core/backend.js';
 import { LrpPool } from '../core/compute/lrp-pool.js';
-import type { ExplainOptions } from '../core/lrp/engine.js';
+import type { ExplainOptions, ExplainerOptions } from '../core/lrp/engine.js';
 import { chooseComposite, targetSpecOf, type ChoiceLayer } from '../core/session/composite-choice.js';
 import { boxBounds } from '../core/session/bounds.js';
 import { explainerOptions } from '../core/session/session.js';
 import { COMPOSITE_FLAG_NAMES, COMPOSITE_FLAGS_USAGE, compositeFlags } from './composite-flags.js';
 import type { ModelGraph } from '../core/model/graph.js';
-import { sharedDir } from '../core/package-root.js';
+import { packageRoot, sharedDir } from '../core/package-root.js';
 
 /** The benchmark workload (../shared/bench beside the clone, or LRP_LENS_SHARED/bench). */
 const BENCH = join(sharedDir(), 'bench');
@@ -61,7 +64,7 @@ interface ModelFigures extends Figures {
 const DEFAULT_MODELS = ['sst_cnn.h5', 'sst_cnn.onnx', 'sst_cnn_tfjs/model.json'];
 /** The default workload's composite: the settings layer under the composite flags. */
 const WORKLOAD: ChoiceLayer = { composite: 'epsilon-gamma-box', low: -5, high: 5, gamma: 0.25, epsilon: 1e-6, target: 0 };
-const BENCH_FLAGS = ['model', 'input', 'config', 'entry', 'backends', 'workers', 'runs', 'chunk', 'stream', 'peak-gflops', 'json', ...COMPOSITE_FLAG_NAMES];
+const BENCH_FLAGS = ['model', 'input', 'config', 'entry', 'backends', 'workers', 'runs', 'chunk', 'stream', 'peak-gflops', 'json', 'zennit', ...COMPOSITE_FLAG_NAMES];
 /** Forward cost of the default workload per sample, and this machine class's peak (issue 9). */
 const GFLOP_PER_SAMPLE = 0.09;
 const GPU = new Set<string>(GPU_BACKENDS);
@@ -99,6 +102,22 @@ function slice(x: NdArray, n: number): NdArray {
   return { shape: [n, ...x.shape.slice(1)], data: toFloat32(x).slice(0, n * per), dtype: 'f4' };
 }
 
+/** What the timing loop drives: the tfjs worker pool, or one ONNX Runtime session (threads = workers). */
+interface Engine {
+  explain(x: NdArray, opts: ExplainOptions): Promise<{ relevanceSum: number[] }>;
+  close(): Promise<void>;
+  /** Per worker (the tfjs pool; none for ONNX Runtime's one session). */
+  stats(): { busyMs: number; memory: { numTensors: number } }[];
+}
+
+async function openEngine(graph: ModelGraph, composite: ExplainerOptions, backend: BackendName, workers: number): Promise<Engine> {
+  if (backend !== 'onnxruntime') return LrpPool.create(graph, composite, { workers, backend });
+  const { OrtExplainer } = await import('../core/lrp-onnx/ort-explainer.js');
+  const { mode: _mode, ...lowering } = composite;
+  const ex = await OrtExplainer.create(graph, { ...lowering, threads: workers });
+  return { explain: (x, opts) => ex.explain(x, opts), close: () => ex.dispose(), stats: () => [] };
+}
+
 async function timeIt(f: () => Promise<unknown>): Promise<number> {
   const t = performance.now();
   await f();
@@ -106,8 +125,8 @@ async function timeIt(f: () => Promise<unknown>): Promise<number> {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['json']);
-  if (args.positional.length) throw new LensError('USAGE', `usage: lrp-lens bench [--model FILE --input X.npy | --config lrp-lens.json --entry NAME] [--backends wasm,cpu,webgpu,tensorflow-gpu] [--workers N] [--runs N] [--chunk N] [--stream N] ${COMPOSITE_FLAGS_USAGE} [--json]`);
+  const args = parseArgs(argv, ['json', 'zennit']);
+  if (args.positional.length) throw new LensError('USAGE', `usage: lrp-lens bench [--model FILE --input X.npy | --config lrp-lens.json --entry NAME] [--backends onnxruntime,wasm,cpu,webgpu,tensorflow-gpu] [--workers N] [--runs N] [--chunk N] [--stream N] [--zennit] ${COMPOSITE_FLAGS_USAGE} [--json]`);
   for (const k of args.flags.keys()) if (!BENCH_FLAGS.includes(k)) throw new LensError('USAGE', `unknown option --${k}`);
   const choice = chooseComposite({ request: await compositeFlags(args), settings: WORKLOAD });
   if (choice.target === 'label' || choice.method !== 'lrp') throw new LensError('USAGE', 'bench takes a fixed target (--target INDEX|A-B|predicted|regression)');
@@ -120,7 +139,7 @@ export async function run(argv: string[]): Promise<number> {
   const project = entryFlag !== undefined ? await projectWorkload(flagString(args, 'config') ?? 'lrp-lens.json', entryFlag) : undefined;
   const models = project ? [project.model] : modelFlag ? [modelFlag] : DEFAULT_MODELS.map((m) => join(BENCH, m));
   const inputPath = inputFlag ?? join(BENCH, 'batch64_nhwc.npy');
-  const backends = (flagString(args, 'backends') ?? 'wasm,cpu,webgpu,tensorflow-gpu').split(',').map((b) => b.trim()) as BackendName[];
+  const backends = (flagString(args, 'backends') ?? 'onnxruntime,wasm,cpu,webgpu,tensorflow-gpu').split(',').map((b) => b.trim()) as BackendName[];
   const runs = flagInt(args, 'runs', 1, 1000) ?? 5;
   const stream = flagInt(args, 'stream', 0, 10_000_000) ?? 10000;
   // 8 samples per chunk: the same speed as 16 on wasm, and each worker's wasm heap peaks lower.
@@ -155,13 +174,13 @@ export async function run(argv: string[]): Promise<number> {
       if (slow && i > 0) break;
       const xb = forModel(graph, slice(x, batch));
       const x1 = slice(xb, 1);
-      let pool: LrpPool;
+      let pool: Engine;
       let singleThreadSamplesPerSecond: number | undefined;
       try {
         if (workers > 1) {
           // One worker on the same batch first (what the pool adds, in the same run; its memory is
           // released before the pool starts, so peak RSS is the pool's).
-          const solo = await LrpPool.create(graph, COMPOSITE, { workers: 1, backend });
+          const solo = await openEngine(graph, COMPOSITE, backend, 1);
           try {
             await solo.explain(xb, opts);
             const soloMs: number[] = [];
@@ -171,7 +190,7 @@ export async function run(argv: string[]): Promise<number> {
             await solo.close();
           }
         }
-        pool = await LrpPool.create(graph, COMPOSITE, { workers, backend });
+        pool = await openEngine(graph, COMPOSITE, backend, workers);
       } catch (e) {
         unavailable[backend] = (e as Error).message;
         log(`${backend.padEnd(8)} not available: ${(e as Error).message}`);
@@ -222,7 +241,13 @@ export async function run(argv: string[]): Promise<number> {
       models: list,
     };
   }
-  const defName = perBackend.wasm ? 'wasm' : Object.keys(perBackend)[0];
+  // Zennit on the same workload in the same run (the ratio the issue tracker asks for), when asked.
+  const zennit = args.flags.has('zennit') && !project && !modelFlag ? await zennitFigures(cores, log) : undefined;
+  if (zennit && 'samplesPerSecond' in zennit) {
+    result.zennit = zennit;
+    for (const f of Object.values(perBackend)) Object.assign(f, { vsZennit: f.samplesPerSecond / zennit.samplesPerSecond });
+  } else if (zennit) result.zennit = zennit;
+  const defName = perBackend.onnxruntime ? 'onnxruntime' : perBackend.wasm ? 'wasm' : Object.keys(perBackend)[0];
   const def = perBackend[defName];
   if (!def) throw new LensError('BACKEND_UNAVAILABLE', `no backend could run the benchmark: ${Object.entries(unavailable).map(([b, r]) => `${b}: ${r}`).join('; ')}`);
   result.default = { backend: defName, samplesPerSecond: def.samplesPerSecond, singleSampleMs: def.singleSampleMs, peakRssMb: def.peakRssMb, workers: def.workers, shareOfPeak: def.shareOfPeak };
@@ -234,13 +259,32 @@ export async function run(argv: string[]): Promise<number> {
   if (json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
   else {
     // The Zennit reference and the FLOP count are the default workload's: a project model gets neither.
-    const vsDefault = project ? '' : ` (${(def.samplesPerSecond / 40).toFixed(2)}x the Zennit reference's 40)`;
+    const measured = zennit && 'samplesPerSecond' in zennit ? zennit.samplesPerSecond : undefined;
+    const vsDefault = project ? '' : measured ? ` (${(def.samplesPerSecond / measured).toFixed(2)}x Zennit's ${measured.toFixed(1)} in this run)` : ` (${(def.samplesPerSecond / 40).toFixed(2)}x the Zennit reference's 40; --zennit measures it in this run)`;
     const peak = project ? '' : `, ${(100 * def.shareOfPeak).toFixed(1)}% of the ${peakGflops} GFLOP/s peak (forward FLOPs)`;
     log(`default (${defName}, ${def.workers} worker${def.workers > 1 ? 's' : ''}): ${def.samplesPerSecond.toFixed(1)} samples/s${vsDefault}, ${def.singleSampleMs.toFixed(1)} ms single sample, peak RSS ${def.peakRssMb.toFixed(0)} MB${peak}`);
     log(`CPU time ${def.cpuMsPerSample.toFixed(1)} ms per sample (all threads): ${(1000 * cores / def.cpuMsPerSample).toFixed(0)} samples/s on ${cores} idle cores`);
     log(`load average ${loadStart.map((v) => v.toFixed(2)).join(' ')} -> ${loadavg().map((v) => v.toFixed(2)).join(' ')} on ${cores} cores`);
   }
   return 0;
+}
+
+/** Zennit 0.5.1 timed by scripts/zennit-bench.py (Debian's python3 with PyTorch; Zennit from ../shared/zennit), or why not. */
+async function zennitFigures(threads: number, log: (s: string) => void): Promise<{ engine: string; samplesPerSecond: number; cpuMsPerSample: number; singleSampleMs: number } | { unavailable: string }> {
+  const { execFile } = await import('node:child_process');
+  const root = packageRoot() ?? process.cwd();
+  const env = { ...process.env, PYTHONPATH: join(sharedDir(), 'zennit', 'src') };
+  const out = await new Promise<string>((res, rej) => {
+    // Debian's interpreter (its PyTorch runs this Zennit) before whatever python3 is first on PATH.
+    execFile(existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3', [join(root, 'scripts', 'zennit-bench.py'), String(threads), BENCH], { env, timeout: 600_000, maxBuffer: 1 << 20 }, (err, stdout, stderr) => (err ? rej(new Error(stderr.trim().split('\n').pop() || err.message)) : res(stdout)));
+  }).catch((e: Error) => e);
+  if (out instanceof Error) {
+    log(`zennit   not available: ${out.message}`);
+    return { unavailable: out.message };
+  }
+  const f = JSON.parse(out.trim().split('\n').pop()!) as { engine: string; samplesPerSecond: number; cpuMsPerSample: number; singleSampleMs: number };
+  log(`${'zennit'.padEnd(8)} ${f.engine.padEnd(26)} ${f.samplesPerSecond.toFixed(1).padStart(9)} ${'-'.padStart(9)} ${f.singleSampleMs.toFixed(1).padStart(11)} ${f.cpuMsPerSample.toFixed(1).padStart(13)}`);
+  return f;
 }
 
 /** A project entry's model file and the first 64 samples of its data, in the model's input layout. */
@@ -254,7 +298,7 @@ async function projectWorkload(config: string, name: string): Promise<{ model: s
 }
 
 /** The data-set case: `total` samples through the pool (the batch repeatedly), memory at start and end. */
-async function streamCase(pool: LrpPool, xb: NdArray, total: number, opts: ExplainOptions, backend: string, log: (s: string) => void): Promise<Record<string, unknown>> {
+async function streamCase(pool: Engine, xb: NdArray, total: number, opts: ExplainOptions, backend: string, log: (s: string) => void): Promise<Record<string, unknown>> {
   const batch = xb.shape[0];
   const before = pool.stats();
   const rssStartMb = rssMb();

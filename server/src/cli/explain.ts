@@ -46,6 +46,7 @@ export function explanationJson(e: SessionExplanation, extra: Record<string, unk
   return {
     ...extra,
     composite: e.composite,
+    engine: e.engine,
     init: e.init,
     layout: e.layout,
     shape: e.relevance.shape,
@@ -83,7 +84,7 @@ export async function run(argv: string[], write: (s: string) => void = (s) => vo
   if (extra.length || (!modelArg && !args.flags.has('config'))) throw new LensError('USAGE', USAGE);
   checkFlags(args, [...INPUT_FLAG_NAMES, ...COMPOSITE_FLAG_NAMES, 'out', 'json', 'max-pool', 'backend', 'batch-size', 'layout']);
   const out = await outputFile(requireFlag(args, 'out'), '--out');
-  const backend = flagString(args, 'backend') ?? 'wasm';
+  const backend = flagString(args, 'backend') ?? 'onnxruntime';
   if (!isBackendName(backend)) throw new LensError('USAGE', `--backend must be one of ${BACKEND_NAMES.join(', ')}`);
   const maxPool = flagString(args, 'max-pool');
   if (maxPool !== undefined && maxPool !== 'winner' && maxPool !== 'avg') throw new LensError('USAGE', `--max-pool must be winner or avg`);
@@ -115,7 +116,7 @@ export async function run(argv: string[], write: (s: string) => void = (s) => vo
     if (bounds) head.bounds = { low, high, from: bounds.from };
     write(JSON.stringify(explanationJson(e, head, input), null, 2) + '\n');
   } else {
-    const lines = [`relevance (${written.shape.join(', ')}, ${sc ? `on the grid [${sc.gridDims.join(', ')}], NaN off the model's ${sc.indices.length} input cells` : e.layout}) -> ${out}`, `composite ${e.composite}, init ${e.init}, backend ${used}`];
+    const lines = [`relevance (${written.shape.join(', ')}, ${sc ? `on the grid [${sc.gridDims.join(', ')}], NaN off the model's ${sc.indices.length} input cells` : e.layout}) -> ${out}`, `composite ${e.composite}, init ${e.init}, backend ${used}, engine ${e.engine.name}${e.engine.fallback ? ` (ONNX Runtime not used: ${e.engine.fallback})` : ''}`];
     if (input.from !== 'npy') lines.push(`input from ${dataFile(input)}${input.entry ? ` (project entry ${input.entry.name})` : ''}: (${x.shape.join(', ')})${input.dims ? ` [${input.dims.join(', ')}]` : ''}`);
     if (bounds?.from === 'data') lines.push(`box bounds from the data's range: low ${low}, high ${high}`);
     if (e.canonical?.strippedOutput) lines.push(`explains the value before the final ${e.canonical.strippedOutput.activation} (layer ${e.canonical.strippedOutput.explains})`);

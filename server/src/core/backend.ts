@@ -47,7 +47,7 @@ export function backendChoice(): BackendChoice | undefined {
 export async function useBackend(name: BackendName = 'wasm'): Promise<string> {
   if (name === 'auto') {
     const skipped: BackendChoice['skipped'] = [];
-    for (const b of [...GPU_BACKENDS, 'wasm', 'cpu'] as Exclude<BackendName, 'auto'>[]) {
+    for (const b of [...GPU_BACKENDS, 'wasm', 'cpu'] as Exclude<BackendName, 'auto' | 'onnxruntime'>[]) {
       try {
         const t = await activate(b);
         choice = { requested: 'auto', used: b, tfjs: t, skipped };
@@ -58,12 +58,20 @@ export async function useBackend(name: BackendName = 'wasm'): Promise<string> {
     }
     throw new LensError('BACKEND_UNAVAILABLE', `no backend could start: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}`);
   }
-  const t = await activate(name);
+  // ONNX Runtime runs the LRP graph; the tfjs engine under it (wasm) runs forward passes, baselines and
+  // models that do not lower (core/session/explain-batch.ts decides per model).
+  const t = await activate(name === 'onnxruntime' ? 'wasm' : name);
   choice = { requested: name, used: name, tfjs: t, skipped: [] };
   return t;
 }
 
-async function activate(wanted: Exclude<BackendName, 'auto'>): Promise<string> {
+/** Whether LRP should run on ONNX Runtime: asked for by name, or by 'auto' (tried, with a fallback). */
+export function prefersOnnxRuntime(): boolean {
+  const c = choice?.requested;
+  return c === 'onnxruntime' || c === 'auto';
+}
+
+async function activate(wanted: Exclude<BackendName, 'auto' | 'onnxruntime'>): Promise<string> {
   if (current === wanted && tf.getBackend() === tfName(wanted)) return tfName(wanted);
   const failed = probed.get(wanted);
   if (failed) throw failed;

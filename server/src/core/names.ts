@@ -23,8 +23,11 @@ export type CompositeName = (typeof COMPOSITE_NAMES)[number];
 export const BASELINE_NAMES = ['gradient', 'gradient-x-input', 'integrated-gradients', 'smoothgrad'] as const;
 export type BaselineName = (typeof BASELINE_NAMES)[number];
 
-/** Compute backends (core/backend.ts); 'auto' picks one. */
-export const BACKEND_NAMES = ['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu', 'webgpu'] as const;
+/**
+ * Compute backends (core/backend.ts); 'auto' picks one. 'onnxruntime' runs LRP as one compiled ONNX graph
+ * (core/lrp-onnx) with tfjs-wasm under it for what does not lower; 'auto' prefers it the same way.
+ */
+export const BACKEND_NAMES = ['auto', 'onnxruntime', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu', 'webgpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 /**

@@ -9,6 +9,7 @@ import type { ModelGraph } from '../model/graph.js';
 import type { InitMode } from '../lrp/composites.js';
 import type { SampleTarget, TargetSpec } from '../lrp/targets.js';
 import { groupBy, takeSamples, type Batch } from './samples.js';
+import { prefersOnnxRuntime } from '../backend.js';
 import type { CompositeChoice, Method } from './composite-choice.js';
 
 export interface BatchRequest {
@@ -39,6 +40,14 @@ export interface BatchRelevance {
   /** Per-node sums, output to input (LRP only). */
   layers: LayerRelevance[];
   canonical?: Omit<CanonicalGraph, 'graph'>;
+  /** Which engine computed the relevance, and why not ONNX Runtime when it was asked for and did not run. */
+  engine: Engine;
+}
+
+export interface Engine {
+  name: 'onnxruntime' | 'tfjs';
+  /** Set when ONNX Runtime was preferred but the model or rule does not lower, or the runtime did not load. */
+  fallback?: string;
 }
 
 /** Samples per pass: small enough for progress, cancellation and memory. */
@@ -91,8 +100,11 @@ async function baselinePart(ex: LrpExplainer, x: Batch, target: TargetSpec, choi
   return { rel, relShape: b.relevance.shape.slice(1), out, k, targets: b.targets, initial: b.targets.map((v) => v.value), sums: sumsOf(rel, n), layers: [], composite: method, init: 'onehot', layout: ex.graph.inputs[0]?.fileLayout ?? '' };
 }
 
-function lrpPart(ex: LrpExplainer, x: Batch, target: TargetSpec, init: InitMode | undefined, chunk: number): Part {
-  const e = ex.explain(x, { target, init, chunkSize: chunk });
+type Lrp = Pick<LrpExplainer, 'explain'> | { explain: OrtExplain };
+type OrtExplain = import('../lrp-onnx/ort-explainer.js').OrtExplainer['explain'];
+
+async function lrpPart(ex: Lrp, x: Batch, target: TargetSpec, init: InitMode | undefined, chunk: number): Promise<Part> {
+  const e = await ex.explain(x, { target, init, chunkSize: chunk });
   return {
     rel: Float32Array.from(e.relevance.data as Float32Array),
     relShape: e.relevance.shape.slice(1),
@@ -116,6 +128,9 @@ export async function explainBatch(graph: ModelGraph, x: Batch, choice: Composit
   const lrp = choice.method === 'lrp';
   // A baseline runs the same forward pass; the explainer's composite is then unused.
   const ex = new LrpExplainer(graph, lrp ? opts : { composite: 'epsilon' });
+  const chosen = lrp && prefersOnnxRuntime() ? await onnxRuntimeFor(graph, opts, req.init) : undefined;
+  const engine: Engine = chosen?.explainer ? { name: 'onnxruntime' } : { name: 'tfjs', ...(chosen?.fallback ? { fallback: chosen.fallback } : {}) };
+  const lrpEngine: Lrp = chosen?.explainer ?? ex;
   // Groups of sample positions with their target: the whole batch, or each class's samples.
   const groups: { pos: number[]; target: TargetSpec }[] = [];
   if ('perSample' in req.target) {
@@ -129,7 +144,7 @@ export async function explainBatch(graph: ModelGraph, x: Batch, choice: Composit
       for (let s0 = 0; s0 < g.pos.length; s0 += chunk) {
         const size = Math.min(chunk, g.pos.length - s0);
         const part = { shape: [size, ...x.shape.slice(1)], data: gx.data.subarray(s0 * per, (s0 + size) * per), dtype: 'f4' as const };
-        const p = lrp ? lrpPart(ex, part, g.target, req.init, chunk) : await baselinePart(ex, part, g.target, choice);
+        const p = lrp ? await lrpPart(lrpEngine, part, g.target, req.init, chunk) : await baselinePart(ex, part, g.target, choice);
         const rper = p.rel.length / size;
         if (!merged) {
           merged = {
@@ -158,11 +173,12 @@ export async function explainBatch(graph: ModelGraph, x: Batch, choice: Composit
     }
   } finally {
     ex.dispose();
+    await chosen?.explainer?.dispose();
   }
   if (!merged) {
     // No samples: nothing explained (shapes from the model).
     const k = graph.outputs[0]?.fileShape.slice(1).reduce<number>((a, b) => a * (b ?? 1), 1) ?? 1;
-    return { relevance: { shape: [0, ...x.shape.slice(1)], data: new Float32Array(0), dtype: 'f4' }, layout: graph.inputs[0]?.fileLayout ?? '', method: choice.method, composite: lrp ? choice.composite : choice.method, init: req.init ?? 'onehot', targets: [], output: { shape: [0, k], data: new Float32Array(0) }, initial: [], relevanceSum: [], layers: [] };
+    return { relevance: { shape: [0, ...x.shape.slice(1)], data: new Float32Array(0), dtype: 'f4' }, layout: graph.inputs[0]?.fileLayout ?? '', method: choice.method, composite: lrp ? choice.composite : choice.method, init: req.init ?? 'onehot', targets: [], output: { shape: [0, k], data: new Float32Array(0) }, initial: [], relevanceSum: [], layers: [], engine };
   }
   const m = merged;
   return {
@@ -177,5 +193,17 @@ export async function explainBatch(graph: ModelGraph, x: Batch, choice: Composit
     relevanceSum: m.sums,
     layers: m.layers,
     canonical: m.canonical,
+    engine,
   };
+}
+
+/**
+ * The ONNX Runtime explainer for this model and composite, or why the tfjs engine runs instead (a layer
+ * or rule that does not lower, or a runtime that does not load). Sessions are cached by the explainer.
+ */
+async function onnxRuntimeFor(graph: ModelGraph, opts: ExplainerOptions, init: InitMode | undefined): Promise<{ explainer?: import('../lrp-onnx/ort-explainer.js').OrtExplainer; fallback?: string }> {
+  const { chooseEngine } = await import('../lrp-onnx/ort-explainer.js');
+  const { mode: _mode, ...lowering } = opts;
+  const r = await chooseEngine(graph, { ...lowering, ...(init ? { init } : {}) });
+  return r.engine === 'onnxruntime' ? { explainer: r.explainer } : { fallback: r.reason };
 }
