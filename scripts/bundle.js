@@ -7,7 +7,7 @@
 // and copies the tfjs-backend-wasm .wasm files next to the worker (tfjs loads them from there).
 // Usage: node scripts/bundle.js [--dev]
 import { build } from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -16,7 +16,7 @@ const DIST = join(ROOT, 'dist');
 const dev = process.argv.includes('--dev');
 
 // Packages that cannot be bundled: native (sharp) or optional backends whose absence is reported at run time.
-const EXTERNAL = ['vscode', 'sharp', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-backend-webgpu'];
+const EXTERNAL = ['vscode', 'sharp', 'onnxruntime-node', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-backend-webgpu'];
 
 // ESM output still meets require() of Node built-ins inside CommonJS dependencies (emscripten glue):
 // give those modules a real require, and __dirname/__filename.
@@ -97,6 +97,8 @@ export async function bundle() {
     server: 'server/src/lsp/main.ts',
     worker: 'server/src/lsp/worker.ts',
     cli: 'server/src/cli.ts',
+    // ONNX Runtime's worker threads (OrtExplainer with workers > 1) load this file next to the chunks.
+    'ort-worker': 'server/src/core/lrp-onnx/ort-worker.ts',
   };
   for (const c of cliCommands) entryPoints[`cli/${c}`] = `server/src/cli/${c}.ts`;
   const server = await build({
@@ -113,6 +115,7 @@ export async function bundle() {
 
   const wasmDir = join(ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
   for (const f of readdirSync(wasmDir)) if (f.endsWith('.wasm')) copyFileSync(join(wasmDir, f), join(DIST, f));
+  copyOnnxRuntime();
 
   let webview;
   const webviewScript = join(ROOT, 'scripts', 'bundle-webview.js');
@@ -121,6 +124,22 @@ export async function bundle() {
     webview = await bundleWebview({ dev });
   }
   return { client, server, webview };
+}
+
+/**
+ * onnxruntime-node cannot be bundled (a native addon): its JavaScript, onnxruntime-common and the binary
+ * for this platform only go to dist/node_modules, where the bundle's import finds them. The .vsix is
+ * then platform-specific (npm run package passes --target); without the binary the engine falls back to
+ * tfjs-wasm and says so.
+ */
+function copyOnnxRuntime() {
+  const src = join(ROOT, 'node_modules');
+  const out = join(DIST, 'node_modules');
+  const bin = join('bin', 'napi-v6', process.platform, process.arch);
+  if (!existsSync(join(src, 'onnxruntime-node', bin))) return;
+  for (const [pkg, parts] of [['onnxruntime-node', ['package.json', 'dist', bin]], ['onnxruntime-common', ['package.json', 'dist']]]) {
+    for (const part of parts) cpSync(join(src, pkg, part), join(out, pkg, part), { recursive: true });
+  }
 }
 
 function sizeOf(dir) {

@@ -229,7 +229,10 @@ export interface ExplainResult {
   conservation: ConservationReport;
   /** Per layer: relevance summed over its output as a share of the relevance put in at the output (mean over samples; 1 = conserved), for hovers. */
   layerShares?: { layer: string; share: number }[];
+  /** What computed the maps: 'onnxruntime' (the compiled LRP graph) or the tfjs backend's name. */
   backend: string;
+  /** Why ONNX Runtime was preferred but did not run (a layer or rule that does not lower, no runtime). */
+  engineFallback?: string;
   durationMs: number;
   /** true when served from the cache (same file content, settings and parameters). */
   cached: boolean;

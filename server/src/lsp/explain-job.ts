@@ -109,7 +109,9 @@ export function explainResult(session: Session, e: SessionExplanation, p: Pick<E
       maxRelativeError: Math.max(0, ...relErr),
       perLayer: e.layers.map((l) => ({ layer: l.name, sum: mean(l.relevanceSum) })),
     },
-    backend,
+    // The engine that computed the maps: ONNX Runtime, or the tfjs backend (with why ORT did not run).
+    backend: e.engine.name === 'onnxruntime' ? 'onnxruntime' : backend,
+    ...(e.engine.fallback ? { engineFallback: e.engine.fallback } : {}),
     durationMs: Date.now() - started,
     layout: graph.inputs[0]?.fileLayout,
   };
