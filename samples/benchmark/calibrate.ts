@@ -5,12 +5,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { useBackend } from '../../server/src/core/compute/backend.js';
+import { useBackend } from '../../server/src/core/backend.js';
 import { BENCH_DIR, PAIRS } from './cases.js';
 import { measure } from './measure.js';
 
 const STAT: Record<string, string> = {
-  LRP201: 'conservationGap', LRP202: 'bandFactor', LRP203: 'phaseRatio2', LRP204: 'zeroShare', LRP205: 'negativeShare', LRP206: 'cosineRunnerUp',
+  LRP201: 'conservationGap', LRP202: 'bandFactor', LRP203: 'phaseAlignment', LRP204: 'roughnessFactor', LRP205: 'negativeShare', LRP206: 'classSimilarity',
   LRP207: 'randomizedSimilarity', LRP208: 'blankSimilarity', LRP209: 'maskedShare', LRP210: 'inputCorrelation', LRP211: 'conservationGap',
 };
 

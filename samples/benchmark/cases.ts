@@ -49,8 +49,9 @@ export function landMask(h: number, w: number): Uint8Array {
   return m;
 }
 
-export function modelPath(variant: string): string {
-  return join(BENCH_DIR, 'models', variant, 'model.json');
+/** The variant's model file; with a seed, its seeded copy (make-benchmark.ts --seeds). */
+export function modelPath(variant: string, seed?: number): string {
+  return join(BENCH_DIR, 'models', seed === undefined ? variant : `${variant}-s${seed}`, 'model.json');
 }
 
 export function readMeta(): Record<string, { testAccuracy: number }> {

@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel } from '../../server/src/core/model/load.js';
-import { readNpy, toFloat32, type NdArray } from '../../server/src/core/data/npy.js';
+import { readNpy } from '../../server/src/core/data/npy.js';
+import { toFloat32, type NdArray } from '../../server/src/core/array.js';
 import { collectFromArray } from '../../server/src/core/artifacts/collect.js';
 import { validTwin } from '../../server/src/core/artifacts/twins.js';
 import { runMapChecks } from '../../server/src/core/artifacts/catalogue.js';
@@ -17,6 +18,11 @@ import { borderBand, cosine, gini, negativeShare, pearson, perSampleMean, phaseR
 import { cellShares, firstLayerBand, mapGrid, per } from '../../server/src/core/artifacts/checks/map-common.js';
 import { controlRatios } from '../../server/src/core/artifacts/checks/lrp202-border-band.js';
 import { randomizationSimilarities, mapSimilarity } from '../../server/src/core/artifacts/checks/lrp207-randomization.js';
+import { strideGridStats } from '../../server/src/core/artifacts/checks/lrp203-stride-grid.js';
+import { blockiness } from '../../server/src/core/artifacts/checks/lrp204-sparsity.js';
+import { classContrast } from '../../server/src/core/artifacts/checks/lrp206-class-insensitive.js';
+import { inputCopy } from '../../server/src/core/artifacts/checks/lrp210-input-copy.js';
+import { countNonFinite, median, pairedRatio } from '../../server/src/core/artifacts/map-stats.js';
 import { BENCH_DIR, landMask, modelPath, type Case } from './cases.js';
 import { H, W } from './fields.js';
 
@@ -35,8 +41,9 @@ export function testData(n = 16): { x: NdArray; signal: Uint8Array } {
   return { x: { shape: [n, H, W, 1], data, dtype: 'f4' } as NdArray, signal: Uint8Array.from(signal.data as ArrayLike<number>) };
 }
 
-export async function measure(c: Case, n = 16): Promise<Measured> {
-  const graph = await loadModel(modelPath(c.variant));
+/** `seed`: the seeded copy of the variant (models/<variant>-s<seed>/), else the original model. */
+export async function measure(c: Case, n = 16, seed?: number): Promise<Measured> {
+  const graph = await loadModel(modelPath(c.variant, seed));
   const { x, signal } = testData(n);
   let mask: Uint8Array | undefined;
   if (c.masked) {
@@ -63,6 +70,11 @@ export async function measure(c: Case, n = 16): Promise<Measured> {
   let gap = 0;
   for (let s = 0; s < ctx.n; s++) { let sum = 0; for (let i = 0; i < p; i++) sum += rel[s * p + i]; gap += Math.abs(sum - ctx.initial[s]) / Math.abs(ctx.initial[s]); }
   const rnd = randomizationSimilarities(ctx);
+  const grid = strideGridStats(ctx);
+  const blocks = blockiness(ctx);
+  const cc = classContrast(ctx);
+  const copy = inputCopy(ctx);
+  const mean = (a: number[]) => { const f = a.filter(Number.isFinite); return f.length ? f.reduce((x, y) => x + y, 0) / f.length : NaN; };
   const stats: Record<string, number> = {
     conservationGap: gap / ctx.n,
     band,
@@ -79,6 +91,23 @@ export async function measure(c: Case, n = 16): Promise<Measured> {
     blankSimilarity: ctx.blank ? perSampleMean(ctx.n, p, (_s, off) => mapSimilarity(rel, off, ctx.blank!, 0, p)) : NaN,
     inputCorrelation: perSampleMean(ctx.n, p, (_s, off) => pearson(rel, ctx.x, off, p, true)),
     maskedShare: mask ? shareOn(rel, ctx.n, mask, p) : NaN,
+    nonFiniteShare: countNonFinite(rel) / rel.length,
+    // Controlled statistics (issue 17): LRP203 against the geometry control (1 when the geometry makes no phase contrast).
+    geometricRatio: grid?.geometric ?? NaN,
+    weightRatio: grid?.weight ?? NaN,
+    phaseAlignment: grid?.alignment ?? NaN,
+    phaseAlignmentP: grid?.p ?? NaN,
+    // LRP204 against the average-pooling twin (1 without max pooling).
+    roughnessFactor: blocks ? pairedRatio(blocks.model, blocks.twin).median : 1,
+    roughness: blocks ? mean(blocks.model) : NaN,
+    // LRP206 with the randomized model's class contrast.
+    classSimilarity: cc ? median(cc.model) : NaN,
+    classSimilarityRandomized: cc && cc.control.length ? median(cc.control) : NaN,
+    contrastShare: cc?.contrastShare ?? NaN,
+    contrastSignalShare: cc?.contrastSignalShare ?? NaN,
+    // LRP210 controls.
+    inputCorrelationRandomized: mean(copy.randomized),
+    inputCorrelationGradientInput: mean(copy.gradientInput),
     factShare: summary.factShare ?? NaN,
     artifactShare: summary.artifactShare ?? NaN,
   };

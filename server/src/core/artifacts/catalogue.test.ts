@@ -1,5 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO } from '../../testing/paths.js';
 import { runStaticChecks, loadFailureFinding, allChecks, STATIC_CHECKS, MAP_CHECKS } from './catalogue.js';
 import { sequential, withResidual } from './test-graphs.js';
 import { computeGeometry, paddingBand, resolvedPads } from './geometry.js';
@@ -151,4 +154,13 @@ test('each docs page states the default severity the code uses, and docs links r
   const local = rewriteDocsLink(docsLink('LRP202'), REPO);
   assert.ok(local.startsWith('file://') && local.endsWith('/docs/findings/LRP202.md'));
   assert.equal(rewriteDocsLink('https://example.org/x', REPO), 'https://example.org/x');
+});
+
+test("the README's findings table lists every code with its default severity, and every code has its docs page", () => {
+  const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+  for (const m of allChecks()) {
+    const row = new RegExp(`^\\| \\[${m.code}\\]\\(docs/findings/${m.code}\\.md\\) \\| [^|]+ \\| ${m.severity} \\|$`, 'm');
+    assert.match(readme, row, `${m.code} (${m.severity}) in README.md`);
+    assert.ok(existsSync(join(REPO, 'docs', 'findings', `${m.code}.md`)), `docs/findings/${m.code}.md`);
+  }
 });

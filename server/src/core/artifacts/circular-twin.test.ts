@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SAMPLES } from '../../testing/paths.js';
-import { tf, useBackend } from '../compute/backend.js';
+import { tf, useBackend } from '../backend.js';
 import { loadModel } from '../model/load.js';
 import { forwardAll, disposeAll, runGraph } from '../model/execute.js';
 import { circularLonTwin } from './twins.js';

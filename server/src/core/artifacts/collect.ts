@@ -5,7 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { ModelGraph, LayerNode, WeightTensor } from '../model/graph.js';
-import { readNpy, toFloat32, type NdArray } from '../data/npy.js';
+import { readNpy } from '../data/npy.js';
+import { toFloat32, type NdArray } from '../array.js';
 import { LensError } from '../errors.js';
 import { explainGraph, type ExplainerOptions, type Explanation } from '../lrp/engine.js';
 import { buildComposite } from '../lrp/composites.js';
@@ -14,7 +15,8 @@ import { canonicalize } from '../model/canonicalize.js';
 import { isLinear } from './geometry.js';
 import type { MapContext } from './map-context.js';
 import { validTwin } from './twins.js';
-import { useBackend } from '../compute/backend.js';
+import { collectControls } from './map-controls.js';
+import { useBackend } from '../backend.js';
 import { mulberry32 } from '../random.js';
 
 export interface CollectOptions {
@@ -171,6 +173,9 @@ export async function collectFromArray(graph: ModelGraph, xIn: NdArray, composit
     const blankX = { shape: [1, ...x.shape.slice(1)], data: new Float32Array(per), dtype: 'f4' } as NdArray;
     ctx.blank = relevanceOf(explainGraph(graph, blankX, { ...opts, target: { type: 'index', index: e.targets[0]?.index ?? 0 } }));
     if (shape.length === 2 && shape[0] > 1 && graph.nodes.some((nd) => nd.kind === 'Recurrent')) ctx.reversedTime = reversedTime(graph, x, e, opts, shape);
+    // Controls of the map checks (geometry, average-pooling twin, randomized class contrast, gradient x input): map-controls.ts.
+    if (!graph.nodes.some((nd) => nd.kind === 'Recurrent'))
+      ctx.controls = collectControls(graph, x, e, opts, (d, s) => toChannelsLast(d, s, e.layout).data, { randomized: randomizedTop(graph, linear, o.seed ?? 7) });
   }
   if (o.twin) ctx.twin = { name: o.twin.name, relevance: relevanceOf(explainGraph(o.twin.graph, o.twin.x ? slice(o.twin.x, n) : x, opts)) };
   if (relevance.length !== n * per) throw new LensError('INTERNAL', `relevance has ${relevance.length} values for ${n} samples of ${per}`);

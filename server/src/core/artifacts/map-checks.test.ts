@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { borderBand, gini, gridOf, meanAbsShare, phaseRatio, zeroShare, negativeShare, pearson, signTestP, median } from './map-stats.js';
+import { blockRoughness, borderBand, gini, gridOf, meanAbsShare, pairedRatio, phaseRatio, zeroShare, negativeShare, pearson, signTestP, median } from './map-stats.js';
 import { runMapChecks } from './catalogue.js';
 import { summarize } from './summary.js';
 import type { MapContext } from './map-context.js';
@@ -188,4 +188,76 @@ test('the summary splits relevance into a border rim\'s excess and the rest, and
   assert.ok(Math.abs(s.artifactShare! - expect) < 0.03, `${s.artifactShare} vs ${expect}`);
   assert.ok(Math.abs(s.artifactShare! + s.remainingShare! - 1) < 1e-12);
   assert.ok(s.factShare! > 0 && s.factShare! < 0.01);
+});
+
+test('LRP203 against the geometry control: fires where the maps follow the geometry\'s phase pattern, not on a weight-driven grid or smooth maps', () => {
+  const strided = sequential([H, W, 1], [{ kind: 'Conv', k: 3, s: 2, pad: 'valid' }, { kind: 'Flatten' }, { kind: 'Dense', units: 2, act: 'linear' }]);
+  const phase = (y: number, x: number): number => (y % 2 === 0 && x % 2 === 0 ? 4 : 1);
+  const checker = maps(NS, (s, y, x) => noise(s, y, x) * phase(y, x));
+  const geometry = maps(NS, (_s, y, x) => phase(y, x));
+  const fired = runMapChecks(ctx({ relevance: checker, controls: { geometry } }, strided)).find((f) => f.code === 'LRP203');
+  assert.ok(fired);
+  assert.equal(fired.severity, 'warning');
+  assert.ok(Math.abs((fired.data!.geometricRatio as number) - 4) < 1e-9);
+  assert.ok((fired.data!.weightRatio as number) < 1.5, 'the geometry explains the grid: little is left for the weights');
+  assert.ok(Math.abs((fired.data!.pValue as number) - 1 / 2 ** NS) < 1e-12, 'all samples agree');
+  // The same grid where the geometry is even (a kernel divisible by the stride): the grid is the weights', not flagged.
+  assert.ok(!runMapChecks(ctx({ relevance: checker, controls: { geometry: maps(NS, () => 1) } }, strided)).some((f) => f.code === 'LRP203'));
+  // Smooth maps on an uneven geometry do not follow it.
+  assert.ok(!runMapChecks(ctx({ controls: { geometry } }, strided)).some((f) => f.code === 'LRP203'));
+});
+
+test('block roughness and paired ratios on known maps', () => {
+  const one = maps(1, (_s, y, x) => (y % 2 === 0 && x % 2 === 0 ? 1 : 0));
+  const flat = maps(1, () => 1);
+  assert.ok(Math.abs(blockRoughness(flat, 0, g, 2)) < 1e-12);
+  // One cell of four at 1: every 2x2 window has mean 1/4 and squared deviations 9/16 + 3/16: sqrt(3).
+  assert.ok(Math.abs(blockRoughness(one, 0, g, 2) - Math.sqrt(3)) < 1e-9);
+  const r = pairedRatio([2, 4, 3, 2], [1, 2, 1, 1]);
+  assert.equal(r.median, 2);
+  assert.equal(r.agree, 1);
+  assert.ok(Math.abs(r.p - 1 / 16) < 1e-12);
+});
+
+test('LRP204 against the average-pooling twin: blocky maps fire, maps as blocky as the twin\'s do not', () => {
+  const pooled = sequential([H, W, 1], [{ kind: 'Conv', k: 3, pad: 'same' }, { kind: 'Pool', op: 'max', k: 2 }, { kind: 'Flatten' }, { kind: 'Dense', units: 2, act: 'linear' }]);
+  const blocky = maps(NS, (s, y, x) => noise(s, y, x) * ((y + s) % 2 === 0 && x % 2 === 0 ? 1 : 0.05));
+  const smooth = maps(NS, noise);
+  const f = runMapChecks(ctx({ relevance: blocky, controls: { poolTwin: { name: 'average-pooling twin', relevance: smooth } } }, pooled)).find((x) => x.code === 'LRP204');
+  assert.ok(f);
+  assert.equal(f.data!.block, 2);
+  assert.ok((f.data!.effectSize as number) > 2);
+  assert.ok(!runMapChecks(ctx({ relevance: blocky, controls: { poolTwin: { name: 'average-pooling twin', relevance: blocky } } }, pooled)).some((x) => x.code === 'LRP204'));
+});
+
+test('LRP206 says whether the rule or the training makes the class maps alike; LRP210 is judged against the randomized model', () => {
+  const pattern = (y: number, x: number): number => 1.5 + Math.sin(0.5 * x) * Math.cos(0.4 * y);
+  const rel = maps(NS, (s, y, x) => pattern(y, x) + 0.1 * noise(s, y, x));
+  const other = maps(NS, (s, y, x) => Math.sin(0.9 * x - 1.3 * y + s));
+  const byRule = runMapChecks(ctx({ relevance: rel, runnerUp: rel, controls: { randomizedTop: rel, randomizedRunnerUp: rel } })).find((f) => f.code === 'LRP206')!;
+  assert.equal(byRule.data!.byRule, true);
+  assert.ok(Math.abs(byRule.data!.contrastShare as number) < 1e-9, 'equal maps leave no contrast');
+  const learned = runMapChecks(ctx({ relevance: rel, runnerUp: rel, controls: { randomizedTop: rel, randomizedRunnerUp: other } })).find((f) => f.code === 'LRP206')!;
+  assert.equal(learned.data!.byRule, false);
+  // A map that copies |x| fires while a randomized model copies less; not when the randomized model copies more on every sample.
+  const copy = ctx({});
+  copy.relevance = copy.x.map((v, i) => 2 * v + 0.05 * Math.sin(i));
+  copy.randomized = [{ layers: ['all'], relevance: maps(NS, noise) }];
+  assert.ok(runMapChecks(copy).some((f) => f.code === 'LRP210'));
+  copy.randomized = [{ layers: ['all'], relevance: copy.x.map((v) => 3 * v) }];
+  assert.ok(!runMapChecks(copy).some((f) => f.code === 'LRP210'));
+});
+
+test('LRP201 tells a layer that leaks by design (bias under epsilon) from one whose rule conserves by design', () => {
+  const sums = [{ name: 'dense_2', index: 3, sums: new Array<number>(NS).fill(1) }, { name: 'conv_0', index: 1, sums: new Array<number>(NS).fill(0.5) }];
+  // conv_0 has a bias of 0.01: under epsilon it loses relevance by design (information).
+  const designed = runMapChecks(ctx({ layerSums: sums, rules: { conv_0: 'epsilon', dense_2: 'epsilon' } })).find((x) => x.code === 'LRP201')!;
+  assert.equal(designed.severity, 'information');
+  assert.equal(designed.data!.unexpectedLayers, '');
+  assert.ok((designed.data!.byDesign as number) >= 0.5);
+  // Under the flat rule the bias is left out: a 50 % change there is not the rule's doing (warning).
+  const unexpected = runMapChecks(ctx({ layerSums: sums, rules: { conv_0: 'flat', dense_2: 'epsilon' } })).find((x) => x.code === 'LRP201')!;
+  assert.equal(unexpected.severity, 'warning');
+  assert.equal(unexpected.data!.unexpectedLayers, 'conv_0');
+  assert.equal(unexpected.layer!.name, 'conv_0');
 });

@@ -5,6 +5,7 @@
  */
 import type { ModelGraph } from '../model/graph.js';
 import type { RuleFamily } from '../names.js';
+import type { ControlMaps } from './map-controls.js';
 
 export interface MapContext {
   graph: ModelGraph;
@@ -28,6 +29,8 @@ export interface MapContext {
   layerSums?: { name: string; index: number; sums: number[] }[];
   /** Cascading randomization (LRP207): maps of the same samples with the top k linear layers re-initialized. */
   randomized?: { layers: string[]; relevance: Float32Array }[];
+  /** Control maps of the map checks on the same samples (geometry, pooling twin, randomized classes, gradient x input): map-controls.ts. */
+  controls?: ControlMaps;
   /** Relevance of a blank input (zeros or the data mean), prod(shape) (LRP208). */
   blank?: Float32Array;
   /** Control maps on the same samples from a model that differs only in geometry (valid/wrapped twin) (LRP202). */

@@ -251,3 +251,92 @@ export function countNonFinite(a: Float32Array): number {
   for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) k++;
   return k;
 }
+
+/**
+ * How far each sample's map follows a control's phase pattern (LRP203): cells grouped by stride phase
+ * (as phaseRatio), the phase classes the control map covers more than their average called "high";
+ * per sample, mean |R| share on high-phase cells over mean share on the others (interior only). One
+ * value per sample; empty when the control has no phase contrast (every class the same).
+ */
+export function phaseAlignment(rel: Float32Array, n: number, g: Grid, control: Float64Array, period: number, margin = 0): number[] {
+  const py = g.h > 1 ? period : 1;
+  const k = py * period;
+  const cls = new Int32Array(g.h * g.w).fill(-1);
+  const sums = new Float64Array(k), counts = new Float64Array(k);
+  for (let y = g.h > 1 ? margin : 0; y < (g.h > 1 ? g.h - margin : 1); y++)
+    for (let x = margin; x < g.w - margin; x++) {
+      const c = (y % py) * period + (x % period);
+      cls[y * g.w + x] = c;
+      sums[c] += control[y * g.w + x];
+      counts[c]++;
+    }
+  const means = Array.from(sums, (s, c) => (counts[c] ? s / counts[c] : NaN));
+  const finite = means.filter(Number.isFinite);
+  const avg = finite.reduce((a, b) => a + b, 0) / (finite.length || 1);
+  // Classes within 1e-6 of the average are neither: a control without contrast has no high classes.
+  const high = means.map((m) => m > avg * (1 + 1e-6));
+  const low = means.map((m) => m < avg * (1 - 1e-6));
+  if (!high.some(Boolean) || !low.some(Boolean)) return [];
+  const out: number[] = [];
+  for (let s = 0; s < n; s++) {
+    const share = meanAbsShare(rel.subarray(s * g.h * g.w * g.c, (s + 1) * g.h * g.w * g.c), 1, g);
+    let h = 0, hc = 0, l = 0, lc = 0;
+    for (let i = 0; i < cls.length; i++) {
+      const c = cls[i];
+      if (c < 0) continue;
+      if (high[c]) { h += share[i]; hc++; } else if (low[c]) { l += share[i]; lc++; }
+    }
+    out.push(hc && lc && l > 0 ? h / hc / (l / lc) : NaN);
+  }
+  return out;
+}
+
+/**
+ * Block roughness of one sample's |R| (channels summed) at block size b (LRP204): over every b x b
+ * window, the root of the summed squared deviation from the window's mean over the summed squared
+ * means. 0 for a map that is constant at that scale; large where relevance sits on one cell of each
+ * block (what winner-take-all pooling leaves).
+ */
+export function blockRoughness(rel: Float32Array, off: number, g: Grid, b: number): number {
+  const cells = new Float64Array(g.h * g.w);
+  for (let i = 0; i < g.h * g.w * g.c; i++) {
+    const v = rel[off + i];
+    if (Number.isFinite(v)) cells[Math.floor(i / g.c)] += Math.abs(v);
+  }
+  const by = g.h > 1 ? b : 1;
+  let num = 0, den = 0;
+  for (let y = 0; y + by <= g.h; y++)
+    for (let x = 0; x + b <= g.w; x++) {
+      let m = 0;
+      for (let dy = 0; dy < by; dy++) for (let dx = 0; dx < b; dx++) m += cells[(y + dy) * g.w + x + dx];
+      m /= by * b;
+      for (let dy = 0; dy < by; dy++) for (let dx = 0; dx < b; dx++) num += (cells[(y + dy) * g.w + x + dx] - m) ** 2;
+      den += by * b * m * m;
+    }
+  return den > 0 ? Math.sqrt(num / den) : NaN;
+}
+
+/**
+ * Paired comparison over samples: the median of a / b, and a one-sided sign test that the samples lean
+ * the way the median does (pairs with a non-finite value are left out). What every controlled map check
+ * reports: statistic, control, effect (median ratio) and p.
+ */
+export function pairedRatio(a: number[], b: number[]): { median: number; agree: number; p: number; n: number } {
+  const r: number[] = [];
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const q = a[i] / b[i];
+    if (Number.isFinite(q) && q > 0) r.push(q);
+  }
+  const m = median(r);
+  const k = r.filter((q) => (m >= 1 ? q > 1 : q < 1)).length;
+  return { median: m, agree: r.length ? k / r.length : 0, p: signTestP(k, r.length), n: r.length };
+}
+
+/** Paired comparison of two statistics that may be negative (correlations): the median of a - b and a one-sided sign test. */
+export function pairedDifference(a: number[], b: number[]): { median: number; agree: number; p: number; n: number } {
+  const d: number[] = [];
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (Number.isFinite(a[i] - b[i])) d.push(a[i] - b[i]);
+  const m = median(d);
+  const k = d.filter((x) => (m >= 0 ? x > 0 : x < 0)).length;
+  return { median: m, agree: d.length ? k / d.length : 0, p: signTestP(k, d.length), n: d.length };
+}

@@ -21,3 +21,15 @@ test('no twin when the dense layer reads the flattened grid, or when nothing is 
   const valid = sequential([16, 32, 1], [{ kind: 'Conv', k: 3, pad: 'valid' }, { kind: 'GlobalPool', op: 'avg' }, { kind: 'Dense', units: 2 }]);
   assert.equal(validTwin(valid), undefined);
 });
+
+test('the average-pooling twin swaps max for average pooling, keeps weights and shapes, and is absent without max pooling', async () => {
+  const { avgPoolTwin } = await import('./twins.js');
+  const g = sequential([16, 32, 1], [{ kind: 'Conv', k: 3, pad: 'valid' }, { kind: 'Pool', op: 'max', k: 2 }, { kind: 'Conv', k: 3, pad: 'valid' }, { kind: 'GlobalPool', op: 'avg' }, { kind: 'Dense', units: 2, act: 'linear' }]);
+  const t = avgPoolTwin(g)!;
+  const pool = t.nodes.find((n) => n.kind === 'Pool')!;
+  assert.equal(pool.kind === 'Pool' && pool.params.op, 'avg');
+  assert.deepEqual(t.nodes.map((n) => n.outputShape), g.nodes.map((n) => n.outputShape));
+  assert.equal(t.nodes[1].weights.kernel, g.nodes[1].weights.kernel, 'same weight arrays');
+  const avg = sequential([16, 32, 1], [{ kind: 'Conv', k: 3, pad: 'valid' }, { kind: 'Pool', op: 'avg', k: 2 }, { kind: 'GlobalPool', op: 'avg' }, { kind: 'Dense', units: 2 }]);
+  assert.equal(avgPoolTwin(avg), undefined);
+});

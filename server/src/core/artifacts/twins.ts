@@ -112,3 +112,21 @@ export function circularLonTwin(graph: ModelGraph, lonAxis: 1 | 2): ModelGraph |
   }
   return twin;
 }
+
+/**
+ * A geometry control for LRP204: the same weights with every max pooling replaced by average pooling of
+ * the same window and stride (what the remedy looks like). Shapes stay the same, so any head fits.
+ * Undefined when the model has no max pooling.
+ */
+export function avgPoolTwin(graph: ModelGraph): ModelGraph | undefined {
+  let changed = false;
+  const nodes = graph.nodes.map((n): LayerNode => {
+    if (n.kind === 'Pool' && n.params.op === 'max') {
+      changed = true;
+      // Keras 'same' average pooling leaves padded cells out of the divisor; so does the twin.
+      return { ...n, params: { ...n.params, op: 'avg', countIncludePad: false }, outputShape: [] } as LayerNode;
+    }
+    return unshaped(n);
+  });
+  return changed ? shapedTwin(graph, nodes, 'average-pooling twin') : undefined;
+}

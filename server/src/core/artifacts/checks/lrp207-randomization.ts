@@ -3,7 +3,7 @@ import type { CheckMeta, MapCheck } from '../check.js';
 import { fmt, makeFinding } from '../check.js';
 import { perSampleMean, pearson } from '../map-stats.js';
 import type { MapContext } from '../map-context.js';
-import { per } from './map-common.js';
+import { controlData, per } from './map-common.js';
 
 export const meta: CheckMeta = {
   code: 'LRP207',
@@ -48,10 +48,14 @@ export const check: MapCheck = {
     if (sims.length === 0) return [];
     const full = sims[sims.length - 1];
     if (!(full.similarity > meta.thresholds.similarity)) return [];
+    // Control figure: how much of that similarity |x| alone explains (epsilon and z+ multiply by the input whatever the weights).
+    const p = per(ctx);
+    const rnd = ctx.randomized![ctx.randomized!.length - 1].relevance;
+    const copy = perSampleMean(ctx.n, p, (_s, off) => pearson(rnd, ctx.x, off, p, true));
     return [
       makeFinding(meta, ctx.graph, {
-        message: `after re-initializing ${full.layers.length} layer(s) (cascading from the top), the map still correlates ${fmt(full.similarity)} with the trained model's (|R|, Pearson; threshold ${meta.thresholds.similarity}; per step: ${sims.map((s) => fmt(s.similarity)).join(', ')})`,
-        data: { similarity: full.similarity, steps: sims.map((s) => s.similarity) },
+        message: `after re-initializing ${full.layers.length} layer(s) (cascading from the top), the map still correlates ${fmt(full.similarity)} with the trained model's (|R|, Pearson; threshold ${meta.thresholds.similarity}; per step: ${sims.map((s) => fmt(s.similarity)).join(', ')}); the randomized map correlates ${fmt(copy)} with |x|`,
+        data: { similarity: full.similarity, steps: sims.map((s) => s.similarity), inputExplains: copy, ...controlData(full.similarity, copy, "randomized map's |R| vs |x| (what the input alone explains)", full.similarity - copy) },
       }),
     ];
   },

@@ -2,7 +2,7 @@
 import type { CheckMeta, MapCheck } from '../check.js';
 import { fmt, makeFinding } from '../check.js';
 import { perSampleMean } from '../map-stats.js';
-import { per } from './map-common.js';
+import { controlData, per } from './map-common.js';
 import { mapSimilarity } from './lrp207-randomization.js';
 
 export const meta: CheckMeta = {
@@ -21,10 +21,15 @@ export const check: MapCheck = {
     const blank = ctx.blank;
     const sim = perSampleMean(ctx.n, p, (_s, off) => mapSimilarity(ctx.relevance, off, blank, 0, p));
     if (!(sim > meta.thresholds.similarity)) return [];
+    // Control figure: the blank map's total |R| against the data maps' mean total (how large the prior is).
+    let bt = 0, dt = 0;
+    for (let i = 0; i < p; i++) bt += Math.abs(blank[i]);
+    for (let i = 0; i < ctx.n * p; i++) if (Number.isFinite(ctx.relevance[i])) dt += Math.abs(ctx.relevance[i]);
+    const prior = dt > 0 ? bt / (dt / ctx.n) : NaN;
     return [
       makeFinding(meta, ctx.graph, {
-        message: `the map of a blank input correlates ${fmt(sim)} with the data maps on average (|R|, Pearson; threshold ${meta.thresholds.similarity}): part of every map is a fixed prior, not the data`,
-        data: { similarity: sim },
+        message: `the map of a blank input correlates ${fmt(sim)} with the data maps on average (|R|, Pearson; threshold ${meta.thresholds.similarity}): part of every map is a fixed prior, not the data; the blank map's |R| is ${fmt(prior)} x a data map's`,
+        data: { similarity: sim, priorSize: prior, ...controlData(sim, prior, "blank input's |R| / data maps' |R|", sim) },
       }),
     ];
   },

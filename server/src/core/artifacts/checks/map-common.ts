@@ -47,3 +47,23 @@ export function borderSides(ctx: MapContext): Side[] {
   const cols = !(ctx.shape.length >= 3 ? p[1] : p[0]);
   return [...(rows ? (['top', 'bottom'] as const) : []), ...(cols ? (['left', 'right'] as const) : [])];
 }
+
+/**
+ * The input-grid footprint of the first max pooling's window (pool size times the stride product of the
+ * windowed layers before it): the block size at which winner-take-all shows in the input map. Undefined
+ * when the model has no max pooling.
+ */
+export function maxPoolBlock(graph: ModelGraph): number | undefined {
+  let jump = 1;
+  for (const n of graph.nodes) {
+    if (!isWindowed(n)) continue;
+    if (n.kind === 'Pool' && n.params.op === 'max') return Math.max(...n.params.poolSize) * jump;
+    jump *= Math.max(...n.params.strides);
+  }
+  return undefined;
+}
+
+/** The fields every controlled map check puts in its finding's data, so panel, report, SARIF and JSON show the same numbers. */
+export function controlData(statistic: number, control: number, controlName: string, effect: number, p?: number): Record<string, number | string> {
+  return { statistic, controlStatistic: control, controlName, effectSize: effect, ...(p === undefined ? {} : { pValue: p }) };
+}
