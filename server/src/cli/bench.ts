@@ -30,8 +30,8 @@ import { toFloat32, type NdArray } from '../core/array.js';
 import { GPU_BACKENDS, type BackendName } from '../core/backend.js';
 import { LrpPool } from '../core/compute/lrp-pool.js';
 import type { ExplainOptions, ExplainerOptions } from '../core/lrp/engine.js';
-import { chooseComposite, targetSpecOf, type ChoiceLayer } from '../core/session/composite-choice.js';
-import { boxBounds } from '../core/session/bounds.js';
+import { chooseComposite, targetSpecOf, type ChoiceLayer, type CompositeChoice } from '../core/session/composite-choice.js';
+import { boxBounds, type Bounds } from '../core/session/bounds.js';
 import { explainerOptions } from '../core/session/session.js';
 import { COMPOSITE_FLAG_NAMES, COMPOSITE_FLAGS_USAGE, compositeFlags } from './composite-flags.js';
 import type { ModelGraph } from '../core/model/graph.js';
@@ -124,7 +124,63 @@ async function timeIt(f: () => Promise<unknown>): Promise<number> {
   return performance.now() - t;
 }
 
+/** What the command line asks for (and, with --entry, the project's workload, read where the checks reach it). */
+interface BenchOptions {
+  choice: CompositeChoice;
+  json: boolean;
+  modelFlag?: string;
+  project?: { model: string; entry: string; x: NdArray };
+  models: string[];
+  inputPath: string;
+  backends: BackendName[];
+  runs: number;
+  stream: number;
+  chunk: number;
+  cores: number;
+  cpuWorkers: number;
+  peakGflops: number;
+  zennit: boolean;
+}
+
+/** The loaded workload: the batch, its box bounds, the explainer options and the model graphs. */
+interface Workload {
+  x: NdArray;
+  bounds: Bounds | undefined;
+  composite: ExplainerOptions;
+  graphs: ModelGraph[];
+}
+
+type BackendFigures = Figures & { workers: number; singleThreadSamplesPerSecond?: number; cpuMsPerSample: number; shareOfPeak: number; models: ModelFigures[] };
+type ZennitFigures = Awaited<ReturnType<typeof zennitFigures>>;
+type Log = (s: string) => void;
+
+/** What the backends' timing loop gathers. */
+interface Timings {
+  perBackend: Record<string, BackendFigures>;
+  unavailable: Record<string, string>;
+  streamReport?: Record<string, unknown>;
+}
+
 export async function run(argv: string[]): Promise<number> {
+  const o = await benchOptions(argv);
+  const w = await loadWorkload(o);
+  const log: Log = (s) => {
+    if (!o.json) process.stdout.write(s + '\n');
+  };
+  const loadStart = loadavg();
+  const t = await timeBackends(o, w, log);
+  const zennit = await zennitComparison(o, t.perBackend, log);
+  const defName = t.perBackend.onnxruntime ? 'onnxruntime' : t.perBackend.wasm ? 'wasm' : Object.keys(t.perBackend)[0];
+  const def = t.perBackend[defName];
+  if (!def) throw new LensError('BACKEND_UNAVAILABLE', `no backend could run the benchmark: ${Object.entries(t.unavailable).map(([b, r]) => `${b}: ${r}`).join('; ')}`);
+  const result = benchResult(o, w, t, zennit, defName, loadStart);
+  if (o.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+  else printSummary(o, def, defName, zennit, loadStart, log);
+  return 0;
+}
+
+/** Parses and checks the options; with --entry, also reads the project's workload (at the point its errors were always reported). */
+async function benchOptions(argv: string[]): Promise<BenchOptions> {
   const args = parseArgs(argv, ['json', 'zennit']);
   if (args.positional.length) throw new LensError('USAGE', `usage: lrp-lens bench [--model FILE --input X.npy | --config lrp-lens.json --entry NAME] [--backends onnxruntime,wasm,cpu,webgpu,tensorflow-gpu] [--workers N] [--runs N] [--chunk N] [--stream N] [--zennit] ${COMPOSITE_FLAGS_USAGE} [--json]`);
   for (const k of args.flags.keys()) if (!BENCH_FLAGS.includes(k)) throw new LensError('USAGE', `unknown option --${k}`);
@@ -147,126 +203,161 @@ export async function run(argv: string[]): Promise<number> {
   const cores = availableParallelism();
   const cpuWorkers = flagInt(args, 'workers', 1, 1024) ?? cores;
   const peakGflops = flagNumber(args, 'peak-gflops', Number.MIN_VALUE) ?? 300;
-  // Options are checked before any file is read.
-  for (const m of [...models, ...(project ? [] : [inputPath])]) if (!existsSync(m)) throw new LensError('FILE_NOT_FOUND', `benchmark file not found: ${m}`, { file: m });
-  const x = project?.x ?? readNpy(await readRegular(inputPath), inputPath);
-  const bounds = boxBounds(choice, toFloat32(x));
-  const COMPOSITE = explainerOptions({ choice, bounds });
-  const graphs = await Promise.all(models.map((m) => loadModel(m)));
-  const log = (s: string) => {
-    if (!json) process.stdout.write(s + '\n');
-  };
-  const loadStart = loadavg();
+  return { choice, json, modelFlag, project, models, inputPath, backends, runs, stream, chunk, cores, cpuWorkers, peakGflops, zennit: args.flags.has('zennit') };
+}
 
-  const result: Record<string, unknown> = {};
-  const perBackend: Record<string, Figures & { workers: number; singleThreadSamplesPerSecond?: number; cpuMsPerSample: number; shareOfPeak: number; models: ModelFigures[] }> = {};
-  const unavailable: Record<string, string> = {};
-  let streamReport: Record<string, unknown> | undefined;
-  const opts: ExplainOptions = { target: targetSpecOf(choice), init: choice.init, chunkSize: chunk };
+/** Reads the batch and the models (every file checked to exist first), and the composite with its bounds. */
+async function loadWorkload(o: BenchOptions): Promise<Workload> {
+  // Options are checked before any file is read.
+  for (const m of [...o.models, ...(o.project ? [] : [o.inputPath])]) if (!existsSync(m)) throw new LensError('FILE_NOT_FOUND', `benchmark file not found: ${m}`, { file: m });
+  const x = o.project?.x ?? readNpy(await readRegular(o.inputPath), o.inputPath);
+  const bounds = boxBounds(o.choice, toFloat32(x));
+  const composite = explainerOptions({ choice: o.choice, bounds });
+  const graphs = await Promise.all(o.models.map((m) => loadModel(m)));
+  return { x, bounds, composite, graphs };
+}
+
+/** Every backend in turn, with the table's header first; the data-set case on the first backend that streams. */
+async function timeBackends(o: BenchOptions, w: Workload, log: Log): Promise<Timings> {
+  const t: Timings = { perBackend: {}, unavailable: {} };
+  const opts: ExplainOptions = { target: targetSpecOf(o.choice), init: o.choice.init, chunkSize: o.chunk };
   log(`backend  ${'model'.padEnd(26)} ${'samples/s'.padStart(9)} ${'1 thread'.padStart(9)} ${'1-sample ms'.padStart(11)} ${'CPU ms/sample'.padStart(13)}  peak RSS  workers`);
-  for (const backend of backends) {
-    // The pure-JS cpu backend is two orders slower: time it on fewer samples and one file.
-    const slow = backend === 'cpu';
-    const workers = GPU.has(backend) ? 1 : slow ? 1 : cpuWorkers;
-    const batch = slow ? Math.min(8, x.shape[0]) : x.shape[0];
-    const list: ModelFigures[] = [];
-    for (const [i, graph] of graphs.entries()) {
-      if (slow && i > 0) break;
-      const xb = forModel(graph, slice(x, batch));
-      const x1 = slice(xb, 1);
-      let pool: Engine;
-      let singleThreadSamplesPerSecond: number | undefined;
-      try {
-        if (workers > 1) {
-          // One worker on the same batch first (what the pool adds, in the same run; its memory is
-          // released before the pool starts, so peak RSS is the pool's).
-          const solo = await openEngine(graph, COMPOSITE, backend, 1);
-          try {
-            await solo.explain(xb, opts);
-            const soloMs: number[] = [];
-            for (let r = 0; r < Math.min(3, runs); r++) soloMs.push(await timeIt(() => solo.explain(xb, opts)));
-            singleThreadSamplesPerSecond = batch / (median(soloMs) / 1000);
-          } finally {
-            await solo.close();
-          }
-        }
-        pool = await openEngine(graph, COMPOSITE, backend, workers);
-      } catch (e) {
-        unavailable[backend] = (e as Error).message;
-        log(`${backend.padEnd(8)} not available: ${(e as Error).message}`);
-        break;
-      }
-      try {
-        await pool.explain(xb, opts); // warm-up
-        const batchMs: number[] = [];
-        const cpuMs: number[] = [];
-        for (let r = 0; r < (slow ? 1 : runs); r++) {
-          const c0 = process.cpuUsage();
-          batchMs.push(await timeIt(() => pool.explain(xb, opts)));
-          const c = process.cpuUsage(c0);
-          cpuMs.push((c.user + c.system) / 1000);
-        }
-        await pool.explain(x1, opts);
-        const single: number[] = [];
-        for (let r = 0; r < (slow ? 2 : 7); r++) single.push(await timeIt(() => pool.explain(x1, opts)));
-        const f: ModelFigures = {
-          model: graph.file,
-          batch,
-          workers,
-          batchMs,
-          samplesPerSecond: batch / (median(batchMs) / 1000),
-          singleThreadSamplesPerSecond,
-          cpuMsPerSample: median(cpuMs) / batch,
-          singleSampleMs: median(single),
-          peakRssMb: peakRssMb(),
-        };
-        list.push(f);
-        log(`${backend.padEnd(8)} ${graph.file.split('/').slice(-2).join('/').padEnd(26)} ${f.samplesPerSecond.toFixed(1).padStart(9)} ${(singleThreadSamplesPerSecond?.toFixed(1) ?? '-').padStart(9)} ${f.singleSampleMs.toFixed(1).padStart(11)} ${f.cpuMsPerSample.toFixed(1).padStart(13)}  ${f.peakRssMb.toFixed(0).padStart(5)} MB  ${workers}`);
-        if (stream > 0 && i === 0 && !slow && !streamReport) streamReport = await streamCase(pool, xb, stream, opts, backend, log);
-      } finally {
-        await pool.close();
-      }
+  for (const backend of o.backends) await timeBackend(backend, o, w, opts, t, log);
+  return t;
+}
+
+/** One backend over the models: its figures into t.perBackend, or why it cannot run into t.unavailable. */
+async function timeBackend(backend: BackendName, o: BenchOptions, w: Workload, opts: ExplainOptions, t: Timings, log: Log): Promise<void> {
+  // The pure-JS cpu backend is two orders slower: time it on fewer samples and one file.
+  const slow = backend === 'cpu';
+  const workers = GPU.has(backend) ? 1 : slow ? 1 : o.cpuWorkers;
+  const batch = slow ? Math.min(8, w.x.shape[0]) : w.x.shape[0];
+  const list: ModelFigures[] = [];
+  for (const [i, graph] of w.graphs.entries()) {
+    if (slow && i > 0) break;
+    const xb = forModel(graph, slice(w.x, batch));
+    const x1 = slice(xb, 1);
+    let opened: { pool: Engine; singleThreadSamplesPerSecond?: number };
+    try {
+      opened = await openTimedEngine(graph, w.composite, backend, workers, xb, opts, o.runs);
+    } catch (e) {
+      t.unavailable[backend] = (e as Error).message;
+      log(`${backend.padEnd(8)} not available: ${(e as Error).message}`);
+      break;
     }
-    if (!list.length) continue;
-    const sps = median(list.map((f) => f.samplesPerSecond));
-    const st = list.map((f) => f.singleThreadSamplesPerSecond).filter((v): v is number => v !== undefined);
-    perBackend[backend] = {
-      samplesPerSecond: sps,
-      singleSampleMs: median(list.map((f) => f.singleSampleMs)),
-      peakRssMb: Math.max(...list.map((f) => f.peakRssMb)),
-      workers,
-      singleThreadSamplesPerSecond: st.length ? median(st) : undefined,
-      cpuMsPerSample: median(list.map((f) => f.cpuMsPerSample)),
-      shareOfPeak: (sps * GFLOP_PER_SAMPLE) / peakGflops,
-      models: list,
-    };
+    const { pool, singleThreadSamplesPerSecond } = opened;
+    try {
+      const f = await timeModel(pool, graph, xb, x1, opts, slow ? 1 : o.runs, slow ? 2 : 7, workers, singleThreadSamplesPerSecond);
+      list.push(f);
+      log(`${backend.padEnd(8)} ${graph.file.split('/').slice(-2).join('/').padEnd(26)} ${f.samplesPerSecond.toFixed(1).padStart(9)} ${(singleThreadSamplesPerSecond?.toFixed(1) ?? '-').padStart(9)} ${f.singleSampleMs.toFixed(1).padStart(11)} ${f.cpuMsPerSample.toFixed(1).padStart(13)}  ${f.peakRssMb.toFixed(0).padStart(5)} MB  ${workers}`);
+      if (o.stream > 0 && i === 0 && !slow && !t.streamReport) t.streamReport = await streamCase(pool, xb, o.stream, opts, backend, log);
+    } finally {
+      await pool.close();
+    }
   }
-  // Zennit on the same workload in the same run (the ratio the issue tracker asks for), when asked.
-  const zennit = args.flags.has('zennit') && !project && !modelFlag ? await zennitFigures(cores, log) : undefined;
+  if (!list.length) return;
+  t.perBackend[backend] = backendSummary(list, workers, o.peakGflops);
+}
+
+/** The engine to time; with several workers, one worker on the same batch first, for the '1 thread' column. */
+async function openTimedEngine(graph: ModelGraph, composite: ExplainerOptions, backend: BackendName, workers: number, xb: NdArray, opts: ExplainOptions, runs: number): Promise<{ pool: Engine; singleThreadSamplesPerSecond?: number }> {
+  let singleThreadSamplesPerSecond: number | undefined;
+  if (workers > 1) {
+    // One worker on the same batch first (what the pool adds, in the same run; its memory is
+    // released before the pool starts, so peak RSS is the pool's).
+    const solo = await openEngine(graph, composite, backend, 1);
+    try {
+      await solo.explain(xb, opts);
+      const soloMs: number[] = [];
+      for (let r = 0; r < Math.min(3, runs); r++) soloMs.push(await timeIt(() => solo.explain(xb, opts)));
+      singleThreadSamplesPerSecond = xb.shape[0] / (median(soloMs) / 1000);
+    } finally {
+      await solo.close();
+    }
+  }
+  const pool = await openEngine(graph, composite, backend, workers);
+  return { pool, singleThreadSamplesPerSecond };
+}
+
+/** A warm-up, then the batch `runs` times (wall and CPU time) and one sample `singleRuns` times. */
+async function timeModel(pool: Engine, graph: ModelGraph, xb: NdArray, x1: NdArray, opts: ExplainOptions, runs: number, singleRuns: number, workers: number, singleThreadSamplesPerSecond: number | undefined): Promise<ModelFigures> {
+  const batch = xb.shape[0];
+  await pool.explain(xb, opts); // warm-up
+  const batchMs: number[] = [];
+  const cpuMs: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const c0 = process.cpuUsage();
+    batchMs.push(await timeIt(() => pool.explain(xb, opts)));
+    const c = process.cpuUsage(c0);
+    cpuMs.push((c.user + c.system) / 1000);
+  }
+  await pool.explain(x1, opts);
+  const single: number[] = [];
+  for (let r = 0; r < singleRuns; r++) single.push(await timeIt(() => pool.explain(x1, opts)));
+  return {
+    model: graph.file,
+    batch,
+    workers,
+    batchMs,
+    samplesPerSecond: batch / (median(batchMs) / 1000),
+    singleThreadSamplesPerSecond,
+    cpuMsPerSample: median(cpuMs) / batch,
+    singleSampleMs: median(single),
+    peakRssMb: peakRssMb(),
+  };
+}
+
+/** A backend's figures over its models: medians, the peak RSS, and the share of the CPU's peak. */
+function backendSummary(list: ModelFigures[], workers: number, peakGflops: number): BackendFigures {
+  const sps = median(list.map((f) => f.samplesPerSecond));
+  const st = list.map((f) => f.singleThreadSamplesPerSecond).filter((v): v is number => v !== undefined);
+  return {
+    samplesPerSecond: sps,
+    singleSampleMs: median(list.map((f) => f.singleSampleMs)),
+    peakRssMb: Math.max(...list.map((f) => f.peakRssMb)),
+    workers,
+    singleThreadSamplesPerSecond: st.length ? median(st) : undefined,
+    cpuMsPerSample: median(list.map((f) => f.cpuMsPerSample)),
+    shareOfPeak: (sps * GFLOP_PER_SAMPLE) / peakGflops,
+    models: list,
+  };
+}
+
+/** Zennit on the same workload in the same run (the ratio the issue tracker asks for), when asked: each backend's vsZennit. */
+async function zennitComparison(o: BenchOptions, perBackend: Record<string, BackendFigures>, log: Log): Promise<ZennitFigures | undefined> {
+  const zennit = o.zennit && !o.project && !o.modelFlag ? await zennitFigures(o.cores, log) : undefined;
   if (zennit && 'samplesPerSecond' in zennit) {
-    result.zennit = zennit;
     for (const f of Object.values(perBackend)) Object.assign(f, { vsZennit: f.samplesPerSecond / zennit.samplesPerSecond });
-  } else if (zennit) result.zennit = zennit;
-  const defName = perBackend.onnxruntime ? 'onnxruntime' : perBackend.wasm ? 'wasm' : Object.keys(perBackend)[0];
-  const def = perBackend[defName];
-  if (!def) throw new LensError('BACKEND_UNAVAILABLE', `no backend could run the benchmark: ${Object.entries(unavailable).map(([b, r]) => `${b}: ${r}`).join('; ')}`);
-  result.default = { backend: defName, samplesPerSecond: def.samplesPerSecond, singleSampleMs: def.singleSampleMs, peakRssMb: def.peakRssMb, workers: def.workers, shareOfPeak: def.shareOfPeak };
-  Object.assign(result, perBackend);
-  if (Object.keys(unavailable).length) result.unavailable = unavailable;
-  if (streamReport) result.stream = streamReport;
-  result.workload = { models, input: project ? `${project.entry}: first ${x.shape[0]} samples of its data` : inputPath, composite: choice.composite, low: bounds?.low, high: bounds?.high, boundsFrom: bounds?.from, gamma: choice.gamma, epsilon: choice.epsilon, target: choice.target, gflopPerSampleForward: GFLOP_PER_SAMPLE, peakGflops };
-  result.machine = { cpus: cores, loadStart, loadEnd: loadavg() };
-  if (json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
-  else {
-    // The Zennit reference and the FLOP count are the default workload's: a project model gets neither.
-    const measured = zennit && 'samplesPerSecond' in zennit ? zennit.samplesPerSecond : undefined;
-    const vsDefault = project ? '' : measured ? ` (${(def.samplesPerSecond / measured).toFixed(2)}x Zennit's ${measured.toFixed(1)} in this run)` : ` (${(def.samplesPerSecond / 40).toFixed(2)}x the Zennit reference's 40; --zennit measures it in this run)`;
-    const peak = project ? '' : `, ${(100 * def.shareOfPeak).toFixed(1)}% of the ${peakGflops} GFLOP/s peak (forward FLOPs)`;
-    log(`default (${defName}, ${def.workers} worker${def.workers > 1 ? 's' : ''}): ${def.samplesPerSecond.toFixed(1)} samples/s${vsDefault}, ${def.singleSampleMs.toFixed(1)} ms single sample, peak RSS ${def.peakRssMb.toFixed(0)} MB${peak}`);
-    log(`CPU time ${def.cpuMsPerSample.toFixed(1)} ms per sample (all threads): ${(1000 * cores / def.cpuMsPerSample).toFixed(0)} samples/s on ${cores} idle cores`);
-    log(`load average ${loadStart.map((v) => v.toFixed(2)).join(' ')} -> ${loadavg().map((v) => v.toFixed(2)).join(' ')} on ${cores} cores`);
   }
-  return 0;
+  return zennit;
+}
+
+/** The --json report (its keys in this order: zennit, default, the backends, unavailable, stream, workload, machine). */
+function benchResult(o: BenchOptions, w: Workload, t: Timings, zennit: ZennitFigures | undefined, defName: string, loadStart: number[]): Record<string, unknown> {
+  const result: Record<string, unknown> = {};
+  const def = t.perBackend[defName];
+  const { choice } = o;
+  const { bounds } = w;
+  if (zennit) result.zennit = zennit;
+  result.default = { backend: defName, samplesPerSecond: def.samplesPerSecond, singleSampleMs: def.singleSampleMs, peakRssMb: def.peakRssMb, workers: def.workers, shareOfPeak: def.shareOfPeak };
+  Object.assign(result, t.perBackend);
+  if (Object.keys(t.unavailable).length) result.unavailable = t.unavailable;
+  if (t.streamReport) result.stream = t.streamReport;
+  result.workload = { models: o.models, input: o.project ? `${o.project.entry}: first ${w.x.shape[0]} samples of its data` : o.inputPath, composite: choice.composite, low: bounds?.low, high: bounds?.high, boundsFrom: bounds?.from, gamma: choice.gamma, epsilon: choice.epsilon, target: choice.target, gflopPerSampleForward: GFLOP_PER_SAMPLE, peakGflops: o.peakGflops };
+  result.machine = { cpus: o.cores, loadStart, loadEnd: loadavg() };
+  return result;
+}
+
+/** The text summary under the table: the default backend against Zennit and the peak, CPU time, load. */
+function printSummary(o: BenchOptions, def: BackendFigures, defName: string, zennit: ZennitFigures | undefined, loadStart: number[], log: Log): void {
+  const { project, peakGflops, cores } = o;
+  // The Zennit reference and the FLOP count are the default workload's: a project model gets neither.
+  const measured = zennit && 'samplesPerSecond' in zennit ? zennit.samplesPerSecond : undefined;
+  const vsDefault = project ? '' : measured ? ` (${(def.samplesPerSecond / measured).toFixed(2)}x Zennit's ${measured.toFixed(1)} in this run)` : ` (${(def.samplesPerSecond / 40).toFixed(2)}x the Zennit reference's 40; --zennit measures it in this run)`;
+  const peak = project ? '' : `, ${(100 * def.shareOfPeak).toFixed(1)}% of the ${peakGflops} GFLOP/s peak (forward FLOPs)`;
+  log(`default (${defName}, ${def.workers} worker${def.workers > 1 ? 's' : ''}): ${def.samplesPerSecond.toFixed(1)} samples/s${vsDefault}, ${def.singleSampleMs.toFixed(1)} ms single sample, peak RSS ${def.peakRssMb.toFixed(0)} MB${peak}`);
+  log(`CPU time ${def.cpuMsPerSample.toFixed(1)} ms per sample (all threads): ${(1000 * cores / def.cpuMsPerSample).toFixed(0)} samples/s on ${cores} idle cores`);
+  log(`load average ${loadStart.map((v) => v.toFixed(2)).join(' ')} -> ${loadavg().map((v) => v.toFixed(2)).join(' ')} on ${cores} cores`);
 }
 
 /** Zennit 0.5.1 timed by scripts/zennit-bench.py (Debian's python3 with PyTorch; Zennit from ../shared/zennit), or why not. */
