@@ -215,8 +215,9 @@ test('"LRP Lens: Explain model" runs and opens the heat-map panel', async () => 
   if (/which model/.test(title)) await pick('cnn/model.h5');
   await pick('x_nhwc.npy');
   // The panel is a webview tab; wait for its editor tab and its content frame.
-  // The server explained it: the status bar names the backend that ran ('auto' resolved to wasm).
-  await page.locator('.statusbar-item', { hasText: 'auto (wasm)' }).first().waitFor({ timeout: 120_000 });
+  // The server explained it: the status bar names the engine that ran ('auto' ran the LRP graph on the
+  // ONNX Runtime binary the platform-specific .vsix carries).
+  await page.locator('.statusbar-item', { hasText: 'auto (onnxruntime)' }).first().waitFor({ timeout: 120_000 });
   const tab = page.locator('.tabs-container .tab', { hasText: /heat map/i }).last();
   await tab.waitFor({ timeout: 60_000 });
   await shot('explain-panel');
