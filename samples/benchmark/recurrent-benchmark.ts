@@ -12,36 +12,12 @@ import { useBackend } from '../../server/src/core/backend.js';
 import { REPO } from '../../server/src/testing/paths.js';
 import { BENCH_DIR } from './cases.js';
 import { RECURRENT_PAIRS, measureRecurrent, type RecurrentCase, type RecurrentMeasured } from './recurrent-cases.js';
+import { auc, chooseThreshold } from './separation.js';
 
 const CALIBRATION_SEEDS = [1, 3, 5, 7];
 const HELD_OUT_SEEDS = [2, 4, 6, 8];
 const START = '<!-- recurrent-benchmark:start -->';
 const END = '<!-- recurrent-benchmark:end -->';
-
-/** A threshold between the two groups chosen on calibration values only: the midpoint of the gap, or the best split. */
-function chooseThreshold(pos: number[], neg: number[]): { threshold: number; separates: boolean } {
-  const p = pos.filter(Number.isFinite), n = neg.filter(Number.isFinite);
-  const lo = Math.min(...p), hi = Math.max(...n);
-  if (lo > hi) return { threshold: (lo + hi) / 2, separates: true };
-  // No gap: the cut that classifies the most calibration cases correctly.
-  let best = { threshold: NaN, correct: -1 };
-  for (const c of [...p, ...n].sort((a, b) => a - b)) {
-    const correct = p.filter((v) => v >= c).length + n.filter((v) => v < c).length;
-    if (correct > best.correct) best = { threshold: c, correct };
-  }
-  return { threshold: best.threshold, separates: false };
-}
-
-/** ROC AUC of "positive scores higher" (ties count half). */
-function auc(pos: number[], neg: number[]): number {
-  let s = 0, k = 0;
-  for (const a of pos) for (const b of neg) {
-    if (!Number.isFinite(a) || !Number.isFinite(b)) continue;
-    s += a > b ? 1 : a === b ? 0.5 : 0;
-    k++;
-  }
-  return k ? s / k : NaN;
-}
 
 const key = (c: RecurrentCase): string => `${c.variant}|${c.composite}|${JSON.stringify(c.ruleMap ?? [])}`;
 const fmt = (x: number): string => (Number.isFinite(x) ? String(Number(x.toPrecision(3))) : String(x));

@@ -14,6 +14,7 @@ import { useBackend } from '../../server/src/core/backend.js';
 import { REPO } from '../../server/src/testing/paths.js';
 import { BENCH_DIR, PAIRS, modelPath, type Case, type Pair } from './cases.js';
 import { measure, type Measured } from './measure.js';
+import { auc, chooseThreshold } from './separation.js';
 
 const START = '<!-- map-benchmark:start -->';
 const END = '<!-- map-benchmark:end -->';
@@ -38,31 +39,6 @@ export function compositesOf(pair: Pair): string[] {
   if (LABEL_COMPOSITES[pair.code]) return LABEL_COMPOSITES[pair.code];
   const same = pair.positive.composite === pair.negative.composite && JSON.stringify(pair.positive.ruleMap ?? []) === JSON.stringify(pair.negative.ruleMap ?? []);
   return same && !pair.positive.ruleMap ? SWEEP : [pair.positive.composite];
-}
-
-/** A threshold between the two groups chosen on calibration values only: the midpoint of the gap, or the best split. */
-export function chooseThreshold(pos: number[], neg: number[]): { threshold: number; separates: boolean } {
-  const p = pos.filter(Number.isFinite), n = neg.filter(Number.isFinite);
-  if (!p.length || !n.length) return { threshold: NaN, separates: false };
-  const lo = Math.min(...p), hi = Math.max(...n);
-  if (lo > hi) return { threshold: (lo + hi) / 2, separates: true };
-  let best = { threshold: NaN, correct: -1 };
-  for (const c of [...p, ...n].sort((a, b) => a - b)) {
-    const correct = p.filter((v) => v >= c).length + n.filter((v) => v < c).length;
-    if (correct > best.correct) best = { threshold: c, correct };
-  }
-  return { threshold: best.threshold, separates: false };
-}
-
-/** ROC AUC of "positive scores higher" (ties count half). */
-export function auc(pos: number[], neg: number[]): number {
-  let s = 0, k = 0;
-  for (const a of pos) for (const b of neg) {
-    if (!Number.isFinite(a) || !Number.isFinite(b)) continue;
-    s += a > b ? 1 : a === b ? 0.5 : 0;
-    k++;
-  }
-  return k ? s / k : NaN;
 }
 
 function parseSeeds(arg: string): number[] {

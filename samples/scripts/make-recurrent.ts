@@ -22,6 +22,7 @@ import { argmaxAccuracy, fitReadout, lastStates, makeReservoir, readout, roundTo
 import { writeEsnOnnx } from './esn-onnx.js';
 import { kerasWeights } from './keras-weights.js';
 import { accuracy, saveTfjs, seededPermutation, subset, type Dataset } from './train.js';
+import type { SampleMetrics } from './make-samples.js';
 
 /** First test year: the CNNs' split on the 5-degree grid. */
 const TEST_FROM = 2011;
@@ -46,21 +47,10 @@ export const LSTM_CONFIGS: LstmConfig[] = [
 ];
 const BATCH = 32;
 
-export interface RecurrentMetrics {
-  name: string;
-  purpose: string;
-  inputShape: number[];
+/** The CNN samples' metrics (make-samples.ts), plus how the field was fed and the recurrent model's choices. */
+export interface RecurrentMetrics extends Omit<SampleMetrics, 'l2Selection'> {
   /** How the field becomes a sequence (as lrp-lens.json says): time = this dim, features = the rest. */
   sequence: { time: string; features: string[]; reverse: boolean };
-  trainMonths: number;
-  testMonths: number;
-  trainYears: string;
-  testYears: string;
-  trainAccuracy: number;
-  testAccuracy: number;
-  majorityBaseline: number;
-  classCounts: number[];
-  testClassCounts: number[];
   lstm?: {
     units: number;
     /** Epochs of the final run, chosen on the validation years. */
