@@ -127,10 +127,12 @@ export async function explainBatch(graph: ModelGraph, x: Batch, choice: Composit
   const chunk = req.chunk ?? defaultChunk(per);
   const lrp = choice.method === 'lrp';
   // A baseline runs the same forward pass; the explainer's composite is then unused.
-  const ex = new LrpExplainer(graph, lrp ? opts : { composite: 'epsilon' });
   const chosen = lrp && prefersOnnxRuntime() ? await onnxRuntimeFor(graph, opts, req.init) : undefined;
   const engine: Engine = chosen?.explainer ? { name: 'onnxruntime' } : { name: 'tfjs', ...(chosen?.fallback ? { fallback: chosen.fallback } : {}) };
-  const lrpEngine: Lrp = chosen?.explainer ?? ex;
+  // The tfjs explainer (canonicalized graph, prepared kernels) only where it runs: a baseline, or LRP that
+  // ONNX Runtime does not take.
+  const ex = chosen?.explainer ? undefined : new LrpExplainer(graph, lrp ? opts : { composite: 'epsilon' });
+  const lrpEngine: Lrp = chosen?.explainer ?? ex!;
   // Groups of sample positions with their target: the whole batch, or each class's samples.
   const groups: { pos: number[]; target: TargetSpec }[] = [];
   if ('perSample' in req.target) {
@@ -144,7 +146,7 @@ export async function explainBatch(graph: ModelGraph, x: Batch, choice: Composit
       for (let s0 = 0; s0 < g.pos.length; s0 += chunk) {
         const size = Math.min(chunk, g.pos.length - s0);
         const part = { shape: [size, ...x.shape.slice(1)], data: gx.data.subarray(s0 * per, (s0 + size) * per), dtype: 'f4' as const };
-        const p = lrp ? await lrpPart(lrpEngine, part, g.target, req.init, chunk) : await baselinePart(ex, part, g.target, choice);
+        const p = lrp ? await lrpPart(lrpEngine, part, g.target, req.init, chunk) : await baselinePart(ex!, part, g.target, choice);
         const rper = p.rel.length / size;
         if (!merged) {
           merged = {
@@ -172,7 +174,7 @@ export async function explainBatch(graph: ModelGraph, x: Batch, choice: Composit
       }
     }
   } finally {
-    ex.dispose();
+    ex?.dispose();
     await chosen?.explainer?.dispose();
   }
   if (!merged) {
@@ -197,13 +199,39 @@ export async function explainBatch(graph: ModelGraph, x: Batch, choice: Composit
   };
 }
 
+type OrtExplainer = import('../lrp-onnx/ort-explainer.js').OrtExplainer;
+
 /**
  * The ONNX Runtime explainer for this model and composite, or why the tfjs engine runs instead (a layer
- * or rule that does not lower, or a runtime that does not load). Sessions are cached by the explainer.
+ * or rule that does not lower, or a runtime that does not load).
  */
-async function onnxRuntimeFor(graph: ModelGraph, opts: ExplainerOptions, init: InitMode | undefined): Promise<{ explainer?: import('../lrp-onnx/ort-explainer.js').OrtExplainer; fallback?: string }> {
+async function onnxRuntimeFor(graph: ModelGraph, opts: ExplainerOptions, init: InitMode | undefined): Promise<{ explainer?: OrtExplainer; fallback?: string }> {
   const { chooseEngine } = await import('../lrp-onnx/ort-explainer.js');
   const { mode: _mode, ...lowering } = opts;
-  const r = await chooseEngine(graph, { ...lowering, ...(init ? { init } : {}) });
-  return r.engine === 'onnxruntime' ? { explainer: r.explainer } : { fallback: r.reason };
+  const options = { ...lowering, ...(init ? { init } : {}) };
+  const r = await chooseEngine(graph, options);
+  if (r.engine !== 'onnxruntime') return { fallback: r.reason };
+  await keepWarm(graph, options);
+  return { explainer: r.explainer };
+}
+
+/**
+ * A few explainers kept open after their batch, so the sessions they share with the next explainer of the
+ * same model and composite stay built: the ORT cache releases a session with its last user, and the
+ * language server and the report explain the same model again and again (lowering, session creation and
+ * the first run cost 0.1-1.6 s each time otherwise). The oldest is let go past KEEP.
+ */
+const KEEP = 4;
+const kept: { graph: ModelGraph; key: string; explainer: OrtExplainer }[] = [];
+
+async function keepWarm(graph: ModelGraph, options: import('../lrp-onnx/ort-explainer.js').OrtExplainerOptions): Promise<void> {
+  const key = JSON.stringify(options);
+  const i = kept.findIndex((k) => k.graph === graph && k.key === key);
+  if (i >= 0) {
+    kept.push(...kept.splice(i, 1)); // most recently used last
+    return;
+  }
+  const { OrtExplainer } = await import('../lrp-onnx/ort-explainer.js');
+  kept.push({ graph, key, explainer: await OrtExplainer.create(graph, options) });
+  while (kept.length > KEEP) await kept.shift()!.explainer.dispose();
 }
