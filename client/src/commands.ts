@@ -10,36 +10,40 @@ import {
   type ModelSummary,
   type ReanalyzeResult,
 } from '../../server/src/protocol.js';
-import { showPanel } from './panel.js';
+import { openDataForm, showPanel } from './panel.js';
+import { allowData, browseData, chooseData } from './data-flow.js';
+import { isReadyInputs } from './data-files.js';
 import { modelLabel } from './model-label.js';
-import { BACKEND_NAMES, type BackendName } from '../../server/src/core/names.js';
-
-/** What each backend needs, shown in the picker (the names: core/names.ts). */
-const BACKEND_DETAIL: Record<BackendName, string> = {
-  auto: 'ONNX Runtime where the model lowers, else a tfjs backend (GPU, wasm, cpu)',
-  onnxruntime: 'LRP as one ONNX graph on ONNX Runtime (CPU); tfjs-wasm for what does not lower',
-  wasm: 'WebAssembly (ships with the extension)',
-  cpu: 'plain JavaScript (slow, always there)',
-  tensorflow: 'needs @tensorflow/tfjs-node installed',
-  'tensorflow-gpu': 'needs @tensorflow/tfjs-node-gpu and CUDA',
-  webgpu: 'needs @tensorflow/tfjs-backend-webgpu',
-};
-const BACKENDS = BACKEND_NAMES.map((id) => ({ id, detail: BACKEND_DETAIL[id] }));
+import { BACKEND_NAMES } from '../../server/src/core/names.js';
+import { parseExplainOptions, parsePanelFocus } from './panel-focus.js';
+import { selectBackend } from './status.js';
 
 export function registerCommands(context: vscode.ExtensionContext, client: () => LanguageClient, output: vscode.OutputChannel): void {
   const reg = (id: string, fn: (...args: never[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, fn));
 
-  reg('lrpLens.explainModel', async (target?: vscode.Uri | string) => {
+  // options: a finding's action may ask for a composite or a rule map for this explanation (panel-focus.ts checks them).
+  reg('lrpLens.explainModel', async (target?: vscode.Uri | string, options?: unknown) => {
     const model = await pickModel(client(), target);
     if (!model) return;
-    const samples = await pickSamples(model, client());
-    if (samples === null) return;
+    // lrp-lens.json's data, a .npy of inputs, or the user's own data file (then the panel's data form).
+    const choice = await chooseData({ file: model.file, label: labelOf(model) });
+    if (!choice) return;
+    if (choice !== 'project' && !isReadyInputs(choice.uri.fsPath)) {
+      await allowData(client(), choice.uri);
+      await openDataForm(context, client(), choice.uri.fsPath, model.uri);
+      return;
+    }
+    const samples = choice === 'project' ? undefined : choice.uri;
+    if (samples) await allowData(client(), samples);
     const cfg = vscode.workspace.getConfiguration('lrpLens');
     const params: ExplainParams = {
       model: model.uri,
       composite: { name: cfg.get<string>('composite', 'epsilon-plus'), params: cfg.get<Record<string, number>>('compositeParams', {}) },
       target: 'argmax',
     };
+    const opts = parseExplainOptions(options);
+    if (opts?.composite) params.composite = { name: opts.composite, params: {} };
+    if (opts?.rules) params.rules = opts.rules;
     if (samples) params.samples = { data: samples.fsPath };
     try {
       // The server reports $/progress (with a cancel button) while it runs.
@@ -54,8 +58,29 @@ export function registerCommands(context: vscode.ExtensionContext, client: () =>
     }
   });
 
-  reg('lrpLens.showPanel', async () => {
-    await showPanel(context, client());
+  // A finding's view action passes a PanelFocus (server/src/lsp/code-action-table.ts): the model, tab, overlays, comparison.
+  reg('lrpLens.showPanel', async (focus?: unknown) => {
+    await showPanel(context, client(), undefined, undefined, parsePanelFocus(focus));
+  });
+
+  // The quick fix on a model without data (the server's code actions) calls this with the model's URI.
+  reg('lrpLens.addData', async (modelUri?: string | vscode.Uri) => {
+    const model = await pickModel(client(), modelUri);
+    if (!model) return;
+    const choice = await chooseData({ file: model.file, label: labelOf(model) }, false);
+    if (!choice || choice === 'project') return;
+    await allowData(client(), choice.uri);
+    await openDataForm(context, client(), choice.uri.fsPath, model.uri);
+  });
+
+  // The explorer's context menu on a data file or a Zarr store folder: which model, then the data form.
+  reg('lrpLens.explainOnData', async (resource?: vscode.Uri) => {
+    const data = resource instanceof vscode.Uri ? resource : await browseData(false);
+    if (!data) return;
+    const model = await pickModel(client(), undefined, true);
+    if (!model) return;
+    await allowData(client(), data);
+    await openDataForm(context, client(), data.fsPath, model.uri);
   });
 
   reg('lrpLens.checkData', async (target?: vscode.Uri | string) => {
@@ -78,15 +103,8 @@ export function registerCommands(context: vscode.ExtensionContext, client: () =>
     output.appendLine(`re-analyzed ${r.models} model file(s)`);
   });
 
-  reg('lrpLens.selectBackend', async () => {
-    const cfg = vscode.workspace.getConfiguration('lrpLens');
-    const current = cfg.get<string>('backend', 'auto');
-    const pick = await vscode.window.showQuickPick(
-      BACKENDS.map((b) => ({ label: b.id, description: b.id === current ? '(current)' : '', detail: b.detail })),
-      { title: 'LRP Lens: compute backend' },
-    );
-    if (pick) await cfg.update('backend', pick.label, vscode.ConfigurationTarget.Workspace);
-  });
+  // Offers what the server's probe says can run here (status.ts); the rest shown with how to get it.
+  reg('lrpLens.selectBackend', () => selectBackend(BACKEND_NAMES));
 
   reg('lrpLens.openFindingDocs', async (code?: string) => {
     if (typeof code !== 'string') {
@@ -139,10 +157,11 @@ function refusalText(m: ModelSummary): string {
  * The model to work on: the argument, the active editor's file, or a pick among the workspace's models.
  * A model that did not load is not silently replaced by another: asked for (or picked), it says why.
  */
-async function pickModel(client: LanguageClient, target?: vscode.Uri | string): Promise<ModelSummary | undefined> {
+async function pickModel(client: LanguageClient, target?: vscode.Uri | string, ask = false): Promise<ModelSummary | undefined> {
   const { models } = await client.sendRequest<ListModelsResult>(Method.listModels, {});
   const ok = models.filter((m) => m.state === 'ok');
-  const wanted = typeof target === 'string' ? vscode.Uri.parse(target.startsWith('file:') ? target : vscode.Uri.file(target).toString()) : target ?? activeModelUri();
+  // ask: always the pick (the explorer's data file is not the model, whatever editor is active).
+  const wanted = typeof target === 'string' ? vscode.Uri.parse(target.startsWith('file:') ? target : vscode.Uri.file(target).toString()) : target ?? (ask ? undefined : activeModelUri());
   // Compare file paths: the server's URIs and VS Code's may encode characters differently.
   const hit = wanted ? models.find((m) => m.file === wanted.fsPath || m.uri === wanted.toString()) : undefined;
   if (hit?.state === 'ok') return hit;

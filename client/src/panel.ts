@@ -7,12 +7,15 @@ import * as vscode from 'vscode';
 import { readFileSync } from 'node:fs';
 import { WorkDoneProgress, type LanguageClient } from 'vscode-languageclient/node';
 import {
-  Method, DEFAULT_SETTINGS, type CheckDataResult, type ExplainParams, type ExplainResult, type FindingSummary, type ListModelsResult,
+  Method, DEFAULT_SETTINGS, type PanelFocus, type ResultOf, type CheckDataResult, type ExplainParams, type ExplainResult, type FindingSummary, type ListModelsResult,
 } from '../../server/src/protocol.js';
 import { DEFAULT_STATE, parseToHost, type PanelState, type PngRequest, type ToHost, type ToWebview } from '../../webview/src/messages.js';
 import { panelHtml, makeNonce } from './panel-html.js';
-import { BACKEND_NAMES, COMPOSITE_NAMES } from '../../server/src/core/names.js';
-import { findingsCsv, isBackendUnavailable, npyBytes, pngBytes } from './panel-export.js';
+import { BACKEND_NAMES, COMPOSITE_NAMES, type BackendName } from '../../server/src/core/names.js';
+import { focusState } from './panel-focus.js';
+import { availableBackends, onStatus } from './status.js';
+import { findingsCsv, isBackendUnavailable, netcdfBytes, npyBytes, pngBytes } from './panel-export.js';
+import { allowData, chooseData } from './data-flow.js';
 
 export const PANEL_VIEW_TYPE = 'lrpLens.heatmap';
 /** Server request for the PNG export (core/render/png-request.ts renders it). */
@@ -25,12 +28,23 @@ let current: HeatmapPanel | undefined;
  * Open (or reveal) the panel; with a result, show it (and with the request that made it, the panel
  * recomputes on the same samples).
  */
-export async function showPanel(context: vscode.ExtensionContext, client: LanguageClient, args?: ExplainResult, params?: ExplainParams): Promise<void> {
+export async function showPanel(context: vscode.ExtensionContext, client: LanguageClient, args?: ExplainResult, params?: ExplainParams, focus?: PanelFocus): Promise<void> {
   if (!current) {
     const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, 'LRP Lens: heat map', vscode.ViewColumn.Beside, webviewOptions(context));
     current = new HeatmapPanel(context, panel, () => client);
-  } else current.panel.reveal(vscode.ViewColumn.Beside);
+    if (focus) current.focus = focus;
+  } else {
+    // Where it already is: Beside an active panel would open a third, narrower column.
+    current.panel.reveal(current.panel.viewColumn ?? vscode.ViewColumn.Beside);
+    if (focus) current.refocus(focus);
+  }
   if (args) current.showResult(args, params);
+}
+
+/** Open (or reveal) the panel with its data form on `path` (a data file or Zarr store the server may read) for `model`. */
+export async function openDataForm(context: vscode.ExtensionContext, client: LanguageClient, path: string, model: string): Promise<void> {
+  await showPanel(context, client);
+  current!.openForm(path, model);
 }
 
 /** Restore the panel after VS Code reloads (the page saved its state with vscode.setState). */
@@ -61,7 +75,7 @@ class HeatmapPanel {
   private ready = false;
   private queued: ToWebview[] = [];
   private state: PanelState | undefined;
-  /** Results the host itself queued for the page (then the page does not explain on its own at start). */
+  /** Results and data forms the host itself queued for the page (then the page does not explain on its own at start). */
   private hostResults = 0;
 
   constructor(
@@ -74,6 +88,24 @@ class HeatmapPanel {
     panel.webview.html = this.html();
     panel.webview.onDidReceiveMessage((m: unknown) => this.receive(m), undefined, this.disposables);
     panel.onDidDispose(() => this.dispose(), undefined, this.disposables);
+    this.disposables.push(onStatus((st) => this.followBackend(st.backend)));
+  }
+
+  /** The backend the page shows (sent at start, or chosen on the page). */
+  private shownBackend: string | undefined;
+
+  /**
+   * The server's status is the one source of the active backend: when it names another one than the page
+   * shows (chosen from the status bar), the page restarts with it (it has no message to change it live).
+   */
+  private followBackend(status: string): void {
+    const setting = status.split(' ')[0]; // 'auto (onnxruntime)' -> 'auto'
+    // A status sent before the server saw a change the page made itself is not a new choice.
+    const configured = vscode.workspace.getConfiguration('lrpLens').get<string>('backend', 'auto');
+    if (!this.ready || this.shownBackend === undefined || setting === this.shownBackend || setting !== configured) return;
+    this.ready = false;
+    this.hostResults = 0;
+    this.panel.webview.html = this.html();
   }
 
   private html(): string {
@@ -93,9 +125,37 @@ class HeatmapPanel {
     void this.panel.webview.postMessage(m);
   }
 
+  /** The view a finding's action asked for, applied when the page (re)starts. */
+  focus: PanelFocus | undefined;
+
+  /** Another view on an open panel: the page restarts in the focused state (it has no message to change it live). */
+  refocus(focus: PanelFocus): void {
+    this.focus = focus;
+    this.ready = false;
+    this.hostResults = 0;
+    this.panel.webview.html = this.html();
+  }
+
+  /** The data-set check for a focused view (remedy twins): its findings and twins go to the page as the page's own check would. */
+  private async checkFocused(model: string, state: PanelState): Promise<void> {
+    const requestId = `focus-check-${Date.now()}`;
+    try {
+      const r = await this.client().sendRequest<CheckDataResult>(Method.checkData, { model, composite: { name: state.composite, params: state.params } });
+      this.post({ type: 'findings', requestId, findings: r.findings, ...(r.twins ? { twins: r.twins } : {}) });
+    } catch (e) {
+      const err = e as { code?: string | number; message?: string; data?: { code?: string } };
+      this.post({ type: 'error', requestId, code: String(err.data?.code ?? err.code ?? 'ERROR'), message: err.message ?? String(e) });
+    }
+  }
+
   showResult(result: ExplainResult, params?: ExplainParams): void {
     this.hostResults++;
     this.post({ type: 'result', requestId: `host-${result.jobId}`, purpose: 'main', result, params });
+  }
+
+  openForm(path: string, model: string): void {
+    this.hostResults++;
+    this.post({ type: 'openDataForm', path, model });
   }
 
   private async receive(raw: unknown): Promise<void> {
@@ -114,13 +174,22 @@ class HeatmapPanel {
       case 'ready': {
         const { models } = await this.client().sendRequest<ListModelsResult>(Method.listModels, {});
         const cfg = vscode.workspace.getConfiguration('lrpLens');
-        const state = m.state ?? this.state;
+        const backend = cfg.get<string>('backend', 'auto');
+        const kept = m.state ?? this.state ?? { ...DEFAULT_STATE, composite: cfg.get('composite', DEFAULT_SETTINGS.composite) };
+        // The backend the server runs with, not one the page kept from before (the status bar may have changed it).
+        const focus = this.focus;
+        this.focus = undefined;
+        const state = focus ? focusState({ ...kept, backend }, focus) : { ...kept, backend };
+        // Only what can run here (the server's probe, status.ts), and the setting even where it cannot.
+        const backends = availableBackends(BACKEND_NAMES);
+        if (!backends.includes(backend as BackendName)) backends.push(backend as BackendName);
+        this.shownBackend = backend;
         void this.panel.webview.postMessage({
-          type: 'init', models, backends: [...BACKEND_NAMES], composites: [...COMPOSITE_NAMES], autoExplain: this.hostResults === 0,
-          state: state ?? { ...DEFAULT_STATE, composite: cfg.get('composite', DEFAULT_SETTINGS.composite), backend: cfg.get('backend', 'auto') },
+          type: 'init', models, backends, composites: [...COMPOSITE_NAMES], autoExplain: this.hostResults === 0, state,
         } satisfies ToWebview);
         this.ready = true;
         for (const q of this.queued.splice(0)) void this.panel.webview.postMessage(q);
+        if (focus?.checkData) await this.checkFocused(focus.model, state);
         return;
       }
       case 'saveState':
@@ -153,22 +222,35 @@ class HeatmapPanel {
       }
       case 'checkData': {
         const r = await this.client().sendRequest<CheckDataResult>(Method.checkData, { model: m.model, composite: m.composite });
-        this.post({ type: 'findings', requestId: m.requestId, findings: r.findings });
+        this.post({ type: 'findings', requestId: m.requestId, findings: r.findings, ...(r.twins ? { twins: r.twins } : {}) });
         return;
       }
       case 'pickData': {
-        const picked = await vscode.window.showOpenDialog({
-          canSelectMany: false, openLabel: 'Explain these samples',
-          defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
-          filters: { 'Model inputs': ['npy', 'npz', 'nc', 'nc4', 'png', 'jpg', 'csv'] },
-        });
-        if (!picked?.[0]) return;
-        // The server reads no path outside the workspace folders unless the user picked it here.
-        await this.client().sendRequest(Method.allowPaths, { paths: [picked[0].fsPath] });
-        this.post({ type: 'dataPicked', path: picked[0].fsPath });
+        // Every data file the CLI reads and Zarr stores; the page opens its data form for all but a .npy of inputs.
+        const picked = await chooseData(undefined, false);
+        if (!picked || picked === 'project') return;
+        await allowData(this.client(), picked.uri);
+        this.post({ type: 'dataPicked', path: picked.uri.fsPath });
+        return;
+      }
+      // The data form's requests, forwarded as they are (the server checks them like explain's).
+      case 'describeData': {
+        const description = await this.client().sendRequest<ResultOf<typeof Method.describeData>>(Method.describeData, { file: m.file, model: m.model });
+        this.post({ type: 'dataDescribed', requestId: m.requestId, description });
+        return;
+      }
+      case 'planInput': {
+        const plan = await this.client().sendRequest<ResultOf<typeof Method.planInput>>(Method.planInput, { model: m.model, entry: m.entry, previewSample: m.previewSample });
+        this.post({ type: 'planned', requestId: m.requestId, plan });
+        return;
+      }
+      case 'saveEntry': {
+        const saved = await this.client().sendRequest<ResultOf<typeof Method.saveEntry>>(Method.saveEntry, { model: m.model, entry: m.entry });
+        this.post({ type: 'entrySaved', requestId: m.requestId, saved });
         return;
       }
       case 'setBackend':
+        this.shownBackend = m.backend;
         await vscode.workspace.getConfiguration('lrpLens').update('backend', m.backend, vscode.ConfigurationTarget.Workspace);
         return;
       case 'exportPng': {
@@ -187,6 +269,12 @@ class HeatmapPanel {
         return this.save(m.name, { 'PNG image': ['png'] }, 'PNG', async () => pngBytes(m.base64));
       case 'exportNpy':
         return this.save(m.name, { 'NumPy array': ['npy'] }, 'relevance', async () => npyBytes(m.array));
+      case 'exportNetcdf': {
+        // Computed by the server before the save dialog (it explains the request again, as explain does).
+        const r = await this.client().sendRequest<ResultOf<typeof Method.exportNetcdf>>(Method.exportNetcdf, { ...m.params, jobId: undefined });
+        const bytes = netcdfBytes(r.base64);
+        return this.save(r.fileName || m.name, { NetCDF: ['nc'] }, 'NetCDF', async () => bytes);
+      }
       case 'exportCsv':
         return this.save(m.name, { CSV: ['csv'] }, 'findings', async () => new TextEncoder().encode(findingsCsv(m.findings as FindingSummary[])));
       case 'openDocs': {

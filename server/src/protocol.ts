@@ -7,7 +7,7 @@
  * window/workDoneProgress + $/progress, $/cancelRequest.
  */
 
-import type { BackendName } from './core/names.js';
+import type { BackendName, BaselineName } from './core/names.js';
 import type { PngRequest } from './core/render/png-view.js';
 
 export type { EncodedMap, PngRequest } from './core/render/png-view.js';
@@ -31,6 +31,14 @@ export const Method = {
    * read although they are outside the workspace folders (it reads no other outside path).
    */
   allowPaths: 'lrpLens/allowPaths',
+  /** DescribeDataParams -> DataDescription: a data file's variables, axes and suggested choices (the panel's data form). */
+  describeData: 'lrpLens/describeData',
+  /** PlanInputParams -> PlanInputResult: do these data choices fit the model? what they give, with a preview of one input map. */
+  planInput: 'lrpLens/planInput',
+  /** SaveEntryParams -> SaveEntryResult: write the data choices as a model entry of lrp-lens.json (created if missing). */
+  saveEntry: 'lrpLens/saveEntry',
+  /** ExportNetcdfParams -> ExportNetcdfResult: the explanation of an explain request as a CF NetCDF file (the panel's "Export NetCDF"). */
+  exportNetcdf: 'lrpLens/exportNetcdf',
 } as const;
 
 export const Notification = {
@@ -57,6 +65,10 @@ export interface Requests {
   /** params: a PngRequest (below), checked where it is rendered (core/render/png-request.ts). */
   [Method.renderPng]: { params: PngRequest; result: RenderPngResult };
   [Method.allowPaths]: { params: AllowPathsParams; result: AllowPathsResult };
+  [Method.describeData]: { params: DescribeDataParams; result: DataDescription };
+  [Method.planInput]: { params: PlanInputParams; result: PlanInputResult };
+  [Method.saveEntry]: { params: SaveEntryParams; result: SaveEntryResult };
+  [Method.exportNetcdf]: { params: ExportNetcdfParams; result: ExportNetcdfResult };
 }
 export type ParamsOf<M extends RequestMethod> = Requests[M]['params'];
 export type ResultOf<M extends RequestMethod> = Requests[M]['result'];
@@ -170,8 +182,8 @@ export interface ExplainParams {
   samples?: SampleSelection;
   /** Default: lrp-lens.json, else the lrpLens.composite setting. */
   composite?: string | CompositeChoice;
-  /** Class index to explain, or 'argmax' (default) per sample. */
-  target?: number | 'argmax';
+  /** Class index to explain, or 'argmax' (default) per sample; for a model whose output is a map, a pixel, a region or all outputs. */
+  target?: number | 'argmax' | OutputTarget;
   /** Client-chosen id, so lrpLens/cancel can name the job before the response arrives. */
   jobId?: string;
   /** Keep per-layer relevance sums (for hover shares). Default true. */
@@ -186,6 +198,28 @@ export interface ExplainParams {
   rules?: string;
   /** Output-relevance initialisation; default: the composite's own (Zennit's one-hot, iNNvestigate's presets: output). */
   init?: 'onehot' | 'output';
+  /** Data choices not saved yet (the panel's data form): explain on what this entry gives instead of `samples` or lrp-lens.json. */
+  entry?: EntryDraft;
+}
+
+/**
+ * An output of a map-output model (segmentation, U-Net, decoder) to explain, as the CLI's --target
+ * pixel:R,C[,CH] / region:R0:R1,C0:C1[,CH][,mean|sum] / mean|sum: coordinates address the output map
+ * (rows, cols[, depth before them for a 3-D map]); ranges are inclusive; the channel may be left out when
+ * the map has one; reduce defaults to 'sum'.
+ */
+export type OutputTarget =
+  | { type: 'pixel'; at: number[]; channel?: number }
+  | { type: 'region'; ranges: [number, number][]; channel?: number; reduce?: 'sum' | 'mean' }
+  | { type: 'all'; reduce: 'sum' | 'mean' };
+
+/** An explain request whose explanation is wanted as NetCDF (it is computed again, as explain would). */
+export type ExportNetcdfParams = ExplainParams;
+export interface ExportNetcdfResult {
+  /** The .nc file's bytes (CDF-2, CF-1.8). */
+  base64: string;
+  /** A file name to offer: the model's and what was explained. */
+  fileName: string;
 }
 
 /** A float32 array sent as base64 of its little-endian bytes (compact, exact). */
@@ -212,8 +246,10 @@ export interface ExplainResult {
   jobId: string;
   model: string;
   composite: CompositeChoice;
-  /** Explained class per sample. */
+  /** Explained class per sample (for a pixel, region or mean target: the first output it covers). */
   target: number[];
+  /** What was explained when it was a pixel, a region or all outputs (`text` in the CLI's --target grammar). */
+  targetSpec?: { target: OutputTarget; text: string; value: number[] };
   /** Indices of the samples explained. */
   samples: number[];
   /** Where the samples came from, as the request gave it (a client re-explaining the same data sends it back). */
@@ -256,11 +292,54 @@ export interface ExplainResult {
   mask?: string;
   /** Physical units of the input, where the data say them. */
   inputUnits?: string;
+  /** true when the input is an anomaly or standardized field (lrp-lens.json input.standardize): drawn in a diverging colormap centred on 0. */
+  inputDiverging?: boolean;
+  /** Regions the project entry names (lrp-lens.json `regions`), drawn as outlined boxes on maps with coordinates. */
+  regions?: MapRegion[];
   /** Per explained sample: its date (samples along a time axis), its label (lrp-lens.json labels). */
   times?: string[];
   labels?: number[];
   /** Names of the output classes (lrp-lens.json classNames). */
   classNames?: string[];
+  /** Set when the input is a sequence (a recurrent model's rank-3 input): how to read it as time x features. */
+  sequence?: SequenceInfo;
+}
+
+/**
+ * How `relevance` and `input` of an ExplainResult are a sequence: the batch's axes that are time and
+ * features (1 and 2 of a (batch, time, features) input, 2 and 1 of a channels-first one), their sizes,
+ * and, for a field fed line by line (lrp-lens.json `input.sequence`), which dim of the field became time
+ * and the maps put back on the field's lat x lon grid (the data pipeline's own inverse). The panel draws
+ * a time x feature map with per-step bars and, with `toGrid`, the same relevance on the globe.
+ */
+export interface SequenceInfo {
+  /** Axis of `relevance.shape` (batch axis 0) that is time, and the one that is features. */
+  timeAxis: number;
+  featureAxis: number;
+  steps: number;
+  features: number;
+  /** The model has a recurrent layer (else a 1-D convolutional model over a (time, features) input). */
+  recurrent: boolean;
+  /** The first recurrent layer reads the steps backward (go_backwards, ONNX direction 'reverse'): its memory starts at step 0. */
+  backward?: boolean;
+  /** lrp-lens.json `input.sequence.time`: the field's dim fed as time (e.g. 'lon'). */
+  timeDim?: string;
+  /** lrp-lens.json `input.sequence.reverse`: step 0 is the dim's last index. */
+  reverse?: boolean;
+  /** The feature dims of a step, in order (e.g. ['lat'] or ['lat', 'channel']). */
+  featureDims?: string[];
+  /**
+   * The explained samples on the field's grid: n x rows x cols (lat x lon, data order, a wrapped
+   * longitude folded back, channels summed), relevance summed onto its cell, inputs as they were.
+   */
+  toGrid?: { relevance: EncodedArray; input?: EncodedArray; coords: { lat: number[]; lon: number[] }; mask?: string };
+}
+
+/** A named lat/lon box (lrp-lens.json `regions`): degrees north south..north, degrees east west..east in the data's longitude convention. */
+export interface MapRegion {
+  name: string;
+  lat: [number, number];
+  lon: [number, number];
 }
 
 export interface CheckDataParams {
@@ -280,7 +359,24 @@ export interface CheckDataResult {
   model: string;
   /** Relevance-map findings (LRP2xx); also published as diagnostics on the model. */
   findings: FindingSummary[];
+  /** Each warning's remedy twin where the project can build one: the map without the artifact. */
+  twins?: RemedyTwinMaps[];
   durationMs: number;
+}
+
+/** A warning's remedy twin (core/artifacts/remedy-twins.ts): the user's and the twin's mean |R| share per cell, the check's statistic on each. */
+export interface RemedyTwinMaps {
+  code: string;
+  /** The twin, e.g. 'valid twin (same weights)'. */
+  name: string;
+  statisticName: string;
+  statistic: number;
+  twinStatistic: number;
+  /** Maps of height x width cells (row-major), channels summed, each sample's |R| normalized to 1 and averaged. */
+  height: number;
+  width: number;
+  user: EncodedArray;
+  twin: EncodedArray;
 }
 
 export interface CancelParams {
@@ -319,10 +415,175 @@ export interface StatusParams {
   /** Models with at least one error-level finding or a load error. */
   withErrors: number;
   trusted: boolean;
+  /** Which backends can run in this installation (core/backend-availability.ts), once probed. */
+  backends?: BackendAvailability[];
+}
+
+/** One backend's availability: the status bar's and the panel's pickers offer only the available ones. */
+export interface BackendAvailability {
+  name: BackendName;
+  available: boolean;
+  /** Why it cannot run here (a missing package, no GPU adapter, a binary that did not load). */
+  reason?: string;
+  /** How to get it ("install @tensorflow/tfjs-node-gpu next to the extension and ..."). */
+  howTo?: string;
+}
+
+/**
+ * What a finding's view action asks the panel to show (command lrpLens.showPanel, argument 0): the
+ * model, the tab, the overlays to switch on and the comparison to prepare. Tabs and comparison kinds are
+ * the panel's own (webview/panel.html, webview/src/messages.ts CompareKind).
+ */
+export interface PanelFocus {
+  model: string;
+  tab?: 'sample' | 'dataset' | 'compare' | 'conservation' | 'findings';
+  overlays?: { border?: boolean; stride?: boolean; mask?: boolean };
+  compare?: { kind: 'composite' | 'randomized' | 'blank' | 'class' | BaselineName; composite?: string };
+  /** Run the data-set check on opening: its remedy twins (LRP202, LRP204) are drawn under the findings. */
+  checkData?: boolean;
+}
+
+/** Options of command lrpLens.explainModel after the model (argument 1): a composite or a rule map for this explanation only. */
+export interface ExplainCommandOptions {
+  composite?: string;
+  /** A rule map in the CLI's --rules syntax ('kind:Recurrent=lstm-conservative'). */
+  rules?: string;
 }
 
 export interface ExplainDoneParams {
   result: ExplainResult;
+}
+
+/**
+ * A model entry of lrp-lens.json that is not written yet: the same JSON keys and values as in the file
+ * (docs/lrp-lens-json.md, schemas/lrp-lens.schema.json), so the panel's data form edits exactly what
+ * "Save" writes and the server validates it with the project file's own parser. Paths are absolute or
+ * relative to the folder the entry will be saved in.
+ */
+export interface EntryDraft {
+  name?: string;
+  data: { file: string; variable?: string; variables?: string[]; format?: string; select?: Record<string, unknown> };
+  /** lrp-lens.json `input` (sampleDim, flatten, standardize, fillValue, wrapLon, sequence, ...). */
+  input?: Record<string, unknown>;
+  /** lrp-lens.json `mask` ('missing' or a mask variable). */
+  mask?: unknown;
+  coords?: { lat?: string; lon?: string; time?: string };
+  labels?: unknown;
+  classNames?: string[];
+  explain?: { composite?: string; target?: 'predicted' | 'label' | number };
+}
+
+export interface DescribeDataParams {
+  /** Absolute path or URI of a data file or a Zarr store folder. */
+  file: string;
+  /** The model the data are for: the suggested choices then fit its input (grid, flattened, sequence). */
+  model?: string;
+}
+
+/** CF role of a dimension, as detected from units, axis and standard_name attributes. */
+export type DimRole = 'time' | 'lat' | 'lon' | 'level' | 'other';
+
+export interface DataVariableInfo {
+  name: string;
+  dims: string[];
+  shape: number[];
+  roles: DimRole[];
+  units?: string;
+  longName?: string;
+  standardName?: string;
+  fillValue?: number;
+}
+
+export interface DataAxisInfo {
+  name: string;
+  role: DimRole;
+  size: number;
+  units?: string;
+  /** First and last coordinate value (numbers; ISO dates for time) and the spacing of a regular axis. */
+  first?: number | string;
+  last?: number | string;
+  step?: number;
+  /** Time axis only: every step as an ISO date (YYYY-MM-DD), so the panel can offer date pickers. */
+  times?: string[];
+}
+
+export interface DataDescription {
+  /** Absolute path. */
+  file: string;
+  /** Reader that opened it (netcdf3, netcdf4, zarr, npy, npz, image, csv). */
+  format: string;
+  /** Data variables (not coordinate variables), largest first. */
+  variables: DataVariableInfo[];
+  axes: DataAxisInfo[];
+  /**
+   * The suggested entry: the variable, sample axis, standardization, mask, wrap and how the field feeds the
+   * model (grid, flattened ocean cells, or a sequence for recurrent models), detected from CF metadata and
+   * the model's input. Absent for a .npy of ready model inputs, which needs no choices.
+   */
+  defaults?: EntryDraft;
+  /** Why a choice was suggested (shown next to the form), e.g. "time: the axis with units 'days since ...'". */
+  notes: string[];
+}
+
+export interface PlanInputParams {
+  model: string;
+  entry: EntryDraft;
+  /** Which sample to preview (index along the sample axis; default 0). */
+  previewSample?: number;
+}
+
+export interface PlanProblem {
+  /** What does not fit and what to do, in the file's words: "the model expects 89x180, the variable is 180x360: choose the 2-degree file or a coarsening factor of 2". */
+  message: string;
+  /** The entry key the problem is about (`input.standardize`, `data.variable`), for the form to point at. */
+  path?: string;
+  severity: 'error' | 'warning';
+}
+
+export interface PlanInputResult {
+  /** true when the choices give inputs of the model's shape. */
+  fits: boolean;
+  problems: PlanProblem[];
+  /** The model's per-sample input shape (first input, file layout) and what the choices give. */
+  modelShape: number[];
+  dataShape?: number[];
+  /** Number of samples the choices give, and their first and last dates where there is a time axis. */
+  samples: number;
+  firstTime?: string;
+  lastTime?: string;
+  /** The entry as it would be written (defaults filled in, keys in the file's order). */
+  entry: EntryDraft;
+  /** One input map (rows x columns, the grid before any flattening), for the form's preview. */
+  preview?: {
+    map: EncodedArray;
+    coords?: { lat: number[]; lon: number[] };
+    /** Base64, one byte per cell, 1 = masked. */
+    mask?: string;
+    units?: string;
+    /** true for anomalies / standardized values: draw with a diverging colormap centred on 0. */
+    diverging: boolean;
+    time?: string;
+    sample: number;
+  };
+}
+
+export interface SaveEntryParams {
+  model: string;
+  entry: EntryDraft;
+  /** The lrp-lens.json to write (absolute path); default: the one the model's workspace folder has, else a new one in that folder. */
+  project?: string;
+}
+
+export interface SaveEntryResult {
+  /** Absolute path of the lrp-lens.json written. */
+  project: string;
+  /** The entry's name and index in `models`. */
+  name: string;
+  index: number;
+  /** true when the file did not exist before. */
+  created: boolean;
+  /** true when an entry for this model was replaced rather than added. */
+  replaced: boolean;
 }
 
 /** What a client may pass in initialize's initializationOptions (all optional). */

@@ -2,10 +2,12 @@
  * The form elements: filled from the state, and their events turned into state transitions, redraws
  * and (through the actions main.ts gives) requests to the host.
  */
-import { $, on, type CheckEl, type ValueEl } from './dom.js';
+import { $, on, setStatus, type CheckEl, type ValueEl } from './dom.js';
 import { post } from './host.js';
 import { modelLabel } from '../../client/src/model-label.js';
 import type { CompareKind, PanelState } from './messages.js';
+import { isReadyInputs } from './data-form.js';
+import { parseTargetField, targetFieldText, targetHint } from './output-target.js';
 import { panel, currentModel, ensureModel, save, selectData, selectModel } from './state.js';
 import { redrawVisible, refreshOverlays, renderAll, renderFindings, renderSample, setOpacity } from './views.js';
 
@@ -15,6 +17,8 @@ export interface ControlActions {
   runCompare(): void;
   cancelAll(): void;
   checkData(): void;
+  /** A data file that is not a .npy of ready inputs: the data form. */
+  openDataForm(path: string): void;
 }
 
 function fillSelect(id: string, values: string[], selected: string): void {
@@ -67,12 +71,22 @@ export function fillModels(): void {
   if (state.model) sel.value = state.model;
 }
 
+/** The target field's placeholder and label for the chosen model: pixels and regions where its output is a map. */
+function showTargetHint(): void {
+  const h = targetHint(currentModel());
+  const el = $('target');
+  el.setAttribute('placeholder', h.placeholder);
+  el.setAttribute('aria-label', h.label);
+  el.setAttribute('title', h.label);
+}
+
 export function applyStateToControls(): void {
   const { state } = panel;
   $<ValueEl>('data').value = state.data ?? '';
   $<ValueEl>('epsilon').value = state.params.epsilon !== undefined ? String(state.params.epsilon) : '';
   $<ValueEl>('gamma').value = state.params.gamma !== undefined ? String(state.params.gamma) : '';
-  $<ValueEl>('target').value = state.target === 'argmax' ? '' : String(state.target);
+  $<ValueEl>('target').value = targetFieldText(state.target);
+  showTargetHint();
   $<ValueEl>('sample').value = String(state.sample);
   ($('opacity') as HTMLInputElement).value = String(Math.round(state.opacity * 100));
   $<CheckEl>('symmetric').checked = state.symmetric;
@@ -146,13 +160,22 @@ export function bindControls(act: ControlActions): void {
 /** The fields above the tabs: what to explain and how. */
 function bindExplainFields(act: ControlActions): void {
   const st = () => panel.state;
-  on('model', 'change', (el) => { selectModel(el.value); renderFindings(); save(); act.recompute(); });
+  on('model', 'change', (el) => { selectModel(el.value); showTargetHint(); renderFindings(); save(); act.recompute(); });
   on('composite', 'change', (el) => { st().composite = el.value; save(); });
-  on('data', 'change', (el) => { selectData(el.value.trim() || undefined); save(); });
+  on('data', 'change', (el) => {
+    const v = el.value.trim();
+    if (v && !isReadyInputs(v)) act.openDataForm(v);
+    else { selectData(v || undefined); save(); }
+  });
   on('pickData', 'click', () => post({ type: 'pickData' }));
   on('epsilon', 'change', (el) => { const n = num(el.value); if (n === undefined) delete st().params.epsilon; else st().params.epsilon = n; save(); });
   on('gamma', 'change', (el) => { const n = num(el.value); if (n === undefined) delete st().params.gamma; else st().params.gamma = n; save(); });
-  on('target', 'change', (el) => { const n = num(el.value); st().target = isIndex(n) ? n : 'argmax'; save(); });
+  on('target', 'change', (el) => {
+    const t = parseTargetField(el.value);
+    if (t === undefined) { setStatus(`Target '${el.value}': give a class index, pixel:ROW,COL[,CH], region:R0:R1,C0:C1[,CH][,mean|sum] or mean`, true); return; }
+    st().target = t;
+    save();
+  });
   on('sample', 'change', (el) => { const n = num(el.value); if (isIndex(n)) setSample(n); });
   on('backend', 'change', (el) => { st().backend = el.value; save(); post({ type: 'setBackend', backend: el.value }); });
 }

@@ -22,10 +22,11 @@ import { panel } from './state.js';
 import { TAB, cellCentre, onPickSample, renderAll } from './views.js';
 import { applyStateToControls, bindControls, selectTab, setSample } from './controls.js';
 import { bindExport } from './export.js';
-import { cancelAll, checkData, onMessage, recompute, runCompare } from './requests.js';
+import { bindDataForm, cancelAll, checkData, onMessage, openDataForm, recompute, runCompare } from './requests.js';
 
 onPickSample((k) => { setSample(k); selectTab(TAB.sample); });
-bindControls({ recompute, runCompare, cancelAll, checkData });
+bindControls({ recompute, runCompare, cancelAll, checkData, openDataForm });
+bindDataForm();
 bindExport();
 
 window.addEventListener('message', (e) => onMessage(e.data));

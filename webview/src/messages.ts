@@ -5,11 +5,12 @@
  * server/src/protocol.ts; what only the panel needs is added here.
  */
 import type {
-  CompositeChoice, EncodedArray, ExplainParams, ExplainResult, FindingSummary, ModelSummary, PngRequest,
+  CompositeChoice, DataDescription, EncodedArray, EntryDraft, ExplainParams, ExplainResult, FindingSummary, ModelSummary, PlanInputResult,
+  OutputTarget, PngRequest, RemedyTwinMaps, SaveEntryResult,
 } from '../../server/src/protocol.js';
 import type { BaselineName } from '../../server/src/core/names.js';
 
-export type { CompositeChoice, EncodedArray, ExplainParams, ExplainResult, FindingSummary, ModelSummary };
+export type { CompositeChoice, DataDescription, EncodedArray, EntryDraft, ExplainParams, ExplainResult, FindingSummary, ModelSummary, OutputTarget, PlanInputResult, RemedyTwinMaps, SaveEntryResult };
 
 /** Grid coordinates of the input when the data have them (geographic mode). */
 export interface PanelCoords {
@@ -45,7 +46,8 @@ export interface PanelState {
   indices?: number[];
   composite: string;
   params: Record<string, number>;
-  target: 'argmax' | number;
+  /** A class index, the arg-max, or (a model with an output map) a pixel, region or all outputs. */
+  target: 'argmax' | number | OutputTarget;
   sample: number;
   backend: string;
   view: 'side' | 'overlay';
@@ -87,10 +89,16 @@ export type ToHost =
   /** The page's own PNG of the view (canvas.toDataURL), when the server cannot render one (no sharp). */
   | { type: 'savePng'; name: string; base64: string }
   | { type: 'exportNpy'; array: EncodedArray; name: string }
+  /** The shown explanation as CF NetCDF: the host asks the server (lrpLens/exportNetcdf) with the request that gave it. */
+  | { type: 'exportNetcdf'; params: PanelExplainParams; name: string }
   | { type: 'exportCsv'; findings: FindingSummary[]; name: string }
   | { type: 'openDocs'; url: string }
   | { type: 'rendered'; cells: number; ms: number }
-  | { type: 'saveState'; state: PanelState };
+  | { type: 'saveState'; state: PanelState }
+  /** The data form (data-form.ts): describe a data file, plan an entry draft, save it to lrp-lens.json. */
+  | { type: 'describeData'; requestId: string; file: string; model?: string }
+  | { type: 'planInput'; requestId: string; model: string; entry: EntryDraft; previewSample?: number }
+  | { type: 'saveEntry'; requestId: string; model: string; entry: EntryDraft };
 
 // ---- host -> webview ----
 export type ToWebview =
@@ -100,11 +108,17 @@ export type ToWebview =
   | { type: 'progress'; requestId: string; percentage?: number; message?: string }
   /** requestId 'host-…': a result the host shows on its own (the Explain command), with its request. */
   | { type: 'result'; requestId: string; purpose: 'main' | 'compare'; result: PanelResult; params?: ExplainParams }
-  | { type: 'findings'; requestId: string; findings: FindingSummary[] }
+  /** `twins`: the warnings' remedy twins (the maps without the artifact) where the project can build them. */
+  | { type: 'findings'; requestId: string; findings: FindingSummary[]; twins?: RemedyTwinMaps[] }
   | { type: 'error'; requestId?: string; code: string; message: string }
   | { type: 'exported'; what: string; path?: string }
   /** The server could not render the PNG: the page draws it from its canvases and sends savePng. */
-  | { type: 'renderPngLocally'; name: string };
+  | { type: 'renderPngLocally'; name: string }
+  /** Open the data form on this file (the host's "Choose a data file…", "Add data", "Explain a model on this data"). */
+  | { type: 'openDataForm'; path: string; model?: string }
+  | { type: 'dataDescribed'; requestId: string; description: DataDescription }
+  | { type: 'planned'; requestId: string; plan: PlanInputResult }
+  | { type: 'entrySaved'; requestId: string; saved: SaveEntryResult };
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStr = (v: unknown, max = 4096): v is string => typeof v === 'string' && v.length <= max;
@@ -113,6 +127,15 @@ const isOptStr = (v: unknown) => v === undefined || isStr(v);
 
 /** Largest array a message may carry (elements): 4096 x 4096 cells x 16 samples. */
 const MAX_ARRAY = 4096 * 4096 * 16;
+
+/** A remedy twin's two maps must have the height x width they declare. */
+function isRemedyTwin(v: unknown): v is RemedyTwinMaps {
+  if (!isObj(v)) return false;
+  const t = v as Record<string, unknown>;
+  const cells = (a: unknown): boolean => isEncodedArray(a) && a.shape.length === 2 && a.shape[0] === t.height && a.shape[1] === t.width;
+  return isStr(t.code, 20) && isStr(t.name, 200) && isStr(t.statisticName, 200) && typeof t.statistic === 'number' && typeof t.twinStatistic === 'number'
+    && Number.isInteger(t.height) && Number.isInteger(t.width) && (t.height as number) > 0 && (t.width as number) > 0 && cells(t.user) && cells(t.twin);
+}
 
 export function isEncodedArray(v: unknown): v is EncodedArray {
   if (!isObj(v) || v.dtype !== 'float32' || typeof v.base64 !== 'string' || !Array.isArray(v.shape)) return false;
@@ -129,14 +152,25 @@ function isComposite(v: unknown): boolean {
 
 function isState(v: unknown): v is PanelState {
   return isObj(v) && isStr(v.composite, 100) && isObj(v.params) && isOptStr(v.data) && isOptStr(v.model)
-    && (v.indices === undefined || (Array.isArray(v.indices) && v.indices.length <= 100000 && v.indices.every((i) => Number.isInteger(i) && i >= 0))) && (v.target === 'argmax' || isNum(v.target)) && isNum(v.sample)
+    && (v.indices === undefined || (Array.isArray(v.indices) && v.indices.length <= 100000 && v.indices.every((i) => Number.isInteger(i) && i >= 0))) && (v.target === 'argmax' || isNum(v.target) || isOutputTarget(v.target)) && isNum(v.sample)
     && (v.view === 'side' || v.view === 'overlay') && isNum(v.opacity) && isObj(v.overlays) && isObj(v.compare);
+}
+
+/** A map target's outline (the server checks it fully, request-params.ts). */
+export function isOutputTarget(v: unknown): v is OutputTarget {
+  if (!isObj(v)) return false;
+  const idx = (x: unknown) => Number.isInteger(x) && (x as number) >= 0;
+  const chOk = v.channel === undefined || idx(v.channel);
+  const reduceOk = v.reduce === undefined || v.reduce === 'sum' || v.reduce === 'mean';
+  if (v.type === 'pixel') return Array.isArray(v.at) && v.at.length >= 2 && v.at.length <= 4 && v.at.every(idx) && chOk;
+  if (v.type === 'region') return Array.isArray(v.ranges) && v.ranges.length >= 2 && v.ranges.length <= 3 && v.ranges.every((r) => Array.isArray(r) && r.length === 2 && idx(r[0]) && idx(r[1]) && r[0] <= r[1]) && chOk && reduceOk;
+  return v.type === 'all' && (v.reduce === 'sum' || v.reduce === 'mean');
 }
 
 function isExplainParams(v: unknown): v is PanelExplainParams {
   if (!isObj(v) || !isStr(v.model)) return false;
   if (v.composite !== undefined && !isComposite(v.composite)) return false;
-  if (v.target !== undefined && v.target !== 'argmax' && !(Number.isInteger(v.target) && (v.target as number) >= 0)) return false;
+  if (v.target !== undefined && v.target !== 'argmax' && !(Number.isInteger(v.target) && (v.target as number) >= 0) && !isOutputTarget(v.target)) return false;
   if (v.variant !== undefined && v.variant !== 'randomized' && v.variant !== 'blank') return false;
   if (v.samples !== undefined) {
     const s = v.samples;
@@ -144,7 +178,16 @@ function isExplainParams(v: unknown): v is PanelExplainParams {
     if (s.indices !== undefined && !(Array.isArray(s.indices) && s.indices.length <= 100000 && s.indices.every((i) => Number.isInteger(i) && i >= 0))) return false;
     if (s.maxSamples !== undefined && !(Number.isInteger(s.maxSamples) && (s.maxSamples as number) > 0)) return false;
   }
-  return true;
+  return v.entry === undefined || isEntryDraft(v.entry);
+}
+
+/** An entry draft's outline (the server checks every key with the project file's own parser); bounded in size. */
+export function isEntryDraft(v: unknown): v is EntryDraft {
+  if (!isObj(v) || !isObj(v.data) || !isStr(v.data.file) || v.data.file.length === 0) return false;
+  if (!isOptStr(v.data.variable) || (v.data.variables !== undefined && !(Array.isArray(v.data.variables) && v.data.variables.length <= 64 && v.data.variables.every((x) => isStr(x, 200))))) return false;
+  if (v.input !== undefined && !isObj(v.input)) return false;
+  if (v.name !== undefined && !isStr(v.name, 200)) return false;
+  return JSON.stringify(v).length <= 65536;
 }
 
 function isPngRequest(v: unknown): v is PngRequest {
@@ -153,6 +196,7 @@ function isPngRequest(v: unknown): v is PngRequest {
   if ((v.height as number) * (v.width as number) > 4096 * 4096) return false;
   if (!isObj(v.limits) || !isNum(v.limits.vmin) || !isNum(v.limits.vmax)) return false;
   if (!Array.isArray(v.panels) || v.panels.length < 1 || v.panels.length > 4) return false;
+  if (v.regions !== undefined && !(Array.isArray(v.regions) && v.regions.length <= 64 && v.regions.every(isRegion))) return false;
   return v.panels.every((p) => isObj(p) && isStr(p.title, 500) && ['relevance', 'input', 'overlay'].includes(p.mode as string)
     && (p.relevance === undefined || isEncodedArray(p.relevance)) && (p.input === undefined || isEncodedArray(p.input)));
 }
@@ -179,6 +223,8 @@ export function parseToHost(m: unknown): ToHost | undefined {
       return isStr(m.name, 200) && isPngBase64(m.base64) ? (m as ToHost) : undefined;
     case 'exportNpy':
       return isEncodedArray(m.array) && isStr(m.name, 200) ? (m as ToHost) : undefined;
+    case 'exportNetcdf':
+      return isExplainParams(m.params) && isStr(m.name, 200) ? (m as ToHost) : undefined;
     case 'exportCsv':
       return Array.isArray(m.findings) && m.findings.length <= 100000 && m.findings.every((f) => isObj(f) && isStr(f.code, 20)) && isStr(m.name, 200) ? (m as ToHost) : undefined;
     case 'openDocs':
@@ -188,9 +234,32 @@ export function parseToHost(m: unknown): ToHost | undefined {
       return isNum(m.cells) && isNum(m.ms) ? (m as ToHost) : undefined;
     case 'saveState':
       return isState(m.state) ? (m as ToHost) : undefined;
+    case 'describeData':
+      return isStr(m.requestId, 100) && isStr(m.file) && isOptStr(m.model) ? (m as ToHost) : undefined;
+    case 'planInput':
+      return isStr(m.requestId, 100) && isStr(m.model) && isEntryDraft(m.entry) && (m.previewSample === undefined || (Number.isInteger(m.previewSample) && (m.previewSample as number) >= 0)) ? (m as ToHost) : undefined;
+    case 'saveEntry':
+      return isStr(m.requestId, 100) && isStr(m.model) && isEntryDraft(m.entry) ? (m as ToHost) : undefined;
     default:
       return undefined;
   }
+}
+
+/** A result's `sequence` (protocol SequenceInfo): axes and sizes as integers, a globe's arrays well formed. */
+function isSequenceInfo(q: unknown): boolean {
+  const int = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
+  if (!isObj(q) || !int(q.timeAxis) || !int(q.featureAxis) || !int(q.steps) || !int(q.features) || typeof q.recurrent !== 'boolean') return false;
+  if (q.timeDim !== undefined && !isStr(q.timeDim, 200)) return false;
+  const g = q.toGrid;
+  if (g === undefined) return true;
+  return isObj(g) && isEncodedArray(g.relevance) && (g.input === undefined || isEncodedArray(g.input)) && (g.mask === undefined || isStr(g.mask, 1 << 26))
+    && isObj(g.coords) && Array.isArray(g.coords.lat) && Array.isArray(g.coords.lon) && g.coords.lat.every(isNum) && g.coords.lon.every(isNum);
+}
+
+/** A region of lrp-lens.json as the server passes it: a name and two finite [low, high] ranges. */
+function isRegion(g: unknown): boolean {
+  const range = (v: unknown) => Array.isArray(v) && v.length === 2 && v.every(isNum) && (v[0] as number) < (v[1] as number);
+  return isObj(g) && isStr(g.name, 200) && range(g.lat) && range(g.lon);
 }
 
 /** Validate a message from the host (the webview trusts only well-formed data). */
@@ -218,17 +287,37 @@ export function parseToWebview(m: unknown): ToWebview | undefined {
       if (r.times !== undefined && !(Array.isArray(r.times) && r.times.every((t) => isStr(t, 64)))) return undefined;
       if (r.labels !== undefined && !(Array.isArray(r.labels) && r.labels.every(isNum))) return undefined;
       if (r.classNames !== undefined && !(Array.isArray(r.classNames) && r.classNames.every((t) => isStr(t, 200)))) return undefined;
+      if (r.inputDiverging !== undefined && typeof r.inputDiverging !== 'boolean') return undefined;
+      if (r.regions !== undefined && !(Array.isArray(r.regions) && r.regions.length <= 64 && r.regions.every(isRegion))) return undefined;
+      if (r.sequence !== undefined && !isSequenceInfo(r.sequence)) return undefined;
       if (m.params !== undefined && !isExplainParams(m.params)) return undefined;
       return m as ToWebview;
     }
     case 'findings':
-      return isStr(m.requestId, 100) && Array.isArray(m.findings) ? (m as ToWebview) : undefined;
+      return isStr(m.requestId, 100) && Array.isArray(m.findings) && (m.twins === undefined || (Array.isArray(m.twins) && m.twins.length <= 16 && m.twins.every(isRemedyTwin))) ? (m as ToWebview) : undefined;
     case 'error':
       return isStr(m.code, 100) && isStr(m.message, 10000) ? (m as ToWebview) : undefined;
     case 'exported':
       return isStr(m.what, 100) ? (m as ToWebview) : undefined;
     case 'renderPngLocally':
       return isStr(m.name, 200) ? (m as ToWebview) : undefined;
+    case 'openDataForm':
+      return isStr(m.path) && isOptStr(m.model) ? (m as ToWebview) : undefined;
+    case 'dataDescribed': {
+      const d = m.description;
+      return isStr(m.requestId, 100) && isObj(d) && isStr(d.file) && Array.isArray(d.variables) && Array.isArray(d.axes) && Array.isArray(d.notes)
+        && (d.defaults === undefined || isEntryDraft(d.defaults)) ? (m as ToWebview) : undefined;
+    }
+    case 'planned': {
+      const p = m.plan;
+      if (!isStr(m.requestId, 100) || !isObj(p) || typeof p.fits !== 'boolean' || !Array.isArray(p.problems) || !Array.isArray(p.modelShape)) return undefined;
+      if (!p.problems.every((q) => isObj(q) && isStr(q.message, 10000) && isOptStr(q.path))) return undefined;
+      const pv = p.preview;
+      if (pv !== undefined && !(isObj(pv) && isEncodedArray(pv.map) && pv.map.shape.length === 2 && (pv.mask === undefined || isStr(pv.mask, 1 << 26)))) return undefined;
+      return m as ToWebview;
+    }
+    case 'entrySaved':
+      return isStr(m.requestId, 100) && isObj(m.saved) && isStr(m.saved.project) ? (m as ToWebview) : undefined;
     default:
       return undefined;
   }

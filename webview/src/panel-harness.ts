@@ -21,6 +21,7 @@ import { requestLayer } from '../../server/src/core/session/composite-choice.js'
 import { explainResult } from '../../server/src/lsp/explain-job.js';
 import type { Finding } from '../../server/src/core/artifacts/finding.js';
 import type { ModelGraph } from '../../server/src/core/model/graph.js';
+import type { DataDescription, EntryDraft, PlanInputResult, SaveEntryResult } from '../../server/src/protocol.js';
 import {
   encodeBytes, encodeFloat32, parseToHost, type FindingSummary, type ModelSummary, type PanelExplainParams,
   type PanelResult, type PanelState, type ToHost, type ToWebview,
@@ -104,6 +105,12 @@ export interface Scenario {
   models: ModelSummary[];
   composites: string[];
   explain(p: PanelExplainParams): Promise<PanelResult>;
+  /** The data form's requests (describeData, planInput, saveEntry), where the scenario has data files. */
+  dataForm?: {
+    describe(file: string, model?: string): Promise<DataDescription>;
+    plan(model: string, entry: EntryDraft): Promise<PlanInputResult>;
+    save(model: string, entry: EntryDraft): Promise<SaveEntryResult>;
+  };
 }
 
 export interface PanelPage {
@@ -200,6 +207,12 @@ export async function openPanel(browser: Browser, theme: keyof typeof THEMES, sc
         const result = await scenario.explain(m.params);
         results.push(result);
         await send({ type: 'result', requestId: m.requestId, purpose: m.purpose, result: { ...result, jobId: m.params.jobId ?? m.requestId } });
+      } else if (m.type === 'describeData' && scenario.dataForm) {
+        await send({ type: 'dataDescribed', requestId: m.requestId, description: await scenario.dataForm.describe(m.file, m.model) });
+      } else if (m.type === 'planInput' && scenario.dataForm) {
+        await send({ type: 'planned', requestId: m.requestId, plan: await scenario.dataForm.plan(m.model, m.entry) });
+      } else if (m.type === 'saveEntry' && scenario.dataForm) {
+        await send({ type: 'entrySaved', requestId: m.requestId, saved: await scenario.dataForm.save(m.model, m.entry) });
       }
     } catch (e) {
       if (page.isClosed()) return; // the test closed the page while the stub was answering

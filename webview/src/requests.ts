@@ -3,17 +3,21 @@
  * request in flight per purpose), cancellation, the data-set check, and the handling of what the host sends.
  */
 import type { BaselineName } from '../../server/src/core/names.js';
-import { busy, setStatus, showProgress } from './dom.js';
+import { $, busy, setStatus, showProgress, type ValueEl } from './dom.js';
 import { post } from './host.js';
 import { parseToWebview, type PanelExplainParams, type PanelResult, type ToWebview } from './messages.js';
 import { phases, resetPhases, timed } from './timing.js';
 import { decode } from './decode.js';
 import {
-  panel, addFindings, adoptHostResult, initFromHost, resetFindings, save,
+  panel, addFindings, adoptHostResult, initFromHost, resetFindings, save, selectData, selectModel,
 } from './state.js';
 import { TAB, renderAll, renderFindings, renderTab, staleCompare } from './views.js';
 import { applyStateToControls, fillComposite, fillLists, fillModels, selectTab, showDataFile } from './controls.js';
+import type { DataDescription, EntryDraft, PlanInputResult, SaveEntryResult } from '../../server/src/protocol.js';
+import { initialDraft, isReadyInputs } from './data-form.js';
+import { mountDataForm, showDataForm, showPlan, showSaved } from './data-form-view.js';
 import { savePngLocally } from './export.js';
+import { renderRemedyTwins } from './remedy-view.js';
 
 type Purpose = 'main' | 'compare';
 const pending = new Map<string, { purpose: Purpose; key: string; label?: string; params: PanelExplainParams }>();
@@ -32,11 +36,14 @@ function explainParams(): PanelExplainParams | undefined {
   const { state } = panel;
   const model = state.model;
   if (!model) return undefined;
+  // An unsaved data-form draft for this model is explained as such; once saved, lrp-lens.json has it.
+  const draft = panel.form?.entry && !panel.form.savedTo && panel.form.model === model ? panel.form.entry : undefined;
   return {
     model,
     composite: { name: state.composite, params: state.params },
     target: state.target,
-    samples: { ...(state.data ? { data: state.data } : {}), ...(state.indices ? { indices: state.indices } : {}), maxSamples: 64 },
+    samples: { ...(state.data && !draft ? { data: state.data } : {}), ...(state.indices ? { indices: state.indices } : {}), maxSamples: 64 },
+    ...(draft ? { entry: draft } : {}),
     jobId: `panel-${++reqCounter}-${Date.now()}`,
   };
 }
@@ -138,8 +145,19 @@ function handle(m: ToWebview): void {
       if (panel.state.model && m.autoExplain !== false) recompute();
       break;
     case 'dataPicked':
-      showDataFile(m.path);
-      recompute();
+      if (isReadyInputs(m.path)) { closeDataForm(); showDataFile(m.path); recompute(); } else openDataForm(m.path);
+      break;
+    case 'openDataForm':
+      openDataForm(m.path, m.model);
+      break;
+    case 'dataDescribed':
+      onDescribed(m.requestId, m.description);
+      break;
+    case 'planned':
+      onPlanned(m.requestId, m.plan);
+      break;
+    case 'entrySaved':
+      onSaved(m.requestId, m.saved);
       break;
     case 'models':
       panel.models = m.models;
@@ -154,11 +172,13 @@ function handle(m: ToWebview): void {
     case 'findings':
       addFindings(m.findings);
       renderFindings();
+      renderRemedyTwins(m.twins ?? []);
       renderAll();
       busy(pending.size > 0, `${m.findings.length} finding${m.findings.length === 1 ? '' : 's'} from the data set.`);
       break;
     case 'error':
       if (m.requestId) pending.delete(m.requestId);
+      if (m.requestId && formRequests.delete(m.requestId)) showFormError(m.code, m.message);
       busy(pending.size > 0);
       setStatus(m.message.startsWith(m.code) ? m.message : `${m.code}: ${m.message}`, true);
       break;
@@ -205,3 +225,109 @@ function adoptHostRequest(m: Extract<ToWebview, { type: 'result' }>): void {
   const params = explainParams()!;
   pending.set(m.requestId, { purpose: 'main', key: keyOf(params), params });
 }
+
+// ---------------------------------------------------------------- the data form
+
+/** Data-form requests in flight (describe, plan, save), by id; a plan answer other than the latest is dropped. */
+const formRequests = new Set<string>();
+let latestPlan = '';
+let planTimer: ReturnType<typeof setTimeout> | undefined;
+/** Pause after the last change before the plan is asked for (typing in a field changes it often). */
+const PLAN_DEBOUNCE_MS = 250;
+
+/** A data file that is not a .npy of ready inputs: describe it (for this model) and show the form. */
+export function openDataForm(path: string, model?: string): void {
+  if (model && model !== panel.state.model) { selectModel(model); fillModels(); }
+  const m = panel.state.model;
+  if (!m) { setStatus('Choose a model first: the data form fits the data to its input.', true); return; }
+  // The draft replaces a .npy of inputs chosen earlier.
+  selectData(undefined);
+  $<ValueEl>('data').value = path;
+  save();
+  panel.form = { file: path, model: m };
+  const requestId = `describe-${++reqCounter}`;
+  formRequests.add(requestId);
+  post({ type: 'describeData', requestId, file: path, model: m });
+  busy(true, `Reading ${path.split(/[\\/]/).pop()}…`);
+}
+
+export function closeDataForm(): void {
+  panel.form = undefined;
+  showDataForm(undefined);
+}
+
+function onDescribed(requestId: string, d: DataDescription): void {
+  if (!formRequests.delete(requestId) || !panel.form) return;
+  busy(pending.size > 0, '');
+  if (isReadyInputs(d.file) && !d.defaults) {
+    // A .npy of model inputs needs no choices: explained as before.
+    closeDataForm();
+    showDataFile(d.file);
+    recompute();
+    return;
+  }
+  panel.form.description = d;
+  panel.form.entry = initialDraft(d);
+  showDataForm({ description: d, entry: panel.form.entry });
+  planNow();
+}
+
+function planNow(): void {
+  const f = panel.form;
+  if (!f?.entry) return;
+  const requestId = `plan-${++reqCounter}`;
+  latestPlan = requestId;
+  formRequests.add(requestId);
+  showPlan(undefined);
+  post({ type: 'planInput', requestId, model: f.model, entry: f.entry });
+}
+
+function onPlanned(requestId: string, plan: PlanInputResult): void {
+  if (!formRequests.delete(requestId) || requestId !== latestPlan || !panel.form) return;
+  panel.form.plan = plan;
+  showPlan(plan);
+}
+
+function onSaved(requestId: string, saved: SaveEntryResult): void {
+  if (!formRequests.delete(requestId) || !panel.form) return;
+  panel.form.savedTo = saved.project;
+  // Results from before the save came from other data: the same request now reads the saved entry.
+  cache.clear();
+  showSaved(saved.project);
+  setStatus(`${saved.created ? 'Created' : 'Saved to'} ${saved.project}: entry "${saved.name}"${saved.replaced ? ' (replaced the earlier one)' : ''}. Explanations now use it.`);
+}
+
+function showFormError(code: string, message: string): void {
+  busy(pending.size > 0);
+  setStatus(message.startsWith(code) ? message : `${code}: ${message}`, true);
+}
+
+/** Builds the data form and connects it to the requests (main.ts, once). */
+export function bindDataForm(): void {
+  mountDataForm(formActions);
+}
+
+const formActions = {
+  changed(entry: EntryDraft) {
+    if (!panel.form) return;
+    panel.form.entry = entry;
+    // A changed draft is no longer what was saved.
+    panel.form.savedTo = undefined;
+    clearTimeout(planTimer);
+    planTimer = setTimeout(planNow, PLAN_DEBOUNCE_MS);
+  },
+  explain() {
+    recompute();
+    // The heat map appears in the Sample tab below the form: bring it into view.
+    selectTab(TAB.sample);
+    $('tabs').scrollIntoView({ block: 'start' });
+  },
+  save() {
+    const f = panel.form;
+    if (!f?.entry) return;
+    const requestId = `save-${++reqCounter}`;
+    formRequests.add(requestId);
+    post({ type: 'saveEntry', requestId, model: f.model, entry: f.entry });
+  },
+  close() { closeDataForm(); },
+};

@@ -8,6 +8,18 @@ import {
   type PanelResult, type PanelState,
 } from './messages.js';
 import type { Shown } from './decode.js';
+import type { DataDescription, EntryDraft, PlanInputResult } from '../../server/src/protocol.js';
+
+/** The data form (a data file that is not a .npy of ready inputs): what it describes and the draft being edited. */
+export interface DataFormState {
+  file: string;
+  model: string;
+  description?: DataDescription;
+  entry?: EntryDraft;
+  plan?: PlanInputResult;
+  /** The lrp-lens.json the entry was saved to: explains then use the saved entry. */
+  savedTo?: string;
+}
 
 export interface Compared {
   shown: Shown;
@@ -25,6 +37,7 @@ export interface Panel {
   findings: FindingSummary[];
   /** Composite names the host offers. */
   compositeOptions: string[];
+  form?: DataFormState;
 }
 
 export const panel: Panel = {

@@ -6,11 +6,13 @@
 import { ErrorCodes, LSPErrorCodes, ResponseError, type CancellationToken } from 'vscode-languageserver/node';
 import { toLensError } from '../core/errors.js';
 import { Method, type ParamsOf, type PngRequest, type RequestMethod, type ResultOf } from '../protocol.js';
-import { allowPathsParams, cancelParams, checkDataParams, explainParams, listModelsParams, reanalyzeParams } from './request-params.js';
+import { allowPathsParams, cancelParams, checkDataParams, describeDataParams, explainParams, listModelsParams, planInputParams, reanalyzeParams, saveEntryParams } from './request-params.js';
 import type { ServerState } from './state.js';
 import { checkData } from './handlers/check-data.js';
-import { codeAction, didChangeContent, hover } from './handlers/documents.js';
+import { describeData, planInput, saveEntry } from './handlers/data-form.js';
+import { codeAction, didChangeContent, executeCommand, hover } from './handlers/documents.js';
 import { explain } from './handlers/explain.js';
+import { exportNetcdf } from './handlers/export-netcdf.js';
 import { didChangeWatchedFiles } from './handlers/files.js';
 import { initialize, initialized, shutdown } from './handlers/lifecycle.js';
 import { cancel } from './handlers/long-job.js';
@@ -35,6 +37,11 @@ export const REQUESTS: { [M in RequestMethod]: Route<M> } = {
   // The renderer checks its request itself (core/render/png-request.ts).
   [Method.renderPng]: { params: (raw) => raw as PngRequest, handler: renderPng },
   [Method.allowPaths]: { params: allowPathsParams, handler: allowPaths },
+  [Method.describeData]: { params: describeDataParams, handler: describeData },
+  [Method.planInput]: { params: planInputParams, handler: planInput },
+  [Method.saveEntry]: { params: saveEntryParams, handler: saveEntry },
+  // The same request as explain, checked the same way.
+  [Method.exportNetcdf]: { params: explainParams, handler: exportNetcdf },
 };
 
 /** Every handler registered on the state's connection. */
@@ -50,6 +57,9 @@ export function registerHandlers(state: ServerState): void {
   c.onDidChangeWatchedFiles((p) => didChangeWatchedFiles(state, p));
   c.onHover((p) => hover(state, p));
   c.onCodeAction((p) => codeAction(state, p));
+  // Not advertised (VS Code's client would register the commands twice): only a client that sends its
+  // own commands back, such as Neovim, reaches this.
+  c.onExecuteCommand((p) => executeCommand(state, p));
   c.onShutdown(() => shutdown(state));
   state.documents.onDidChangeContent((e) => didChangeContent(state, e));
 }

@@ -4,17 +4,21 @@
  * project's data pipeline knows about the samples (coordinates, mask, dates, labels, the grid of a
  * flattened input).
  */
-import { basename } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { LensError } from '../core/errors.js';
-import { findEntry, readProject, type ModelEntry } from '../core/data/project.js';
+import { findEntry, ProjectError, readProject, type ModelEntry } from '../core/data/project.js';
+import { draftProject, type DraftEntry } from '../core/data/draft.js';
+import { defaultName } from '../core/data/project-writer.js';
 import type { ModelGraph } from '../core/model/graph.js';
 import { layerFromParams, requestLayer, type ChoiceLayer } from '../core/session/composite-choice.js';
 import type { DataSource, SessionData } from '../core/session/data-source.js';
 import { featuresOnGrid } from '../core/session/data-grid.js';
+import { parseTarget } from '../core/lrp/targets.js';
 import { explain, openSession, type Session, type SessionExplanation } from '../core/session/session.js';
 import type { CompositeChoice, EncodedArray, ExplainParams, ExplainResult, LensSettings } from '../protocol.js';
 import type { JobContext } from './jobs.js';
 import { getGraph, type WorkerConfig } from './analyzer.js';
+import { sequenceInfo } from './sequence-result.js';
 
 export interface ExplainJobPayload {
   file: string;
@@ -42,6 +46,18 @@ export async function jobSession(p: ExplainJobPayload, graph: ModelGraph): Promi
   const sel = p.params.samples ?? {};
   let data: DataSource;
   let entry: ModelEntry | undefined;
+  if (p.params.entry) {
+    // The panel's data form, not saved yet: a one-entry project in the folder it will be saved in (its
+    // paths made absolute and confined by the server), explained as the saved entry would be.
+    const dir = dirname(p.projectFile ?? p.file);
+    const d = draftProject(p.params.entry as DraftEntry, p.file, dir, defaultName(p.file));
+    const errors = d.issues.filter((i) => i.severity === 'error');
+    if (!d.project || errors.length) throw new ProjectError(errors.length ? errors : d.issues, join(dir, 'lrp-lens.json'));
+    entry = d.project.models[0];
+    data = { kind: 'project', project: d.project, entry };
+    const asked = p.params.composite ?? (p.compositeExplicit ? p.composite : undefined);
+    return openSession({ model: graph, data, entry, request: requestLayer({ ...p.params, composite: asked }), settings: settingsLayer(p) });
+  }
   const project = p.projectFile ? await readProject(p.projectFile) : undefined;
   if (sel.data) {
     if (!/\.npy$/i.test(sel.data)) throw new LensError('BAD_INPUT', `samples.data must be a .npy file of model inputs (got ${basename(sel.data)})`, { file: sel.data });
@@ -85,6 +101,14 @@ export async function explainJob(p: ExplainJobPayload, ctx: JobContext, config: 
   return explainResult(session, e, p, backend, started);
 }
 
+/** A pixel, region or all-outputs target, described for the panel (ExplainResult.targetSpec). */
+function mapTarget(text: string, e: SessionExplanation): Pick<ExplainResult, 'targetSpec'> {
+  if (text === 'label') return {};
+  const spec = parseTarget(text);
+  if (spec.type !== 'pixel' && spec.type !== 'region' && spec.type !== 'all') return {};
+  return { targetSpec: { target: spec, text, value: e.targets.map((t) => t.value) } };
+}
+
 /** The protocol's ExplainResult of a session's explanation (the server's, and the panel harness's). */
 export function explainResult(session: Session, e: SessionExplanation, p: Pick<ExplainJobPayload, 'file' | 'params'> & { composite?: CompositeChoice }, backend: string, started: number): Omit<ExplainResult, 'jobId' | 'cached'> {
   const graph = session.graph;
@@ -98,6 +122,7 @@ export function explainResult(session: Session, e: SessionExplanation, p: Pick<E
     model: p.file,
     composite: { name: e.composite, params },
     target: e.targets.map((t) => t.index),
+    ...mapTarget(c.target, e),
     samples: e.indices,
     relevance: encode(e.relevance.data, e.relevance.shape),
     input: encode(Float32Array.from(e.x.data), e.x.shape),
@@ -124,6 +149,9 @@ export function explainResult(session: Session, e: SessionExplanation, p: Pick<E
     result.relevance = encode(rel.data, [n, per]);
     result.input = encode(featuresOnGrid({ scatter: data?.scatter }, e.x.data, n).data, [n, per]);
   }
+  // A sequence (a recurrent model's (time, features) input): its axes, and a field's maps back on the globe.
+  const seq = sequenceInfo(graph, e.relevance.shape, result.layout, data, e.relevance.data, e.x.data);
+  if (seq) result.sequence = seq;
   if (p.params.layerShares !== false && e.method === 'lrp') {
     result.layerShares = e.layers.map((l) => ({ layer: l.name, share: mean(l.relevanceSum.map((v, i) => v / (e.initial[i] || 1))) }));
   }
@@ -170,6 +198,22 @@ function viewFields(data: SessionData, indices: number[], perSample: boolean): P
   if (perSample && input.times) out.times = indices.map((i) => input.times![i] ?? '');
   if (perSample && input.labels) out.labels = indices.map((i) => input.labels![i]);
   if (input.classNames) out.classNames = [...input.classNames];
+  Object.assign(out, inputView(data));
+  return out;
+}
+
+/**
+ * How the panel colours the input and what it outlines: an anomaly or centred field (input.standardize
+ * with `anomaly` or `mean`) diverging around 0, in the variable's units unless divided by a std (then in
+ * standard deviations); the entry's regions.
+ */
+function inputView(data: SessionData): Pick<ExplainResult, 'inputUnits' | 'inputDiverging' | 'regions'> {
+  const st = data.entry?.input.standardize;
+  const out: Pick<ExplainResult, 'inputUnits' | 'inputDiverging' | 'regions'> = {};
+  if (st && ('anomaly' in st || st.mean !== undefined)) out.inputDiverging = true;
+  const units = st?.std !== undefined ? 'σ' : data.input?.units;
+  if (units) out.inputUnits = units;
+  if (data.entry?.regions?.length) out.regions = data.entry.regions.map((g) => ({ name: g.name, lat: [g.lat[0], g.lat[1]], lon: [g.lon[0], g.lon[1]] }));
   return out;
 }
 
@@ -178,15 +222,17 @@ let backendReady: Promise<string> | undefined;
 export async function ensureBackend(config: WorkerConfig): Promise<string> {
   backendReady ??= (async () => {
     const { useBackend } = await import('../core/backend.js');
+    const { useEngine } = await import('../core/lrp-onnx/ort-providers.js');
     const wanted = config.backend ?? 'auto';
-    if ((wanted === 'auto' || wanted === 'wasm') && config.wasmDir) {
+    // The ONNX Runtime backends run forward passes and what does not lower on tfjs-wasm too.
+    if ((wanted === 'auto' || wanted === 'wasm' || wanted.startsWith('onnxruntime')) && config.wasmDir) {
       // CommonJS package: under a bundler its exports may sit on `default`.
       const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as typeof import('@tensorflow/tfjs-backend-wasm') & { default?: typeof import('@tensorflow/tfjs-backend-wasm') };
       const setWasmPaths = wasm.setWasmPaths ?? wasm.default?.setWasmPaths;
       setWasmPaths(config.wasmDir.endsWith('/') ? config.wasmDir : config.wasmDir + '/');
     }
     try {
-      return await useBackend(wanted);
+      return await useEngine(wanted);
     } catch (e) {
       // 'auto' falls back to the pure-JS backend rather than failing the explanation.
       if (wanted !== 'auto') throw e;

@@ -3,7 +3,7 @@
  * names it, not a JavaScript TypeError deep in a job that leaves as INTERNAL.
  */
 import { LensError } from '../core/errors.js';
-import type { AllowPathsParams, CancelParams, CheckDataParams, ExplainParams, ListModelsParams, ReanalyzeParams, SampleSelection } from '../protocol.js';
+import type { AllowPathsParams, CancelParams, CheckDataParams, DescribeDataParams, EntryDraft, ExplainParams, ListModelsParams, PlanInputParams, ReanalyzeParams, SampleSelection, SaveEntryParams } from '../protocol.js';
 
 type Obj = Record<string, unknown>;
 
@@ -56,10 +56,35 @@ function composite(v: unknown): ExplainParams['composite'] {
   return { name: o.name, params: params as Record<string, number> | undefined };
 }
 
-function target(v: unknown): ExplainParams['target'] {
+function target(v: unknown): CheckDataParams['target'] {
   if (v === undefined || v === null) return undefined;
   if (v !== 'argmax' && !(Number.isInteger(v) && (v as number) >= 0)) bad("target must be a class index or 'argmax'", v);
-  return v as ExplainParams['target'];
+  return v as CheckDataParams['target'];
+}
+
+const isCount = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 0 && (x as number) < 2 ** 31;
+
+/** explain's target: as checkData's, or a map target (OutputTarget), normalized (reduce given, fields in order). */
+function explainTarget(v: unknown): ExplainParams['target'] {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return target(v);
+  const o = v as Obj;
+  const channel = o.channel === undefined || o.channel === null ? undefined : isCount(o.channel) ? o.channel : bad('target.channel must be a channel index', o.channel);
+  const withChannel = <T extends object>(t: T): T => (channel === undefined ? t : { ...t, channel });
+  const reduce = (r: unknown, fallback?: 'sum' | 'mean'): 'sum' | 'mean' => (r === 'sum' || r === 'mean' ? r : r === undefined && fallback ? fallback : bad("target.reduce must be 'sum' or 'mean'", r));
+  switch (o.type) {
+    case 'pixel':
+      if (!Array.isArray(o.at) || o.at.length < 2 || o.at.length > 4 || !o.at.every(isCount)) bad('target.at must be 2 or 3 map coordinates (and a channel)', o.at);
+      return withChannel({ type: 'pixel' as const, at: (o.at as number[]).slice() });
+    case 'region': {
+      const ok = Array.isArray(o.ranges) && o.ranges.length >= 2 && o.ranges.length <= 3 && o.ranges.every((r) => Array.isArray(r) && r.length === 2 && isCount(r[0]) && isCount(r[1]) && r[0] <= r[1]);
+      if (!ok) bad('target.ranges must be 2 or 3 inclusive [from, to] index ranges', o.ranges);
+      return { ...withChannel({ type: 'region' as const, ranges: (o.ranges as [number, number][]).map(([a, b]) => [a, b] as [number, number]) }), reduce: reduce(o.reduce, 'sum') };
+    }
+    case 'all':
+      return { type: 'all', reduce: reduce(o.reduce) };
+    default:
+      return bad("target must be a class index, 'argmax', or { type: 'pixel' | 'region' | 'all', ... }", v);
+  }
 }
 
 /** The rule map (the CLI's --rules spec) and the output-relevance initialisation: as explain and checkData take them. */
@@ -79,10 +104,46 @@ function rulesAndInit(o: Obj): Pick<ExplainParams, 'rules' | 'init'> {
 
 export function explainParams(p: unknown): ExplainParams {
   const o = object(p, 'explain parameters')!;
-  const out: ExplainParams = { ...(o as unknown as ExplainParams), model: pathString(o.model, 'model'), samples: samples(o.samples), composite: composite(o.composite), target: target(o.target), ...rulesAndInit(o) };
+  const out: ExplainParams = { ...(o as unknown as ExplainParams), model: pathString(o.model, 'model'), samples: samples(o.samples), composite: composite(o.composite), target: explainTarget(o.target), ...rulesAndInit(o) };
   out.jobId = optionalString(o.jobId, 'jobId');
   if (o.variant !== undefined && o.variant !== null && o.variant !== 'randomized' && o.variant !== 'blank') bad("variant must be 'randomized' or 'blank'", o.variant);
   if (o.layerShares !== undefined && typeof o.layerShares !== 'boolean') bad('layerShares must be true or false', o.layerShares);
+  if (o.entry !== undefined && o.entry !== null) out.entry = entryDraft(o.entry);
+  else delete out.entry;
+  return out;
+}
+
+/** An entry draft: an object with data.file; the rest is checked by the project file's parser. Bounded in size. */
+function entryDraft(v: unknown): EntryDraft {
+  const o = object(v, 'entry')!;
+  const size = JSON.stringify(o).length;
+  if (size > 65536) bad('entry must be a model entry of at most 65536 characters of JSON', `${size} characters`);
+  const data = object(o.data, 'entry.data')!;
+  pathString(data.file, 'entry.data.file');
+  return structuredClone(o) as unknown as EntryDraft;
+}
+
+export function describeDataParams(p: unknown): DescribeDataParams {
+  const o = object(p, 'describeData parameters')!;
+  const out: DescribeDataParams = { file: pathString(o.file, 'file') };
+  if (o.model !== undefined && o.model !== null) out.model = pathString(o.model, 'model');
+  return out;
+}
+
+export function planInputParams(p: unknown): PlanInputParams {
+  const o = object(p, 'planInput parameters')!;
+  const out: PlanInputParams = { model: pathString(o.model, 'model'), entry: entryDraft(o.entry) };
+  if (o.previewSample !== undefined && o.previewSample !== null) {
+    if (!Number.isInteger(o.previewSample) || (o.previewSample as number) < 0) bad('previewSample must be a sample index (a whole number >= 0)', o.previewSample);
+    out.previewSample = o.previewSample as number;
+  }
+  return out;
+}
+
+export function saveEntryParams(p: unknown): SaveEntryParams {
+  const o = object(p, 'saveEntry parameters')!;
+  const out: SaveEntryParams = { model: pathString(o.model, 'model'), entry: entryDraft(o.entry) };
+  if (o.project !== undefined && o.project !== null) out.project = pathString(o.project, 'project');
   return out;
 }
 

@@ -8,7 +8,9 @@
  *      against the model's input (SHAPE_MISMATCH otherwise), from sizes alone;
  *   4. labels (labels.ts): given values, an integer variable, or an index thresholded into classes,
  *      matched to the samples by month when both have dates;
- *   5. standardize (standardize.ts) each variable: (v - mean) / std, or an anomaly against a climatology;
+ *   5. coarsen (coarsen.ts): block means of k x k lat/lon cells where `coarsen` asks (the sizes were
+ *      planned in step 2); standardize (standardize.ts) each variable: (v - mean) / std, or an anomaly
+ *      against a climatology; then cap the values to `clip`;
  *   6. mask and fill (mask.ts): "missing" = cells with a value in every sample and channel, or a mask
  *      variable; then missing cells (NaN) become `fillValue` (default 0);
  *   7. assemble (assemble.ts): stack the variables as channels, extend a periodic longitude by `wrapLon`
@@ -31,7 +33,8 @@ import { checkModelShape, planLayout } from './pipeline/layout.js';
 import { fillMissing, gridMask, planMask } from './pipeline/mask.js';
 import { loadVariables } from './pipeline/read.js';
 import type { SequenceGrid } from './pipeline/sequence.js';
-import { standardize } from './pipeline/standardize.js';
+import { coarsenField } from './pipeline/coarsen.js';
+import { clipValues, standardize } from './pipeline/standardize.js';
 
 export { transpose, wrapAxis } from './pipeline/arrays.js';
 export type { SequenceGrid } from './pipeline/sequence.js';
@@ -52,6 +55,8 @@ export interface ModelInput {
   coords: FieldCoords;
   /** Date of each sample where the sample dim is a decoded time axis. */
   times?: string[];
+  /** The variables' `units` attribute where they have one and agree (before any standardization). */
+  units?: string;
   wrapLon: number;
   explain?: ModelEntry['explain'];
   /**
@@ -85,7 +90,11 @@ export async function buildModelInput(entry: ModelEntry, modelInputShape?: Shape
   checkModelShape(e, plan, modelInputShape);
   // Labels and mask checks need sizes only; do them before reading values so a dry run sees them.
   const labelOut = e.labels ? await buildLabels(e, e.labels, axes.nSamples, axes.times, dry) : undefined;
-  const common = { dims: plan.outDims, ...labelOut, classNames: e.classNames, times: axes.times, wrapLon: plan.wrap, explain: e.explain };
+  const units = [...new Set(loaded.plans.map((p) => p.info.attrs.units))];
+  const common = {
+    dims: plan.outDims, ...labelOut, classNames: e.classNames, times: axes.times, wrapLon: plan.wrap, explain: e.explain,
+    ...(units.length === 1 && typeof units[0] === 'string' && units[0].trim() ? { units: units[0].trim() } : {}),
+  };
   const sequence: SequenceGrid | undefined = plan.sequence && { timeDim: plan.sequence.timeDim, reverse: plan.sequence.reverse, gridDims: plan.sequence.gridDims, gridShape: plan.sequence.gridShape };
   if (dry) {
     // A mask variable is checked against the grid from its header.
@@ -99,8 +108,11 @@ export async function buildModelInput(entry: ModelEntry, modelInputShape?: Shape
     };
   }
 
-  const chans = samplesFirst(loaded.fields, axes.sAxis);
+  const cs = axes.coarsen;
+  const fields = cs ? loaded.fields.map((f) => coarsenField(f, cs)) : loaded.fields;
+  const chans = samplesFirst(fields, axes.sAxis);
   await standardize(e, chans, axes, loaded.names);
+  if (e.input.clip) clipValues(chans, e.input.clip);
   const maskPer = await gridMask(e, chans, axes);
   const fill = e.input.fillValue ?? 0;
   fillMissing(chans, fill);

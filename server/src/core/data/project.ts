@@ -23,7 +23,9 @@
  *                        // { "anomaly": "monthly", "period": "1991-01:2020-12", "std": 1 }
  *         "fillValue": 0,                          // what missing cells (NaN) become (default 0)
  *         "wrapLon": 4,                            // periodic longitude: N cells copied on each side
- *         "sequence": { "time": "lon", "reverse": false }   // recurrent models: (time, features) per sample
+ *         "sequence": { "time": "lon", "reverse": false },  // recurrent models: (time, features) per sample
+ *         "coarsen": 2,                            // block means of 2x2 lat/lon cells, before standardization
+ *         "clip": [-5, 5]                          // cap the standardized values
  *       },
  *       "labels": { "file": "nino34.ascii", "variable": "NINO3.4_ANOM", "thresholds": [-0.5, 0.5] },
  *                 // or { "values": [0, 2, 1] } or { "variable": "label" } (integer classes)
@@ -46,6 +48,17 @@ import { DATA_BUDGET } from './budget.js';
 import { readRegular } from './regular-file.js';
 import { closest } from './similar.js';
 import type { SourceFormat } from './source.js';
+import { parseTarget } from '../target-spec.js';
+
+/** Whether a string is a target --target reads (predicted, INDEX, A-B, mean, pixel:..., region:...). */
+function isTargetText(t: string): boolean {
+  try {
+    parseTarget(t);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export interface DataSpec {
   file: string;
@@ -76,6 +89,10 @@ export interface InputSpec {
   wrapLon?: number;
   /** Recurrent models fed a field column by column: each sample becomes (time, features), time = this dim. */
   sequence?: SequenceSpec;
+  /** Block means of k x k lat/lon cells (NaN-aware), before standardization. */
+  coarsen?: number;
+  /** Cap the standardized values to [low, high]. */
+  clip?: [number, number];
 }
 
 /** `input.sequence`: which per-sample dim is time, and whether it runs backwards. */
@@ -103,7 +120,17 @@ export interface ModelEntry {
   classNames?: string[];
   mask?: MaskSpec;
   coords?: { lat?: string; lon?: string; time?: string };
-  explain?: { composite?: string; target?: 'predicted' | 'label' | number };
+  /** target: 'predicted', 'label', a class index, or any other --target text (pixel:..., region:..., mean, A-B). */
+  explain?: { composite?: string; target?: 'predicted' | 'label' | number | (string & {}) };
+  /** Named lat/lon boxes drawn on the maps (the panel, the report); the report's default is Nino-3.4. */
+  regions?: RegionSpec[];
+}
+
+/** `regions[i]`: degrees north [south, north], degrees east [west, east] in the data's longitude convention. */
+export interface RegionSpec {
+  name: string;
+  lat: [number, number];
+  lon: [number, number];
 }
 
 export interface LensProject {
@@ -150,10 +177,10 @@ export function rangeOf(locs: Map<string, JsonLocation>, path: JsonPath): [numbe
 /** Keys each object may hold (the schema's properties; a test keeps the two in step). */
 export const KNOWN_KEYS: Record<string, string[]> = {
   root: ['$schema', 'version', 'models'],
-  model: ['name', 'model', 'data', 'input', 'labels', 'classNames', 'mask', 'coords', 'explain'],
+  model: ['name', 'model', 'data', 'input', 'labels', 'classNames', 'mask', 'coords', 'explain', 'regions'],
   data: ['file', 'variable', 'variables', 'format', 'select', 'image'],
   image: ['channels', 'scale'],
-  input: ['sampleDim', 'layout', 'flatten', 'standardize', 'fillValue', 'wrapLon', 'sequence'],
+  input: ['sampleDim', 'layout', 'flatten', 'standardize', 'fillValue', 'wrapLon', 'sequence', 'coarsen', 'clip'],
   sequence: ['time', 'reverse'],
   standardize: ['mean', 'std', 'anomaly', 'period', 'climatology'],
   climatology: ['file', 'variable', 'select'],
@@ -161,6 +188,7 @@ export const KNOWN_KEYS: Record<string, string[]> = {
   mask: ['file', 'variable', 'select', 'valid'],
   coords: ['lat', 'lon', 'time'],
   explain: ['composite', 'target'],
+  region: ['name', 'lat', 'lon'],
 };
 
 const FORMATS: SourceFormat[] = ['npy', 'npz', 'netcdf3', 'netcdf4', 'zarr', 'image', 'csv', 'cpc-index'];
@@ -294,6 +322,12 @@ function checkEntry(c: Checker, raw: unknown, index: number, baseDir: string): M
       else input.flatten = io.flatten as boolean | 'valid' | undefined;
       input.fillValue = c.num(io, 'fillValue', ip);
       input.wrapLon = c.num(io, 'wrapLon', ip, true, 0);
+      input.coarsen = c.num(io, 'coarsen', ip, true, 1);
+      if (io.clip !== undefined) {
+        const cl = io.clip;
+        if (!Array.isArray(cl) || cl.length !== 2 || !cl.every((x) => typeof x === 'number' && Number.isFinite(x)) || !(cl[0] < cl[1])) c.add([...ip, 'clip'], "'clip' must be [low, high] with low < high (the standardized values are capped to it)");
+        else input.clip = [cl[0], cl[1]];
+      }
       if (io.sequence !== undefined) {
         const qp = [...ip, 'sequence'];
         const qo = c.obj(io.sequence, qp, "'sequence'", KNOWN_KEYS.sequence);
@@ -404,12 +438,49 @@ function checkEntry(c: Checker, raw: unknown, index: number, baseDir: string): M
     const eo = c.obj(o.explain, ep, "'explain'", KNOWN_KEYS.explain);
     if (eo) {
       const t = eo.target;
-      if (t !== undefined && t !== 'predicted' && t !== 'label' && !(Number.isInteger(t) && (t as number) >= 0)) c.add([...ep, 'target'], "'target' must be \"predicted\", \"label\" or a class index");
+      if (t !== undefined && t !== 'label' && !(Number.isInteger(t) && (t as number) >= 0) && !(typeof t === 'string' && isTargetText(t))) {
+        c.add([...ep, 'target'], "'target' must be \"predicted\", \"label\", a class index, \"A-B\", \"mean\", \"pixel:ROW,COL[,CH]\" or \"region:R0:R1,C0:C1[,CH][,mean|sum]\"");
+      }
       explain = { composite: c.str(eo, 'composite', ep), target: t as 'predicted' | 'label' | number | undefined };
     }
   }
+  const regions = o.regions === undefined ? undefined : checkRegions(c, o.regions, [...p, 'regions']);
   if (!model || !data) return undefined;
-  return { index, baseDir, name, model, data, input, labels, classNames, mask, coords, explain };
+  return { index, baseDir, name, model, data, input, labels, classNames, mask, coords, explain, ...(regions ? { regions } : {}) };
+}
+
+/** `regions`: a list of {name, lat: [south, north], lon: [west, east]}; lon may run past 180 or 360 (a box across the seam). */
+function checkRegions(c: Checker, v: unknown, p: JsonPath): RegionSpec[] | undefined {
+  if (!Array.isArray(v)) {
+    c.add(p, "'regions' must be an array of {name, lat: [south, north], lon: [west, east]}");
+    return undefined;
+  }
+  const out: RegionSpec[] = [];
+  const range = (o: Obj, key: 'lat' | 'lon', rp: JsonPath, lo: number, hi: number, what: string): [number, number] | undefined => {
+    const r = o[key];
+    if (r === undefined) { c.add(rp, `'${key}' is required (${what})`); return undefined; }
+    if (!Array.isArray(r) || r.length !== 2 || !r.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+      c.add([...rp, key], `'${key}' must be [${what}], two numbers`);
+      return undefined;
+    }
+    const [a, b] = r as number[];
+    if (!(a < b)) { c.add([...rp, key], `'${key}' must be [${what}] with the first below the second`); return undefined; }
+    if (a < lo || b > hi) { c.add([...rp, key], `'${key}' must lie within ${lo}..${hi} degrees`); return undefined; }
+    return [a, b];
+  };
+  v.forEach((g, i) => {
+    const rp = [...p, i];
+    const o = c.obj(g, rp, 'a region', KNOWN_KEYS.region);
+    if (!o) return;
+    const name = c.str(o, 'name', rp, true);
+    const lat = range(o, 'lat', rp, -90, 90, 'south, north');
+    // West below east; a box across the data's seam runs past it (lon [350, 370] or [-10, 10]).
+    const lon = range(o, 'lon', rp, -360, 720, 'west, east');
+    if (lon && lon[1] - lon[0] > 360) { c.add([...rp, 'lon'], "'lon' spans more than 360 degrees"); return; }
+    if (name && out.some((x) => x.name === name)) c.add([...rp, 'name'], `two regions are named '${name}'`, 'CONFIG_ERROR', 'warning');
+    if (name && lat && lon) out.push({ name, lat, lon });
+  });
+  return out;
 }
 
 /** Syntax and structure of lrp-lens.json text (no file system access). */

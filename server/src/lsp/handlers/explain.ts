@@ -5,12 +5,15 @@ import type { ExplainJobPayload } from '../explain-job.js';
 import { explainKey, stamp } from '../cache-keys.js';
 import { hashModelFile } from '../content-hash.js';
 import type { ServerState } from '../state.js';
+import { confineDraft, entryDir } from './data-form.js';
 import { runLong, type WithProgressToken } from './long-job.js';
 import { sendStatus } from './status.js';
 
 export async function explain(state: ServerState, params: ExplainParams, token: CancellationToken): Promise<ExplainResult> {
   const file = state.resolveModel(params.model);
   if (params.samples?.data) params.samples.data = state.confined(params.samples.data, 'data file');
+  // A data-form entry reads only confined files, as samples.data does (paths made absolute from the entry's folder).
+  if (params.entry) params.entry = confineDraft(state, params.entry, entryDir(state, file));
   const entry = state.models.get(file);
   const composite = state.compositeOf(params.composite);
   const jobId = params.jobId ?? state.nextJobId('explain');

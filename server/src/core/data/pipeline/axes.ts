@@ -9,6 +9,7 @@ import { KeyedError } from '../keyed.js';
 import type { ModelEntry } from '../project.js';
 import { suggest } from '../similar.js';
 import { product } from '../source.js';
+import { coarsenCoords, coarsenedShape, factorsOf, planCoarsening, type Coarsening } from './coarsen.js';
 import { P } from './entry.js';
 import type { Loaded } from './read.js';
 
@@ -35,6 +36,8 @@ export interface SampleAxes {
   CH: string;
   /** A dim name as written in lrp-lens.json -> the data's dim ('lat', 'lon', 'time', 'level' follow "coords"). */
   alias: (name: string) => string;
+  /** `input.coarsen`: block means over these dims (the sizes above are after it; the read values are before). */
+  coarsen?: Coarsening;
 }
 
 export function resolveAxes(e: ModelEntry, loaded: Loaded, modelInputShape: Shape | undefined): SampleAxes {
@@ -52,16 +55,20 @@ export function resolveAxes(e: ModelEntry, loaded: Loaded, modelInputShape: Shap
     }
   }
   const alias = (name: string): string => (name === 'lat' || name === 'lon' || name === 'time' || name === 'level' ? coords[name]?.dim ?? name : name);
-  const sampleDim = sampleDimOf(e, loaded, dims, coords, alias, modelInputShape);
+  // Coarsening changes the grid's sizes and coordinates before anything is compared with the model.
+  const coarsen = planCoarsening(e, dims, plan0.shape, coords);
+  const shape0 = coarsen ? coarsenedShape(plan0.shape, factorsOf(coarsen, dims)) : plan0.shape;
+  const grid = coarsen ? coarsenCoords(coords, coarsen) : coords;
+  const sampleDim = sampleDimOf(e, loaded, dims, shape0, coords, alias, modelInputShape);
   const sAxis = sampleDim === null ? -1 : dims.indexOf(sampleDim);
   const per = dims.filter((_, i) => i !== sAxis);
-  const perShape = plan0.shape.filter((_, i) => i !== sAxis);
+  const perShape = shape0.filter((_, i) => i !== sAxis);
   return {
     dims,
-    coords,
+    coords: grid,
     sampleDim,
     sAxis,
-    nSamples: sAxis < 0 ? 1 : plan0.shape[sAxis],
+    nSamples: sAxis < 0 ? 1 : shape0[sAxis],
     per,
     perShape,
     C: loaded.names.length,
@@ -69,16 +76,16 @@ export function resolveAxes(e: ModelEntry, loaded: Loaded, modelInputShape: Shap
     times: sampleDim !== null && coords.time?.dim === sampleDim ? coords.time.dates : undefined,
     CH: per.includes('channel') ? 'variable' : 'channel',
     alias,
+    ...(coarsen ? { coarsen } : {}),
   };
 }
 
-function sampleDimOf(e: ModelEntry, loaded: Loaded, dims: string[], coords: FieldCoords, alias: (n: string) => string, modelInputShape: Shape | undefined): string | null {
-  const plan0 = loaded.plans[0];
+function sampleDimOf(e: ModelEntry, loaded: Loaded, dims: string[], shape0: number[], coords: FieldCoords, alias: (n: string) => string, modelInputShape: Shape | undefined): string | null {
   // Whether taking samples along `sd` gives the model's per-sample size and rank (any order, wrap included).
   const fitsModel = (sd: string | null): boolean => {
     const m = modelInputShape!.slice(1);
     if (m.some((d) => d === null)) return false;
-    const ps = plan0.shape.filter((_, i) => dims[i] !== sd);
+    const ps = shape0.filter((_, i) => dims[i] !== sd);
     const pd = dims.filter((d) => d !== sd);
     const li = pd.indexOf(coords.lon?.dim ?? '');
     if (li >= 0) ps[li] += 2 * (e.input.wrapLon ?? 0);

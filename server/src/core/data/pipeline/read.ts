@@ -3,10 +3,11 @@ import { LIMITS } from '../../errors.js';
 import { DATA_BUDGET } from '../budget.js';
 import type { Field } from '../field.js';
 import { atKey, KeyedError } from '../keyed.js';
-import { coordinateVars, openSource, planField, readPlan, type FieldPlan } from '../load.js';
+import { coordinateVars, dataVariables, openSource, planField, readPlan, type FieldPlan } from '../load.js';
 import type { ModelEntry } from '../project.js';
 import type { Selection } from '../select.js';
-import { product } from '../source.js';
+import { closest } from '../similar.js';
+import { product, type DataSource } from '../source.js';
 import { P, abs, selectionOf } from './entry.js';
 
 /** The variables of an entry: their plans (dims, shape, coords), values (none in a dry run) and names. */
@@ -47,6 +48,7 @@ export async function loadVariables(e: ModelEntry, dryRun: boolean): Promise<Loa
     }
     for (let i = 0; i < names.length; i++) {
       const varPath = e.data.variables ? P(e, 'data', 'variables', i) : P(e, 'data', e.data.variable ? 'variable' : 'file');
+      checkVariable(source, names[i], e.data.variables ? 'variables' : 'variable', varPath);
       const plan = await atKey(varPath, async () => {
         try {
           return await planField(source, { variable: names[i], select: selectFor(i) });
@@ -64,6 +66,11 @@ export async function loadVariables(e: ModelEntry, dryRun: boolean): Promise<Loa
               }
             }
             throw new KeyedError('SELECTION_OUT_OF_RANGE', (err as Error).message, P(e, 'data', 'select', ...(key ? [key] : [])), { file });
+          }
+          // The readers' size refusal speaks of the command line; in the project file the remedy is "select".
+          if ((err as { code?: string }).code === 'FILE_TOO_LARGE') {
+            const msg = (err as Error).message.replace(/select a part with --select \(e\.g\. ([^=\s]+)=(\S+)\)/, (_m, d: string, r: string) => `select a part with "select": {"${d}": "${r}"}`);
+            throw new KeyedError('FILE_TOO_LARGE', msg, P(e, 'data', 'select'), { file });
           }
           throw err;
         }
@@ -84,4 +91,23 @@ export async function loadVariables(e: ModelEntry, dryRun: boolean): Promise<Loa
   } finally {
     await source.close();
   }
+}
+
+/**
+ * A variable the file does not have, said in the project file's words: what to set "variable" to, with
+ * suggestions from the file's data variables only (coordinate variables such as lat are no data to explain).
+ */
+function checkVariable(source: DataSource, name: string | undefined, key: 'variable' | 'variables', path: (string | number)[]): void {
+  const data = dataVariables(source).map((v) => v.name);
+  const label = source.path.split(/[\\/]/).filter(Boolean).pop() ?? source.path;
+  const oneOf = data.length === 1 ? `set "${key}" to "${data[0]}", the only data variable of ${label}` : `set "${key}" to one of: ${data.slice(0, 12).join(', ')}${data.length > 12 ? ', ...' : ''}`;
+  if (name === undefined) {
+    const gridded = dataVariables(source).filter((v) => v.dims.length > 1);
+    if (gridded.length === 1 || data.length === 1) return;
+    throw new KeyedError('UNKNOWN_VARIABLE', `${label} has ${data.length} data variables: ${oneOf}`, path, { file: source.path });
+  }
+  if (source.variables.some((v) => v.name === name)) return;
+  const near = closest(name, data);
+  const hint = near && data.length > 1 ? `Did you mean '${near}'? Data variables: ${data.slice(0, 12).join(', ')}${data.length > 12 ? ', ...' : ''}` : oneOf;
+  throw new KeyedError('UNKNOWN_VARIABLE', `no variable '${name}' in ${label}: ${hint}`, path, { file: source.path });
 }

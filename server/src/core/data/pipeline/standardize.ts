@@ -10,6 +10,7 @@ import type { ModelEntry } from '../project.js';
 import { parseDimSelection, type Selection } from '../select.js';
 import { transpose } from './arrays.js';
 import type { SampleAxes } from './axes.js';
+import { coarsenField, type Coarsening } from './coarsen.js';
 import { P, abs, selectionOf } from './entry.js';
 
 function monthOf(date: string): number {
@@ -61,7 +62,7 @@ export async function standardize(e: ModelEntry, chans: Float32Array[], axes: Sa
     if ('anomaly' in st && st.anomaly) {
       const monthly = st.anomaly === 'monthly';
       if (monthly && !times) throw new KeyedError('CONFIG_ERROR', `'anomaly': 'monthly' needs samples along a decoded time axis (the sample dim is ${sampleDim ?? 'none'})`, [...sp, 'anomaly']);
-      const clim = await climatologyFor(e, names[c], c, monthly, per, perShape, sAxis < 0 ? undefined : sampleDim!, v, nSamples, cells, times);
+      const clim = await climatologyFor(e, names[c], c, monthly, per, perShape, sAxis < 0 ? undefined : sampleDim!, v, nSamples, cells, times, axes.coarsen);
       for (let t = 0; t < nSamples; t++) {
         const key = monthly ? monthOf(times![t]) : 0;
         const m = clim.get(key);
@@ -78,6 +79,11 @@ export async function standardize(e: ModelEntry, chans: Float32Array[], axes: Sa
   }
 }
 
+/** `input.clip`: cap the standardized values to [low, high] (missing values stay missing). */
+export function clipValues(chans: Float32Array[], [low, high]: [number, number]): void {
+  for (const v of chans) for (let i = 0; i < v.length; i++) if (v[i] < low) v[i] = low; else if (v[i] > high) v[i] = high;
+}
+
 /** Monthly (or overall) climatology for channel c: from a climatology file, a base period of the data file, or the samples. */
 async function climatologyFor(
   e: ModelEntry,
@@ -91,6 +97,7 @@ async function climatologyFor(
   n: number,
   cells: number,
   times: string[] | undefined,
+  coarsen: Coarsening | undefined,
 ): Promise<Map<number, Float64Array>> {
   const st = e.input.standardize as { period?: string; climatology?: { file?: string; variable?: string; select?: Record<string, unknown> } };
   const sp = P(e, 'input', 'standardize');
@@ -108,7 +115,9 @@ async function climatologyFor(
       select[sampleDim] = tsel;
     }
     return withSource(file, { format: st.climatology?.file ? undefined : e.data.format }, async (s) => {
-      const f = await readPlan(await planField(s, { variable: varName, select }));
+      const read = await readPlan(await planField(s, { variable: varName, select }));
+      // A coarsened field's climatology is the climatology of the coarsened base period (block means first).
+      const f = coarsen ? coarsenField(read, coarsen) : read;
       const tdim = f.coords.time?.dim;
       const rest = f.dims.filter((d) => d !== tdim);
       const restShape = f.shape.filter((_, i) => f.dims[i] !== tdim);
