@@ -3,9 +3,9 @@
  * validated as it is typed (not only when saved).
  */
 import { basename } from 'node:path';
-import type { CodeAction, CodeActionParams, Hover, HoverParams, TextDocumentChangeEvent } from 'vscode-languageserver/node';
+import { MessageType, ShowMessageNotification, type CodeAction, type CodeActionParams, type ExecuteCommandParams, type Hover, type HoverParams, type TextDocumentChangeEvent } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { codeActionsFor } from '../code-actions.js';
+import { clientCommandFallback, codeActionsFor } from '../code-actions.js';
 import { markdownHover } from '../convert.js';
 import { layerAt, layerHover } from '../hover.js';
 import { PROJECT_FILE } from '../project.js';
@@ -27,7 +27,23 @@ export function hover(state: ServerState, p: HoverParams): Hover | null {
 
 export function codeAction(state: ServerState, p: CodeActionParams): CodeAction[] {
   const uri = p.textDocument.uri;
-  return codeActionsFor(uri, p.context.diagnostics, { roots: [...state.roots], projectText: state.documents.get(uri)?.getText(), settings: state.settings });
+  const path = pathOfUri(uri);
+  return codeActionsFor(uri, p.context.diagnostics, {
+    roots: [...state.roots],
+    projectText: state.documents.get(uri)?.getText(),
+    settings: state.settings,
+    projectFileFor: (file) => state.projectFileFor(file),
+    isModel: path !== undefined && state.models.has(path),
+    only: p.context.only,
+  });
+}
+
+/** A client command sent back by a client that does not implement it (Neovim): say what to do instead. */
+export function executeCommand(state: ServerState, p: ExecuteCommandParams): null {
+  const message = clientCommandFallback(p.command);
+  // A notification, not window/showMessageRequest: a plain client need not answer it.
+  if (message) void state.connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Info, message });
+  return null;
 }
 
 export function didChangeContent(state: ServerState, e: TextDocumentChangeEvent<TextDocument>): void {

@@ -7,6 +7,7 @@ import type { ServerState } from '../state.js';
 import { pathOfUri, startFsWatchers } from './files.js';
 import { scanAll } from './models.js';
 import { loadSettings, reportSettings } from './workspace.js';
+import { ADD_DATA_SOURCE_KIND } from '../code-actions.js';
 
 export function initialize(state: ServerState, params: InitializeParams): InitializeResult {
   const io = params.initializationOptions;
@@ -30,7 +31,7 @@ export function initialize(state: ServerState, params: InitializeParams): Initia
     capabilities: {
       textDocumentSync: TextDocumentSyncKind.Incremental,
       hoverProvider: true,
-      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, ADD_DATA_SOURCE_KIND] },
       workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
     },
     serverInfo: { name: 'lrp-lens', version: '0.1.0' },
