@@ -2,6 +2,7 @@
 import { colorbarRaster, DIVERGING, SEQUENTIAL } from '../../server/src/core/render/raster.js';
 import { colorOf, colorbarTicks, formatValue, valueToBarY, LUT_MAX, type Limits } from '../../server/src/core/render/colormap.js';
 import { gridCanvas } from './heatmap.js';
+import { axisTicks } from './layout.js';
 
 function themeColor(name: string, fallback: string): string {
   return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
@@ -47,13 +48,32 @@ export function drawColorbar(c: HTMLCanvasElement, lim: Limits, label: string, h
   ctx.translate(104, BAR.top + len / 2);
   ctx.rotate(Math.PI / 2);
   ctx.textAlign = 'center';
-  // A short bar (a sequence of few features): a smaller font, then an ellipsis, rather than a clipped label.
-  let text = label;
-  for (let px = 10; px >= 8 && ctx.measureText(text).width > len; px--) ctx.font = `${px}px ${themeColor('--vscode-font-family', 'sans-serif')}`;
-  while (text.length > 1 && ctx.measureText(text).width > len) text = `${text.slice(0, -2)}…`;
-  ctx.fillText(text, 0, 0);
+  // A short bar (a sequence of few features): a smaller font, then two lines, and only then an ellipsis,
+  // rather than a clipped label (the PNG drawn from these canvases keeps the label whole where it can).
+  const font = themeColor('--vscode-font-family', 'sans-serif');
+  for (let px = 10; px >= 8 && ctx.measureText(label).width > len; px--) ctx.font = `${px}px ${font}`;
+  const lines = ctx.measureText(label).width > len ? splitLabel(label) : [label];
+  const fitted = lines.map((line) => {
+    let text = line;
+    while (text.length > 1 && ctx.measureText(text).width > len) text = `${text.slice(0, -2)}…`;
+    return text;
+  });
+  // Rotated a quarter turn clockwise, the text's "down" is the canvas's left: a second line goes left
+  // of the first, still right of the tick labels.
+  fitted.forEach((text, i) => ctx.fillText(text, 0, i * 11));
   ctx.restore();
-  c.setAttribute('aria-label', `Colour bar: ${label}, from ${formatValue(lim.vmin)} (blue) through 0 (white) to ${formatValue(lim.vmax)} (red)`);
+  c.setAttribute('aria-label', kind === 'diverging'
+    ? `Colour bar: ${label}, from ${formatValue(lim.vmin)} (blue) through 0 (white) to ${formatValue(lim.vmax)} (red)`
+    : `Colour bar: ${label}, from ${formatValue(lim.vmin)} (dark blue) to ${formatValue(lim.vmax)} (yellow)`);
+}
+
+/** A label in two lines, split at the space nearest its middle (one line when it has no space). */
+export function splitLabel(label: string): string[] {
+  let best = -1;
+  for (let i = label.indexOf(' '); i >= 0; i = label.indexOf(' ', i + 1)) {
+    if (best < 0 || Math.abs(i - label.length / 2) < Math.abs(best - label.length / 2)) best = i;
+  }
+  return best < 0 ? [label] : [label.slice(0, best), label.slice(best + 1)];
 }
 
 /** Conservation: the relevance sum at each layer's output as bars, output relevance as a reference line. */
@@ -151,14 +171,15 @@ function drawStepAxes(
     ctx.lineTo(f.x, f.y(v));
     ctx.fillText(formatValue(v), f.x - 6, f.y(v));
   }
-  const step = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000].find((s) => n / s <= 8) ?? 1000;
+  // The same step numbers as under the map above (layout.ts: thinned so that labels never overlap).
+  const steps = axisTicks({ width: n, height: 1 }, { w: f.w, h: f.h }, (s) => ctx.measureText(s).width).x;
   ctx.textAlign = 'center';
   ctx.textBaseline = 'top';
-  for (let t = 0; t < n; t += step) {
-    const x = f.x + (t + 0.5) * f.cw;
+  for (const t of steps) {
+    const x = f.x + t.at;
     ctx.moveTo(x, f.top + f.h);
     ctx.lineTo(x, f.top + f.h + 4);
-    ctx.fillText(String(t), x, f.top + f.h + 6);
+    ctx.fillText(t.label, x, f.top + f.h + 6);
   }
   ctx.stroke();
   ctx.fillText(label, f.x + f.w / 2, f.top + f.h + 22);

@@ -1,11 +1,12 @@
 /**
  * Export of what the panel shows: a PNG of the current tab (rendered by the server from a PngRequest,
- * or drawn here from the canvases when the server cannot), the relevance as .npy, the findings as CSV.
+ * or drawn here from the canvases when the server cannot), the relevance as .npy or as CF NetCDF (the
+ * server writes it with the data's coordinates), the findings as CSV.
  */
 import { on, setStatus } from './dom.js';
 import { post } from './host.js';
 import { classMeans } from './maps.js';
-import { encodeBytes, encodeFloat32, type PngRequest } from './messages.js';
+import { encodeBytes, encodeFloat32, type PanelExplainParams, type PngRequest } from './messages.js';
 import { panel, compositeName, sampleIndex } from './state.js';
 import { unitsLabel } from './decode.js';
 import { limitsFor } from './map-draw.js';
@@ -20,6 +21,7 @@ export function pngRequest(): PngRequest | undefined {
   const base = {
     height: s.rel.height, width: s.rel.width, opacity: state.opacity,
     mask: s.mask ? encodeBytes(s.mask) : undefined, coords: s.geo ? { lat: s.geo.lat, lon: s.geo.lon } : undefined,
+    regions: s.geo ? s.result.regions : undefined,
   };
   if (state.tab === TAB.compare && compared) {
     const a = s.rel.maps[k];
@@ -36,7 +38,7 @@ export function pngRequest(): PngRequest | undefined {
   const inp = s.inp?.maps[k];
   const overlay = state.view === 'overlay' && inp;
   return { ...base, title: `sample-${s.result.samples[k] ?? k}`, limits: limitsFor([rel], s.mask), colorbarLabel: unitsLabel(s),
-    panels: [{ title: `sample ${s.result.samples[k] ?? k}, class ${s.result.target[k]}, ${compositeName(s)}`, mode: overlay ? 'overlay' : 'relevance', relevance: enc(rel), input: inp ? enc(inp) : undefined }] };
+    panels: [{ title: `sample ${s.result.samples[k] ?? k}, ${s.result.targetSpec ? `output ${s.result.targetSpec.text}` : `class ${s.result.target[k]}`}, ${compositeName(s)}`, mode: overlay ? 'overlay' : 'relevance', relevance: enc(rel), input: inp ? enc(inp) : undefined }] };
 }
 
 /**
@@ -97,6 +99,26 @@ export function savePngLocally(name: string): void {
   else setStatus('Nothing to export yet.', true);
 }
 
+/**
+ * The request that gave the shown result, for the server's NetCDF export: its model, composite, samples
+ * and target (a map target as the result names it), and the data form's unsaved draft as explain sent it.
+ */
+export function shownRequest(): PanelExplainParams | undefined {
+  const s = panel.main;
+  if (!s) return undefined;
+  const r = s.result;
+  const form = panel.form;
+  const draft = form?.entry && !form.savedTo && form.model === r.model ? form.entry : undefined;
+  const target = r.targetSpec?.target ?? panel.state.target;
+  return {
+    model: r.model,
+    composite: r.composite,
+    target,
+    samples: { ...(r.selection?.data && !draft ? { data: r.selection.data } : {}), indices: r.samples.slice() },
+    ...(draft ? { entry: draft } : {}),
+  };
+}
+
 export function bindExport(): void {
   on('exportPng', 'click', () => {
     const view = pngRequest();
@@ -107,6 +129,12 @@ export function bindExport(): void {
     const s = panel.main;
     if (!s) { setStatus('Nothing to export yet.', true); return; }
     post({ type: 'exportNpy', array: s.result.relevance, name: `relevance-${compositeName(s)}.npy` });
+  });
+  on('exportNetcdf', 'click', () => {
+    const params = shownRequest();
+    if (!params) { setStatus('Nothing to export yet.', true); return; }
+    setStatus('Writing the NetCDF file (the server explains the shown samples again)…');
+    post({ type: 'exportNetcdf', params, name: `relevance-${compositeName(panel.main!)}.nc` });
   });
   on('exportCsv', 'click', () => post({ type: 'exportCsv', findings: panel.findings, name: 'findings.csv' }));
 }

@@ -6,9 +6,8 @@
 import { cellRaster, effectiveMask, hatchTile, type RasterSpec } from '../../server/src/core/render/raster.js';
 import { HATCH_PERIOD, formatValue } from '../../server/src/core/render/colormap.js';
 import { timed } from './timing.js';
-import {
-  coastlinePath, degreeTicks, formatLat, formatLon, latToY, lonToX, type GeoFrame,
-} from '../../server/src/core/render/geo.js';
+import { coastlinePath, formatLat, formatLon, regionRects, type GeoFrame, type RegionBox } from '../../server/src/core/render/geo.js';
+import { MARGIN as M, FONT_PX, axisTicks, maxPlotHeight, plotSize } from './layout.js';
 
 export interface MapOverlays {
   /** Border band width in cells (drawn when set). */
@@ -31,6 +30,8 @@ export interface MapDraw {
   heightRange?: [number, number];
   /** What rows and columns are, for the readout (default: row and col). */
   axes?: AxisNames;
+  /** Named lat/lon boxes (lrp-lens.json regions), outlined with their names in geographic mode. */
+  regions?: RegionBox[];
 }
 
 export interface AxisNames {
@@ -48,7 +49,6 @@ export interface CellInfo {
   axes?: AxisNames;
 }
 
-const M = { left: 46, right: 8, top: 6, bottom: 26 };
 const coastCache = new Map<string, Path2D>();
 
 function cssVar(name: string, fallback: string): string {
@@ -73,7 +73,8 @@ export class MapCanvas {
   onLayout?: (cssHeight: number) => void;
   private lastHeight = -1;
 
-  constructor(parent: HTMLElement, label: string, private maxHeight = 560) {
+  /** maxHeight: the tallest the plot may be (CSS px); default: the panel's height less the controls above. */
+  constructor(parent: HTMLElement, label: string, private readonly maxHeight?: number) {
     this.canvas = document.createElement('canvas');
     this.canvas.setAttribute('role', 'img');
     this.canvas.setAttribute('aria-label', label);
@@ -90,6 +91,13 @@ export class MapCanvas {
       const w = parent.clientWidth;
       if (w !== lastWidth && w > 0) { lastWidth = w; this.redraw(); }
     }).observe(parent);
+    // The plot's height cap follows the panel's height, which the box's width does not show.
+    let lastHeight = window.innerHeight;
+    window.addEventListener('resize', () => {
+      if (window.innerHeight === lastHeight || this.maxHeight !== undefined || parent.clientWidth === 0) return;
+      lastHeight = window.innerHeight;
+      this.redraw();
+    });
   }
 
   /** New data: rebuild the cell raster (the expensive part) and draw. */
@@ -146,15 +154,10 @@ export class MapCanvas {
     const d = this.d;
     if (!d || !this.cellsCanvas) return;
     const { width: w, height: h } = d.spec;
-    const cssW = Math.max(120, this.canvas.parentElement?.clientWidth ?? 400);
     // Cells are square except in geographic mode, where a degree of lat and lon get the same length.
     const aspect = d.geo ? (h * d.geo.frame.dLat) / (w * d.geo.frame.dLon) : h / w;
-    let pw = cssW - M.left - M.right;
-    let ph = pw * aspect;
-    if (d.heightRange) ph = Math.max(Math.min(d.heightRange[0], this.maxHeight), Math.min(d.heightRange[1], this.maxHeight, ph));
-    else if (ph > this.maxHeight) { ph = this.maxHeight; pw = ph / aspect; }
-    pw = Math.max(1, Math.round(pw));
-    ph = Math.max(1, Math.round(ph));
+    const maxH = this.maxHeight ?? maxPlotHeight(window.innerHeight);
+    const { w: pw, h: ph } = plotSize(this.canvas.parentElement?.clientWidth ?? 400, aspect, maxH, d.heightRange);
     const cssH = ph + M.top + M.bottom;
     const dpr = window.devicePixelRatio || 1;
     const needW = Math.round((pw + M.left + M.right) * dpr);
@@ -181,6 +184,7 @@ export class MapCanvas {
     if (d.overlays.hatch && this.maskCanvas) timed('redraw.hatch', () => this.drawHatch(ctx, pw, ph));
     if (d.geo) timed('redraw.coast', () => this.drawCoast(ctx, d, pw, ph));
     this.drawOverlays(ctx, d, pw, ph);
+    if (d.geo && d.regions?.length) this.drawRegions(ctx, d.geo.frame, d.regions, pw, ph);
     const fg = cssVar('--vscode-foreground', '#333');
     ctx.strokeStyle = fg;
     ctx.lineWidth = 1;
@@ -275,38 +279,57 @@ export class MapCanvas {
     ctx.restore();
   }
 
+  /** Outlined boxes (black under white: visible on both colormaps) with their names above them. */
+  private drawRegions(ctx: CanvasRenderingContext2D, f: GeoFrame, regions: RegionBox[], pw: number, ph: number): void {
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(M.left, M.top, pw, ph);
+    ctx.clip();
+    ctx.font = `bold ${FONT_PX}px ${cssVar('--vscode-font-family', 'sans-serif')}`;
+    ctx.textBaseline = 'bottom';
+    ctx.lineJoin = 'round';
+    for (const g of regions) {
+      const rects = regionRects(f, g, pw, ph);
+      for (const r of rects) {
+        for (const [colour, width] of [['#000', 3.5], ['#fff', 1.5]] as const) {
+          ctx.strokeStyle = colour;
+          ctx.lineWidth = width;
+          ctx.strokeRect(M.left + r.x0, M.top + r.y0, r.x1 - r.x0, r.y1 - r.y0);
+        }
+      }
+      const r = rects[0];
+      if (!r) continue;
+      // The name above the box, or inside its top edge when the box touches the top of the map.
+      const y = r.y0 >= FONT_PX + 4 ? M.top + r.y0 - 3 : M.top + r.y0 + FONT_PX + 3;
+      ctx.strokeStyle = '#fff';
+      ctx.lineWidth = 3;
+      ctx.strokeText(g.name, M.left + r.x0 + 2, y);
+      ctx.fillStyle = '#000';
+      ctx.fillText(g.name, M.left + r.x0 + 2, y);
+    }
+    ctx.restore();
+  }
+
   private drawAxes(ctx: CanvasRenderingContext2D, d: MapDraw, pw: number, ph: number, fg: string): void {
     ctx.fillStyle = fg;
     ctx.strokeStyle = fg;
-    ctx.font = `11px ${cssVar('--vscode-font-family', 'sans-serif')}`;
-    const { width: w, height: h } = d.spec;
-    const xt: [number, string][] = [];
-    const yt: [number, string][] = [];
-    if (d.geo) {
-      const f = d.geo.frame;
-      for (const lon of degreeTicks(f.lonWest, f.lonWest + f.dLon * f.nLon)) xt.push([lonToX(f, lon, pw), formatLon(lon)]);
-      for (const lat of degreeTicks(f.latNorth - f.dLat * f.nLat, f.latNorth)) yt.push([latToY(f, lat, ph), formatLat(lat)]);
-    } else {
-      const step = (n: number) => [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000].find((s) => n / s <= 8) ?? 1000;
-      for (let c = 0; c < w; c += step(w)) xt.push([(c + 0.5) * (pw / w), String(c)]);
-      for (let r = 0; r < h; r += step(h)) yt.push([((d.spec.flipRows ? h - 1 - r : r) + 0.5) * (ph / h), String(r)]);
-    }
+    ctx.font = `${FONT_PX}px ${cssVar('--vscode-font-family', 'sans-serif')}`;
+    // As many ticks as the pixels allow, thinned so that no two labels overlap (measured in this font).
+    const ticks = axisTicks({ width: d.spec.width, height: d.spec.height, flipRows: d.spec.flipRows, geo: d.geo?.frame }, { w: pw, h: ph }, (t) => ctx.measureText(t).width);
     ctx.textAlign = 'center';
     ctx.textBaseline = 'top';
     ctx.beginPath();
-    for (const [x, s] of xt) {
-      if (x < -0.5 || x > pw + 0.5) continue;
+    for (const { at: x, label } of ticks.x) {
       ctx.moveTo(M.left + x, M.top + ph);
       ctx.lineTo(M.left + x, M.top + ph + 4);
-      ctx.fillText(s, M.left + x, M.top + ph + 6);
+      ctx.fillText(label, M.left + x, M.top + ph + 6);
     }
     ctx.textAlign = 'right';
     ctx.textBaseline = 'middle';
-    for (const [y, s] of yt) {
-      if (y < -0.5 || y > ph + 0.5) continue;
+    for (const { at: y, label } of ticks.y) {
       ctx.moveTo(M.left - 4, M.top + y);
       ctx.lineTo(M.left, M.top + y);
-      ctx.fillText(s, M.left - 6, M.top + y);
+      ctx.fillText(label, M.left - 6, M.top + y);
     }
     ctx.stroke();
   }

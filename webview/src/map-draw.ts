@@ -6,6 +6,7 @@ import land from 'world-atlas/land-110m.json' with { type: 'json' };
 import { relevanceLimits, sharedLimits, type Limits } from '../../server/src/core/render/colormap.js';
 import { describeCell, type AxisNames, type MapCanvas, type MapDraw, type MapOverlays } from './heatmap.js';
 import { overlayGeometry } from './maps.js';
+import { sideBySide } from './layout.js';
 import { $ } from './dom.js';
 import { panel } from './state.js';
 import type { Shown } from './decode.js';
@@ -38,6 +39,7 @@ export function drawFor(s: Shown, spec: Omit<MapDraw['spec'], 'width' | 'height'
     spec: { width: s.rel.width, height: s.rel.height, flipRows: s.geo?.frame.flipRows, mask: s.mask, ...spec },
     overlays: overlaysFor(),
     geo: s.geo ? { ...s.geo, topology: land } : undefined,
+    regions: s.geo ? s.result.regions : undefined,
     ...(s.seq ? { heightRange: SEQUENCE_HEIGHT, axes: SEQUENCE_AXES } : {}),
   };
 }
@@ -48,4 +50,19 @@ export function link(a: MapCanvas, b: MapCanvas | undefined, units: () => string
     $('readout').textContent = info ? describeCell(info, units()) : '';
     if (b && info) { b.cursor = [info.row, info.col]; b.redraw(); }
   };
+}
+
+/**
+ * Maps side by side while each plot keeps MIN_SIDE_PLOT px (layout.ts); in a narrower panel (beside an
+ * editor) each map and its colour bar get a row of their own, as wide as the panel. Call before drawing
+ * (the maps size themselves from their boxes) and when the panel's width changes.
+ */
+export function layoutMapRows(): void {
+  for (const row of Array.from(document.querySelectorAll<HTMLElement>('.maps'))) {
+    const width = row.clientWidth;
+    if (width === 0) continue; // a hidden tab: laid out when shown
+    const maps = row.querySelectorAll(':scope > figure:not([hidden])').length;
+    const bars = row.querySelectorAll(':scope > canvas.colorbar:not([hidden])').length;
+    row.classList.toggle('stacked', !sideBySide(width, maps, bars));
+  }
 }

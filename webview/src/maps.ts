@@ -3,6 +3,7 @@
  * data-set statistics over them: class-mean composites, mean |R|, relevance share on artifact regions.
  * Pure code (no DOM), tested in Node.
  */
+import { inputLimits, relevanceLimits, type Limits } from '../../server/src/core/render/colormap.js';
 
 export interface MapBatch {
   n: number;
@@ -207,4 +208,20 @@ export function unwrapColumns<T extends Float32Array | Uint8Array>(map: T, heigh
 export function unwrapBatch(b: MapBatch, wrap: number, how: 'fold' | 'crop'): MapBatch {
   if (wrap <= 0 || b.width - 2 * wrap <= 0) return b;
   return { n: b.n, height: b.height, width: b.width - 2 * wrap, maps: b.maps.map((m) => unwrapColumns(m, b.height, b.width, wrap, how)) };
+}
+
+/**
+ * How an input map is coloured: an anomaly or standardized field (the result's inputDiverging) in the
+ * diverging colormap, white at 0, with limits +-max|x| over the unmasked cells so equal departures
+ * either way get equal colours; any other field sequential from its minimum to its maximum.
+ */
+export function inputScale(values: ArrayLike<number>, mask: Uint8Array | undefined, diverging: boolean): { kind: 'diverging' | 'sequential'; limits: Limits } {
+  if (!diverging) return { kind: 'sequential', limits: inputLimits(values, mask) };
+  return { kind: 'diverging', limits: relevanceLimits(values, { symmetric: true, mask }) };
+}
+
+/** The input colour bar's label: what the values are and their units. */
+export function inputLabel(units: string | undefined, diverging: boolean): string {
+  const what = diverging ? 'input anomaly' : 'input';
+  return units ? `${what} (${units})` : what;
 }

@@ -3,11 +3,11 @@ import { formatValue, inputLimits, type Limits } from '../../server/src/core/ren
 import { MapCanvas, describeCell } from './heatmap.js';
 import { drawColorbar } from './charts.js';
 import { timed } from './timing.js';
-import { artifactShare, mapSummary, overlayGeometry } from './maps.js';
+import { artifactShare, inputLabel, inputScale, mapSummary, overlayGeometry } from './maps.js';
 import { $, type CheckEl } from './dom.js';
 import { panel, className, compositeName, sampleIndex } from './state.js';
 import { unitsLabel, type Shown } from './decode.js';
-import { drawFor, limitsFor, link } from './map-draw.js';
+import { drawFor, layoutMapRows, limitsFor, link } from './map-draw.js';
 import { renderSequence, sequenceLayout } from './sequence-view.js';
 
 export const mapInput = new MapCanvas($('boxInput'), 'Input field');
@@ -27,14 +27,17 @@ export function renderSample(): void {
   sequenceLayout(s);
   $('figInput').hidden = overlay || !inp;
   $('barInput').hidden = overlay || !inp;
+  layoutMapRows();
   const sampleNo = `${s.result.samples[k] ?? k}${s.result.times?.[k] ? ` (${s.result.times[k]})` : ''}`;
   $('capRel').textContent = `${overlay ? 'Relevance over input' : 'Relevance'} · sample ${sampleNo} · class ${className(s, s.result.target[k])} · ${compositeName(s)}`;
   $('capInput').textContent = `Input · sample ${sampleNo}${s.seq ? ' · features × time steps' : ''}`;
   if (inp && !overlay) timed('inputMap', () => {
-    const il = inputLimits(inp, s.mask);
-    const bar = (h: number) => drawColorbar($('barInput'), il, `input${s.result.inputUnits ? ` (${s.result.inputUnits})` : ''}`, h, 'sequential');
+    // An anomaly field diverges around 0 (symmetric limits, white at 0); any other input is sequential.
+    const sc = inputScale(inp, s.mask, !!s.result.inputDiverging);
+    const label = inputLabel(s.result.inputUnits, sc.kind === 'diverging');
+    const bar = (h: number) => drawColorbar($('barInput'), sc.limits, label, h, sc.kind);
     mapInput.onLayout = bar;
-    mapInput.set(drawFor(s, { mode: 'input', input: inp, relevance: rel, inLimits: il }));
+    mapInput.set(drawFor(s, { mode: 'input', input: inp, relevance: rel, inLimits: sc.limits, inputColormap: sc.kind }));
     bar(mapInput.canvas.clientHeight || 300);
   });
   mapRel.onLayout = (h) => { drawColorbar($('barRel'), lim, unitsLabel(s), h); renderSequence(s, k, mapRel); };

@@ -6,7 +6,7 @@ import { renderSample, mapInput, mapRel } from './sample-view.js';
 import { renderDataset, classMaps, mapMeanAbs } from './dataset-view.js';
 import { renderCompare, mapA, mapB } from './compare-view.js';
 import { renderConservation, renderFindings } from './report-views.js';
-import { overlaysFor } from './map-draw.js';
+import { layoutMapRows, overlaysFor } from './map-draw.js';
 import { panel } from './state.js';
 
 export { renderSample, renderFindings };
@@ -21,6 +21,7 @@ export function onPickSample(fn: (k: number) => void): void { pickSample = fn; }
 const fresh = new Set<number>();
 
 export function renderTab(i: number): void {
+  layoutMapRows();
   if (fresh.has(i)) return;
   fresh.add(i);
   if (i === TAB.sample) renderSample();
@@ -34,6 +35,14 @@ export function renderAll(): void {
   fresh.clear();
   renderTab(panel.state.tab);
 }
+
+// A new panel width may stack the maps or put them side by side again (the maps then redraw themselves).
+let lastWidth = -1;
+new ResizeObserver(() => {
+  if (document.body.clientWidth === lastWidth) return;
+  lastWidth = document.body.clientWidth;
+  layoutMapRows();
+}).observe(document.body);
 
 /** The comparison changed: its tab is drawn afresh when shown. */
 export function staleCompare(): void {

@@ -106,3 +106,36 @@ export function formatLat(lat: number, digits = 0): string {
   if (Math.abs(lat) < 1e-9) return '0°';
   return lat > 0 ? `${f(lat)}°N` : `${f(-lat)}°S`;
 }
+
+/** A named lat/lon box (lrp-lens.json `regions`, the protocol's MapRegion): degrees north and east. */
+export interface RegionBox {
+  name: string;
+  lat: [number, number];
+  lon: [number, number];
+}
+
+/** A rectangle in plot pixels: x0 <= x < x1, y0 <= y < y1. */
+export interface PixelRect { x0: number; y0: number; x1: number; y1: number }
+
+/**
+ * Where a region lies on a plot `w` x `h` px drawn in frame `f` (north up), as one or two rectangles: a
+ * box across the grid's longitude seam (350..370 on a 0..360 grid) is cut in two. Clipped to the plot;
+ * empty when the box misses the grid. The panel and the report's figures both outline these.
+ */
+export function regionRects(f: GeoFrame, g: RegionBox, w: number, h: number): PixelRect[] {
+  const span = f.dLon * f.nLon;
+  const y0 = Math.max(0, latToY(f, g.lat[1], h));
+  const y1 = Math.min(h, latToY(f, g.lat[0], h));
+  if (!(y1 > y0)) return [];
+  // The west edge in the grid's own range (lonToX wraps into [lonWest, lonWest + 360)), the east edge
+  // that many degrees further; what runs past 360 degrees comes round again at the west.
+  const x0 = lonToX(f, g.lon[0], w);
+  const x1 = x0 + ((g.lon[1] - g.lon[0]) / span) * w;
+  const out: PixelRect[] = [];
+  for (const shift of [0, -(360 / span) * w]) {
+    const a = Math.max(0, x0 + shift);
+    const b = Math.min(w, x1 + shift);
+    if (b > a) out.push({ x0: a, y0, x1: b, y1 });
+  }
+  return out;
+}

@@ -3,7 +3,7 @@
  * rendering: the server (or the extension host) answers the panel's "Export PNG" with these bytes.
  */
 import { inputLimits } from './colormap.js';
-import { geoFrame } from './geo.js';
+import { geoFrame, type RegionBox } from './geo.js';
 import { landTopology } from './land.js';
 import { renderPng, type PngView } from './png.js';
 import { LensError } from '../errors.js';
@@ -36,6 +36,7 @@ export function pngViewOf(req: PngRequest): PngView {
   const mask = req.mask ? new Uint8Array(Buffer.from(req.mask, 'base64')) : undefined;
   if (mask && mask.length !== cells) throw new LensError('BAD_INPUT', 'mask size does not match the map');
   const frame = req.coords ? geoFrame(req.coords) : undefined;
+  const regions = checkRegions(req.regions);
   return {
     panels: req.panels.map((p) => {
       const relevance = decode(p.relevance, cells);
@@ -50,8 +51,18 @@ export function pngViewOf(req: PngRequest): PngView {
       };
     }),
     colorbar: { limits: req.limits, label: req.colorbarLabel, kind: req.panels.every((p) => p.mode === 'input') ? 'sequential' : 'diverging' },
-    geo: frame ? { frame, topology: landTopology() } : undefined,
+    geo: frame ? { frame, topology: landTopology(), ...(regions ? { regions } : {}) } : undefined,
   };
+}
+
+/** At most 64 boxes, each a short name and two [low, high] ranges of finite degrees. */
+function checkRegions(v: unknown): RegionBox[] | undefined {
+  if (v === undefined) return undefined;
+  const range = (r: unknown) => Array.isArray(r) && r.length === 2 && r.every((x) => typeof x === 'number' && Number.isFinite(x)) && r[0] < r[1];
+  const ok = Array.isArray(v) && v.length <= 64 && v.every((g) => typeof g === 'object' && g !== null
+    && typeof (g as RegionBox).name === 'string' && (g as RegionBox).name.length <= 200 && range((g as RegionBox).lat) && range((g as RegionBox).lon));
+  if (!ok) throw new LensError('BAD_INPUT', 'regions must be at most 64 {name, lat: [south, north], lon: [west, east]}');
+  return (v as RegionBox[]).map((g) => ({ name: g.name, lat: [g.lat[0], g.lat[1]], lon: [g.lon[0], g.lon[1]] }));
 }
 
 export function renderPngRequest(req: PngRequest): Promise<Buffer> {

@@ -21,4 +21,6 @@ export interface PngRequest {
   colorbarLabel: string;
   opacity: number;
   coords?: { lat: number[]; lon: number[] };
+  /** Named lat/lon boxes outlined on every panel (lrp-lens.json regions), with coords only. */
+  regions?: { name: string; lat: [number, number]; lon: [number, number] }[];
 }

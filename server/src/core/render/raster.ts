@@ -27,8 +27,8 @@ export interface RasterSpec {
   opacity?: number;
   /** Draw the last row at the top (data stored south to north, shown north up). */
   flipRows?: boolean;
-  /** Colours of mode 'input': viridis (default), or grey as under an overlay. */
-  inputColormap?: 'sequential' | 'grey';
+  /** Colours of mode 'input': viridis (default), grey as under an overlay, or diverging (white at 0) for an anomaly field. */
+  inputColormap?: 'sequential' | 'grey' | 'diverging';
 }
 
 /** Whether cell i is masked: flagged in the mask, or its input is not a number. */
@@ -70,7 +70,8 @@ export function cellRaster(spec: RasterSpec): Uint8ClampedArray {
   const il = spec.inLimits ?? { vmin: 0, vmax: 1 };
   const a = Math.max(0, Math.min(1, spec.opacity ?? 0.6));
   const D = DIVERGING.lut;
-  const S = spec.inputColormap === 'grey' ? GREY.lut : SEQUENTIAL.lut;
+  const S = spec.inputColormap === 'grey' ? GREY.lut : spec.inputColormap === 'diverging' ? D : SEQUENTIAL.lut;
+  const divIn = spec.inputColormap === 'diverging';
   const G = GREY.lut;
   // One loop per mode (this runs over a million cells for a 720x1440 map).
   for (let r = 0; r < h; r++) {
@@ -87,7 +88,7 @@ export function cellRaster(spec: RasterSpec): Uint8ClampedArray {
       } else if (mode === 'input') {
         const v = inp![i];
         if (v !== v) { out[o] = NO_DATA_RGB[0]; out[o + 1] = NO_DATA_RGB[1]; out[o + 2] = NO_DATA_RGB[2]; continue; }
-        const k = sequentialIndex(v, il) * 3;
+        const k = (divIn ? divergingIndex(v, il) : sequentialIndex(v, il)) * 3;
         out[o] = S[k]; out[o + 1] = S[k + 1]; out[o + 2] = S[k + 2];
       } else {
         const x = inp![i];

@@ -8,11 +8,11 @@
 import sharp, { type OverlayOptions } from 'sharp';
 import { type Limits } from '../render/colormap.js';
 import { cellRaster, upscale } from '../render/raster.js';
-import { coastlinePath, degreeTicks, formatLat, formatLon, geoFrame, latToY, lonToX, type GeoFrame } from '../render/geo.js';
+import { coastlinePath, degreeTicks, formatLat, formatLon, geoFrame, latToY, regionRects, type GeoFrame } from '../render/geo.js';
 import { escapeXml as esc } from '../render/escape.js';
 import { landTopology } from '../render/land.js';
-import { colorbarLayer } from '../render/colorbar-layer.js';
-import type { LatLonBox } from './regions.js';
+import { colorbarLayer, labelLength } from '../render/colorbar-layer.js';
+import { regionOf, type LatLonBox } from './regions.js';
 
 export interface Overlays {
   /** Border band in cells from the input's edges: rows at top and bottom, columns left and right (0: none). */
@@ -23,7 +23,8 @@ export interface Overlays {
   flaggedStrong?: boolean;
   /** Stride phase grid: a line every `period` cells, counted from the input's first cell; `colOffset` is where data column 0 sits in the input (the wrap). */
   stride?: { period: number; colOffset: number };
-  box?: LatLonBox;
+  /** Named boxes (the entry's regions, else Nino-3.4), outlined with their names. */
+  boxes?: LatLonBox[];
 }
 
 export interface MapPanel {
@@ -100,16 +101,19 @@ function overlaySvg(o: Overlays, f: GeoFrame, w: number, h: number, s: number): 
     out.push(`<path d="${lines.join('')}" stroke="#000" stroke-opacity="0.45" stroke-width="1" fill="none"/>`);
     out.push(`<path d="${lines.join('')}" stroke="#fff" stroke-opacity="0.55" stroke-width="1" fill="none" transform="translate(1,1)"/>`);
   }
-  if (o.box) {
-    const x0 = lonToX(f, o.box.west, W);
-    let x1 = lonToX(f, o.box.east, W);
-    if (x1 <= x0) x1 += W;
-    const y0 = latToY(f, o.box.north, H);
-    const y1 = latToY(f, o.box.south, H);
-    const rect = `x="${x0.toFixed(1)}" y="${y0.toFixed(1)}" width="${(x1 - x0).toFixed(1)}" height="${(y1 - y0).toFixed(1)}" fill="none"`;
-    // Black under white: visible on the diverging and the sequential colours.
-    out.push(`<rect ${rect} stroke="#000" stroke-width="3.5"/><rect ${rect} stroke="#fff" stroke-width="1.5"/>`);
-    out.push(`<text x="${(x0 + 2).toFixed(1)}" y="${(y0 - 4).toFixed(1)}" ${FONT} font-size="11" font-weight="bold" fill="#000" stroke="#fff" stroke-width="2.5" paint-order="stroke">${esc(o.box.name)}</text>`);
+  for (const box of o.boxes ?? []) {
+    // The same rectangles as the panel's outline (one or two: a box across the grid's seam is cut in two).
+    const rects = regionRects(f, regionOf(box), W, H);
+    for (const q of rects) {
+      const rect = `x="${q.x0.toFixed(1)}" y="${q.y0.toFixed(1)}" width="${(q.x1 - q.x0).toFixed(1)}" height="${(q.y1 - q.y0).toFixed(1)}" fill="none"`;
+      // Black under white: visible on the diverging and the sequential colours.
+      out.push(`<rect ${rect} stroke="#000" stroke-width="3.5"/><rect ${rect} stroke="#fff" stroke-width="1.5"/>`);
+    }
+    const q = rects[0];
+    if (!q) continue;
+    // The name above the box, or inside its top edge when the box touches the top of the map.
+    const ty = q.y0 >= 15 ? q.y0 - 4 : q.y0 + 13;
+    out.push(`<text x="${(q.x0 + 2).toFixed(1)}" y="${ty.toFixed(1)}" ${FONT} font-size="11" font-weight="bold" fill="#000" stroke="#fff" stroke-width="2.5" paint-order="stroke">${esc(box.name)}</text>`);
   }
   return out.join('');
 }
@@ -140,7 +144,9 @@ export function figureLayout(fig: MapFigure): { scale: number; width: number; he
   const panelW = w * scale;
   const panelH = h * scale;
   const n = fig.panels.length;
-  return { scale, panelW, panelH, width: LEFT + n * panelW + (n - 1) * GAP + BAR_GAP + BAR_W + BAR_TEXT, height: TOP + panelH + BOTTOM };
+  // Tall enough for the colour bar's whole label beside a short map.
+  const height = Math.max(TOP + panelH + BOTTOM, Math.ceil(labelLength(fig.colorbarLabel, 10, panelH) + 8));
+  return { scale, panelW, panelH, width: LEFT + n * panelW + (n - 1) * GAP + BAR_GAP + BAR_W + BAR_TEXT, height };
 }
 
 export async function renderMapFigure(fig: MapFigure): Promise<Buffer> {
@@ -175,7 +181,7 @@ export async function renderMapFigure(fig: MapFigure): Promise<Buffer> {
     svg.push('</g>');
   });
   const bx = LEFT + fig.panels.length * L.panelW + (fig.panels.length - 1) * GAP + BAR_GAP;
-  const layer = colorbarLayer({ kind: fig.kind, limits: fig.limits, label: fig.colorbarLabel, left: bx, top: TOP, width: BAR_W, height: L.panelH, textWidth: BAR_TEXT, labelInset: 10, fontSize: 10 });
+  const layer = colorbarLayer({ kind: fig.kind, limits: fig.limits, label: fig.colorbarLabel, left: bx, top: TOP, width: BAR_W, height: L.panelH, textWidth: BAR_TEXT, labelInset: 10, fontSize: 10, imageHeight: L.height });
   composites.push(layer.composite);
   svg.push(...layer.svg);
   const defs = `<defs><clipPath id="plot"><rect x="0" y="0" width="${L.panelW}" height="${L.panelH}"/></clipPath></defs>`;

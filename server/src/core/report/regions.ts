@@ -3,19 +3,36 @@
  * (in degrees, plate carree) that lies inside a box. Fractional weights matter on coarse grids: on the
  * 5-degree grid the Nino-3.4 box's edges cut the edge cells in half.
  */
+import type { ModelEntry, RegionSpec } from '../data/project.js';
+import type { RegionBox } from '../render/geo.js';
 
 export interface LatLonBox {
   name: string;
   /** Degrees north, south < north. */
   south: number;
   north: number;
-  /** Degrees east in 0..360, west < east (a box crossing 0 E is not needed here). */
+  /** Degrees east, west < east, in either convention (cells are compared modulo 360; [350, 370] crosses 0 E). */
   west: number;
   east: number;
 }
 
 /** Nino-3.4: 5N-5S, 170W-120W. Its SST anomaly defines the El Nino / La Nina label. */
 export const NINO34: LatLonBox = { name: 'Nino-3.4', south: -5, north: 5, west: 190, east: 240 };
+
+/** An lrp-lens.json region ({name, lat: [south, north], lon: [west, east]}) as a box. */
+export function boxOf(r: RegionSpec): LatLonBox {
+  return { name: r.name, south: r.lat[0], north: r.lat[1], west: r.lon[0], east: r.lon[1] };
+}
+
+/** A box as the render module draws it (geo.ts regionRects: the panel's and the figures' outline). */
+export function regionOf(b: LatLonBox): RegionBox {
+  return { name: b.name, lat: [b.south, b.north], lon: [b.west, b.east] };
+}
+
+/** The boxes an entry's figures outline: its own `regions`, or Nino-3.4 where it names none. */
+export function entryBoxes(entry: Pick<ModelEntry, 'regions'>): LatLonBox[] {
+  return entry.regions?.length ? entry.regions.map(boxOf) : [NINO34];
+}
 
 function overlap(a0: number, a1: number, b0: number, b1: number): number {
   return Math.max(0, Math.min(a1, b1) - Math.max(a0, b0));
