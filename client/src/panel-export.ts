@@ -1,4 +1,4 @@
-/** Bytes for the panel's exports: relevance as .npy, findings as CSV. No vscode import (tested in Node). */
+/** Bytes for the panel's exports: relevance as .npy or NetCDF, findings as CSV. No vscode import (tested in Node). */
 import { writeNpy } from '../../server/src/core/data/npy.js';
 import { findingsToCsv } from '../../server/src/core/render/csv.js';
 import type { EncodedArray, FindingSummary } from '../../server/src/protocol.js';
@@ -23,6 +23,13 @@ export function findingsCsv(findings: FindingSummary[]): string {
 export function isBackendUnavailable(e: unknown): boolean {
   const err = e as { code?: unknown; data?: { code?: unknown } } | undefined;
   return err?.data?.code === 'BACKEND_UNAVAILABLE' || err?.code === 'BACKEND_UNAVAILABLE';
+}
+
+/** The bytes of the server's NetCDF export (lrpLens/exportNetcdf), checked to be a NetCDF-3 file before they are saved. */
+export function netcdfBytes(base64: string): Uint8Array {
+  const b = Buffer.from(base64, 'base64');
+  if (b.length < 32 || b.toString('latin1', 0, 3) !== 'CDF' || (b[3] !== 1 && b[3] !== 2)) throw new Error('the server did not send a NetCDF-3 file');
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /** The bytes of a PNG the page rendered itself (validated: the message validator checked the signature). */

@@ -2,7 +2,7 @@
  * The composite flags every command that computes relevance takes (explain, check, report, bench), read
  * by this one parser into the request layer of the session's precedence rule (core/session/composite-choice.ts):
  *   --composite NAME --epsilon E --gamma G --low L --high H --rules FILE|SPEC
- *   --target predicted|label|INDEX|A-B|regression --init onehot|output
+ *   --target predicted|label|INDEX|A-B|regression|mean|sum|pixel:R,C[,CH]|region:R0:R1,C0:C1[,CH][,mean|sum] --init onehot|output
  *   --method lrp|gradient|gradient-x-input|integrated-gradients|smoothgrad (the attributor; default lrp)
  * Values are checked here, before any file is read; a command that cannot honour one refuses it.
  */
@@ -15,7 +15,7 @@ import { readRuleMap } from './rule-map.js';
 
 export const COMPOSITE_FLAG_NAMES = ['composite', 'epsilon', 'gamma', 'low', 'high', 'rules', 'target', 'init', 'method'];
 
-export const COMPOSITE_FLAGS_USAGE = '[--composite NAME] [--epsilon E] [--gamma G] [--low L --high H] [--rules FILE|SPEC] [--target predicted|label|INDEX|A-B|regression] [--init onehot|output] [--method lrp|BASELINE]';
+export const COMPOSITE_FLAGS_USAGE = '[--composite NAME] [--epsilon E] [--gamma G] [--low L --high H] [--rules FILE|SPEC] [--target predicted|label|INDEX|A-B|regression|mean|pixel:R,C[,CH]|region:R0:R1,C0:C1[,CH][,mean|sum]] [--init onehot|output] [--method lrp|BASELINE]';
 
 /** A bound: a number or comma-separated per-channel values. */
 function bound(text: string | undefined, name: string): number | number[] | undefined {

@@ -42,7 +42,7 @@ export interface ExplainKey {
   composite: CompositeChoice;
   backend: string;
   samples: SampleSelection | null;
-  target: number | 'argmax';
+  target: NonNullable<ExplainParams['target']>;
   variant: ExplainParams['variant'] | null;
   layerShares: boolean;
   projectFile: FileStamp | null;

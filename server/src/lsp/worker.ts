@@ -3,16 +3,23 @@
  * back results, progress and structured errors. Never writes to stdout (the LSP stream may be stdio).
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import { setDefaultThreads } from '../core/lrp-onnx/ort-explainer.js';
 import { LensError, toLensError } from '../core/errors.js';
 import type { JobContext, JobMessage, WorkerMessage } from './jobs.js';
 import { analyzeModel, type WorkerConfig } from './analyzer.js';
 import { explainJob } from './explain-job.js';
+import { exportNetcdfJob, isExportNetcdfPayload } from './export-netcdf-job.js';
 import { checkDataJob } from './check-data-job.js';
 import { discoverModels, type DiscoveryOptions } from './discovery.js';
 
 const port = parentPort;
 if (!port) throw new Error('worker.ts must run in a worker thread');
-const config = (workerData ?? {}) as WorkerConfig;
+const config = (workerData ?? {}) as WorkerConfig & { poolSize?: number };
+// ONNX Runtime's intra-op threads: this worker's share of the cores, so N workers do not run N x cores threads.
+if (config.poolSize && config.poolSize > 1) {
+  setDefaultThreads(availableParallelism() / config.poolSize);
+}
 
 function post(m: WorkerMessage): void {
   port!.postMessage(m);
@@ -47,7 +54,7 @@ async function handle(msg: JobMessage): Promise<void> {
         break;
       }
       case 'explain':
-        value = await explainJob(msg.payload as never, ctx, config);
+        value = isExportNetcdfPayload(msg.payload) ? await exportNetcdfJob(msg.payload, ctx, config) : await explainJob(msg.payload as never, ctx, config);
         break;
       case 'checkData':
         value = await checkDataJob(msg.payload as never, ctx, config);

@@ -5,7 +5,8 @@
  *
  * Graph contract (documented for users in docs/compile.md):
  *   inputs   x      the model's input in its file's layout, batch first (dynamic batch 'N')
- *            seed   [N, K] output relevance selection: +1 at the explained class (-1 at a contrasted one);
+ *            seed   [N, K] output relevance selection: +1 at the explained class (-1 at a contrasted one;
+ *                   1, or 1/n for a mean, on each output of a pixel/region target: lrp/targets.ts seedWeights);
  *                   a row of zeros selects the arg-max of the output (the predicted class). With init
  *                   'output' the graph multiplies the selection by the output (iNNvestigate's start).
  *   outputs  relevance   relevance at x, in x's layout
@@ -29,6 +30,7 @@ import { linearRuleRelevance } from './linear-rule-ops.js';
 import { activationForward, batchNormForward, mergeForward, normRelevance, preluForward } from './pointwise-ops.js';
 import { type GlobalForward, type PoolForward, globalPoolForward, globalPoolRelevance, poolForward, poolRelevance } from './pool-ops.js';
 import { shapeForward, shapeRelevance } from './shape-ops.js';
+import { type RecurrentForward, recurrentForward, recurrentRelevanceOnnx } from './lower-recurrent.js';
 
 export interface LoweringOptions extends CompositeOptions {
   composite?: string;
@@ -54,6 +56,8 @@ export interface LoweredModel {
   inputShape: (number | null)[];
   /** Width K of the seed and the output. */
   outputWidth: number;
+  /** The output's per-sample shape, channels-last (K's axes; pixel and region targets address it). */
+  outputShape: number[];
   /** Columns of layer_sums, output to input; the last is the input node. */
   columns: LayerColumn[];
   nodeCount: number;
@@ -77,7 +81,7 @@ export function lowerToOnnx(source: ModelGraph, opts: LoweringOptions = {}): Low
   try {
     const l = new Lowering(graph, composite);
     l.forward();
-    const { rOut, k } = l.seed(init);
+    const { rOut, k, dims } = l.seed(init);
     const columns = l.backward(rOut);
     const spec = graph.inputs[0];
     const fileDims = spec.fileShape.map((d, i) => (i === 0 ? 'N' : (d ?? `d${i}`)));
@@ -98,7 +102,7 @@ export function lowerToOnnx(source: ModelGraph, opts: LoweringOptions = {}): Low
       layer_sums: JSON.stringify(columns),
       stripped_output: canonical.strippedOutput ? JSON.stringify(canonical.strippedOutput) : '',
     });
-    return { bytes, composite, canonical, init, layout: spec.fileLayout, inputShape: [...spec.fileShape], outputWidth: k, columns, nodeCount: l.w.nodeCount };
+    return { bytes, composite, canonical, init, layout: spec.fileLayout, inputShape: [...spec.fileShape], outputWidth: k, outputShape: dims, columns, nodeCount: l.w.nodeCount };
   } catch (e) {
     if (e instanceof LensError) throw e.withFile(file);
     throw e;
@@ -140,7 +144,7 @@ class Lowering {
         continue;
       }
       const rule = this.composite.rules.get(node.name);
-      if (rule?.type === 'recurrent') refuse(node.name, `recurrent layer ${node.name} (rule ${rule.name}) is not lowered`);
+      if (rule?.type === 'recurrent' && node.kind !== 'Recurrent') refuse(node.name, `recurrent rule ${rule.name} on ${node.kind} ${node.name}`);
       const st: Omit<NodeState, 'facts'> = {};
       let y = this.forwardNode(node, rule, st);
       // Fused activations were split off by canonicalize; one left here is applied after the op.
@@ -187,13 +191,19 @@ class Lowering {
       case 'GlobalPool':
         st.global = globalPoolForward(w, node, xs[0], inShapes[0], rule?.type === 'gradient');
         return st.global.y;
+      case 'Recurrent': {
+        // Leaky / simple tanh cells unrolled over their known steps (lower-recurrent.ts); others refused there.
+        const rec = recurrentForward(w, node, rule, xs[0], inShapes[0]);
+        st.recurrent = rec.st;
+        return rec.y;
+      }
       default:
         return shapeForward(w, node, xs, inShapes);
     }
   }
 
   /** The output [N, K] (channels-last order) and the relevance it starts from (graph docs, top of file). */
-  seed(init: InitMode): { rOut: string; k: number } {
+  seed(init: InitMode): { rOut: string; k: number; dims: number[] } {
     const { w } = this;
     const yOut = this.vals.get(this.outNode)!;
     const outShape = this.shapeOf(this.outNode);
@@ -207,7 +217,7 @@ class Lowering {
     let seed = w.o('Where', [w.o('Equal', [rowAbs, w.scalar(0)]), predicted, GRAPH_IO.seed], {}, 'selection');
     if (init === 'output') seed = w.o('Mul', [seed, flatOut], {}, 'seed_out');
     const rOut = outRank === 2 ? seed : toChannelsFirst(w, w.o('Reshape', [seed, w.o('Shape', [toChannelsLast(w, yOut, outRank)])]), outRank);
-    return { rOut, k };
+    return { rOut, k, dims: outShape.slice(1) as number[] };
   }
 
   /** Relevance from the output to the input; writes `relevance` and `layer_sums`, returns the columns. */
@@ -255,6 +265,7 @@ interface NodeState {
   global?: GlobalForward;
   bnScale?: string;
   preAct?: string;
+  recurrent?: RecurrentForward;
   facts: { xNonNegative: boolean; rOnlyPositive: boolean };
 }
 
@@ -291,6 +302,7 @@ function backward(w: GraphWriter, node: LayerNode, rule: Rule, xs: string[], inS
       return xs.map(() => share);
     }
     case 'recurrent':
-      return refuse(node.name, `recurrent layer ${node.name} is not lowered`);
+      if (!st.recurrent) return refuse(node.name, `recurrent layer ${node.name} is not lowered`);
+      return [recurrentRelevanceOnnx(w, node.name, st.recurrent)(r)];
   }
 }

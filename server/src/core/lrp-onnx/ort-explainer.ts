@@ -16,7 +16,9 @@
  *   single-threaded session each instead. Batches stream through in chunks of `chunkSize` samples
  *   (default 16: on the benchmark model a 64-sample chunk holds about 0.9 GB, 8 about 0.2 GB, at the
  *   same speed) without rebuilding anything.
- * - GPU providers, sharding and the LSP wiring are not here.
+ * - The execution provider is this thread's (ort-providers.ts: cpu, or a GPU one asked for by name) unless
+ *   `provider` names one; a language-server worker's default intra-op threads are its share of the cores
+ *   (setDefaultThreads).
  */
 import { availableParallelism } from 'node:os';
 import { LensError } from '../errors.js';
@@ -24,9 +26,10 @@ import type { ModelGraph } from '../model/graph.js';
 import { toFloat32, type NdArray } from '../array.js';
 import type { Explanation, ExplainOptions, LayerRelevance } from '../lrp/engine.js';
 import type { InitMode } from '../lrp/composites.js';
-import { type SampleTarget, type TargetSpec, resolveTargets } from '../lrp/targets.js';
+import { type SampleTarget, type TargetSpec, resolveTargets, seedWeights, selectionOf } from '../lrp/targets.js';
 import { type LoweredModel, type LoweringOptions, lowerToOnnx } from './lower.js';
 import { type Ort, loadOrt } from './ort-load.js';
+import { ortProvider, type OrtProvider } from './ort-providers.js';
 import { type ChunkRunner, SessionRunner, WorkerRunner } from './ort-runner.js';
 
 export { loadOrt } from './ort-load.js';
@@ -34,6 +37,8 @@ export { loadOrt } from './ort-load.js';
 type Session = import('onnxruntime-node').InferenceSession;
 
 export interface OrtExplainerOptions extends LoweringOptions {
+  /** Execution provider (default: this thread's, which useBackend sets: cpu unless a GPU backend was asked for). */
+  provider?: OrtProvider;
   /** Intra-op threads (default: the machine's cores). */
   threads?: number;
   /** ORT graph optimization level (default 'all'). */
@@ -58,8 +63,14 @@ interface Entry {
 /** Session cache: graph object -> key of (composite, parameters, init, threads, optimization) -> entry. */
 const cache = new WeakMap<ModelGraph, Map<string, Entry>>();
 
+/** Intra-op threads of sessions that name none, for this thread (a language-server worker shares the cores with its siblings). */
+let defaultThreads: number | undefined;
+export function setDefaultThreads(n: number | undefined): void {
+  defaultThreads = n === undefined ? undefined : Math.max(1, Math.floor(n));
+}
+
 function cacheKey(o: OrtExplainerOptions, init: InitMode | undefined): string {
-  return JSON.stringify([o.composite ?? 'epsilon', o.ruleMap ?? [], o.epsilon, o.gamma, o.low, o.high, o.maxPool, init, o.threads, o.optimization, o.spin]);
+  return JSON.stringify([o.provider ?? ortProvider(), o.composite ?? 'epsilon', o.ruleMap ?? [], o.epsilon, o.gamma, o.low, o.high, o.maxPool, init, o.threads, o.optimization, o.spin]);
 }
 
 export class OrtExplainer {
@@ -118,7 +129,7 @@ export class OrtExplainer {
     const k = low.outputWidth;
     const chunk = Math.max(1, Math.floor(opts.chunkSize ?? 16));
     const target: TargetSpec = opts.target ?? { type: 'predicted' };
-    checkTarget(target, k);
+    selectionOf(target, low.outputShape); // a bad target is refused before anything runs
     const rel = new Float32Array(data.length);
     const out = new Float32Array(n * k);
     const cols = low.columns.length;
@@ -127,7 +138,7 @@ export class OrtExplainer {
     for (let start = 0; start < n; start += chunk) starts.push(start);
     const one = async (start: number): Promise<void> => {
       const m = Math.min(chunk, n - start);
-      const res = await runner.run(data.subarray(start * per, (start + m) * per), [m, ...shape.slice(1)], seedFor(target, m, k), k);
+      const res = await runner.run(data.subarray(start * per, (start + m) * per), [m, ...shape.slice(1)], seedWeights(target, m, k, low.outputShape), k);
       rel.set(res.relevance, start * per);
       out.set(res.output, start * k);
       sums.set(res.sums, start * cols);
@@ -135,7 +146,7 @@ export class OrtExplainer {
     // One session runs its chunks one after another; a worker pool takes them all at once.
     if (runner.parallel > 1) await Promise.all(starts.map(one));
     else for (const start of starts) await one(start);
-    const targets: SampleTarget[] = resolveTargets(target, out, n, k);
+    const targets: SampleTarget[] = resolveTargets(target, out, n, k, low.outputShape);
     const column = (j: number) => Array.from({ length: n }, (_, s) => sums[s * cols + j]);
     const layers: LayerRelevance[] = [];
     low.columns.forEach((c, j) => {
@@ -188,8 +199,8 @@ function acquire(ort: Ort, graph: ModelGraph, options: OrtExplainerOptions, init
   if (!entry) {
     const lowered = lowerToOnnx(graph, { ...options, init });
     const session = ort.InferenceSession.create(lowered.bytes, {
-      executionProviders: ['cpu'],
-      intraOpNumThreads: options.threads ?? availableParallelism(),
+      executionProviders: [options.provider ?? ortProvider()],
+      intraOpNumThreads: options.threads ?? defaultThreads ?? availableParallelism(),
       interOpNumThreads: 1,
       graphOptimizationLevel: options.optimization ?? 'all',
       // Idle intra-op threads sleep rather than spin: on a shared machine spinning burns the CPU others need.
@@ -211,27 +222,6 @@ async function release(graph: ModelGraph, entry: Entry): Promise<void> {
   const byKey = cache.get(graph);
   if (byKey?.get(entry.key) === entry) byKey.delete(entry.key);
   await entry.session.then((s) => s.release()).catch(() => undefined);
-}
-
-function checkTarget(t: TargetSpec, k: number): void {
-  const idx = t.type === 'index' ? [t.index] : t.type === 'contrast' ? [t.a, t.b] : [];
-  for (const i of idx) {
-    if (!Number.isInteger(i) || i < 0 || i >= k) throw new LensError('SELECTION_OUT_OF_RANGE', `target ${i} is outside the model's ${k} output(s) (0..${k - 1})`);
-  }
-}
-
-/** The seed input: +1 at the target (-1 at a contrasted class); zero rows select the arg-max in the graph. */
-function seedFor(t: TargetSpec, n: number, k: number): Float32Array {
-  const s = new Float32Array(n * k);
-  if (t.type === 'predicted') return s;
-  for (let i = 0; i < n; i++) {
-    if (t.type === 'index') s[i * k + t.index] = 1;
-    else {
-      s[i * k + t.a] = 1;
-      s[i * k + t.b] = -1;
-    }
-  }
-  return s;
 }
 
 /** Which engine runs this model and composite, and why: ORT where it lowers and loads, else the tfjs engine. */

@@ -31,11 +31,11 @@ export interface BaselineResult {
 }
 
 /** d(target value)/dx for a channels-last batch, with targets fixed per sample. */
-function gradientAt(ex: LrpExplainer, x: Tensor, targets: SampleTarget[]): Tensor {
+function gradientAt(ex: LrpExplainer, x: Tensor, spec: TargetSpec, targets: SampleTarget[]): Tensor {
   return tf.tidy(() => {
     const f = (t: Tensor): Tensor => {
       const y = ex.forwardOutput(t);
-      const w = initialRelevance(tf, targets, new Float32Array(y.size), y.shape, 'onehot');
+      const w = initialRelevance(tf, spec, targets, new Float32Array(y.size), y.shape, 'onehot');
       return tf.sum(tf.mul(y, w));
     };
     return tf.grad(f)(x);
@@ -48,16 +48,17 @@ export function baseline(ex: LrpExplainer, xa: NdArray, opts: BaselineOptions): 
   try {
     const n = x.shape[0];
     const y = ex.forwardOutput(x);
-    const targets = resolveTargets(opts.target ?? { type: 'predicted' }, y.dataSync() as Float32Array, n, y.size / n);
+    const target: TargetSpec = opts.target ?? { type: 'predicted' };
+    const targets = resolveTargets(target, y.dataSync() as Float32Array, n, y.size / n, y.shape.slice(1));
     y.dispose();
     const out = tf.tidy(() => {
       let r: Tensor;
       switch (opts.method) {
         case 'gradient':
-          r = gradientAt(ex, x, targets);
+          r = gradientAt(ex, x, target, targets);
           break;
         case 'gradient-x-input':
-          r = tf.mul(gradientAt(ex, x, targets), x);
+          r = tf.mul(gradientAt(ex, x, target, targets), x);
           break;
         case 'integrated-gradients': {
           const steps = Math.max(1, Math.floor(opts.steps ?? 32));
@@ -66,7 +67,7 @@ export function baseline(ex: LrpExplainer, xa: NdArray, opts: BaselineOptions): 
           let acc: Tensor = tf.zerosLike(x);
           for (let k = 0; k < steps; k++) {
             const point = tf.add(ref, tf.mul(diff, (k + 0.5) / steps));
-            const next = tf.add(acc, gradientAt(ex, point, targets));
+            const next = tf.add(acc, gradientAt(ex, point, target, targets));
             acc.dispose();
             acc = next;
           }
@@ -90,7 +91,7 @@ export function baseline(ex: LrpExplainer, xa: NdArray, opts: BaselineOptions): 
               z[i] = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
             }
             const noisy = tf.add(x, tf.mul(tf.tensor(z, x.shape), std));
-            const next = tf.add(acc, gradientAt(ex, noisy, targets));
+            const next = tf.add(acc, gradientAt(ex, noisy, target, targets));
             acc.dispose();
             acc = next;
           }

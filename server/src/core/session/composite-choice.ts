@@ -8,7 +8,7 @@
 import { LensError } from '../errors.js';
 import { COMPOSITE_NAMES, BASELINE_NAMES, isBaselineName, isCompositeName, type BaselineName } from '../names.js';
 import { parseRuleMap, type InitMode, type RuleMapEntry } from '../lrp/composites.js';
-import { parseTarget, type TargetSpec } from '../lrp/targets.js';
+import { formatTarget, outputTargetSpec, parseTarget, type OutputTargetSpec, type TargetSpec } from '../lrp/targets.js';
 
 export type ChoiceSource = 'request' | 'project' | 'settings' | 'default';
 
@@ -153,7 +153,8 @@ export function projectLayer(entry: { name: string; explain?: { composite?: stri
 /** What a request (the LSP's explain/checkData, the panel) says about the choice, as sent. */
 export interface RequestChoice {
   composite?: string | { name: string; params?: Record<string, number> };
-  target?: number | string;
+  /** A class index, the CLI's --target text, or a map target (pixel, region, all). */
+  target?: number | string | OutputTargetSpec;
   rules?: unknown;
   init?: unknown;
 }
@@ -162,7 +163,7 @@ export interface RequestChoice {
 export function requestLayer(r: RequestChoice): ChoiceLayer {
   const c = r.composite;
   const l: ChoiceLayer = typeof c === 'string' ? { composite: c, origin: 'composite' } : c ? layerFromParams(c.name, c.params, 'composite.name') : {};
-  if (r.target !== undefined && r.target !== null) l.target = r.target;
+  if (r.target !== undefined && r.target !== null) l.target = typeof r.target === 'object' ? formatTarget(outputTargetSpec(r.target)) : r.target;
   if (r.init !== undefined && r.init !== null) {
     if (r.init !== 'onehot' && r.init !== 'output') throw new LensError('BAD_INPUT', `init must be 'onehot' or 'output' (got ${JSON.stringify(r.init)})`);
     l.init = r.init;

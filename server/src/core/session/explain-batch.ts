@@ -111,7 +111,7 @@ async function lrpPart(ex: Lrp, x: Batch, target: TargetSpec, init: InitMode | u
     out: e.output.data,
     k: e.output.shape[1] ?? 1,
     targets: e.targets,
-    initial: e.targets.map((t) => (e.init === 'onehot' ? 1 : t.value)),
+    initial: e.targets.map((t) => (e.init === 'onehot' ? (t.seed ?? 1) : t.value)),
     sums: e.relevanceSum,
     layers: e.layers,
     composite: e.composite,
