@@ -14,6 +14,7 @@ import { timeShares } from '../../server/src/core/artifacts/checks/lrp212-sequen
 import { layerInOut } from '../../server/src/core/artifacts/checks/lrp214-recurrent-leak.js';
 import { retentionOf } from '../../server/src/core/artifacts/checks/lrp115-memory-horizon.js';
 import { mapSimilarity } from '../../server/src/core/artifacts/checks/lrp207-randomization.js';
+import { orderAccuracy } from '../../server/src/core/artifacts/checks/lrp216-order-dependence.js';
 import { horizonSteps, stepProfile, stepSums, recurrentNodes } from '../../server/src/core/artifacts/checks/sequence-common.js';
 import { buildRecurrent, featuresOf, sequenceSignal, T, variantData } from './recurrent-models.js';
 
@@ -88,7 +89,9 @@ export async function measureRecurrent(c: RecurrentCase, seed: number, n = 16, w
   stats.gated = findings.filter((f) => f.code === 'LRP116').length;
   if (!withMaps) return { findings, stats, accuracy };
   const x = recurrentTestData(c.variant, n);
-  const ctx = await collectFromArray(graph, x, c.composite, { explainer: c.ruleMap ? { ruleMap: c.ruleMap } : undefined, signal: nf === featuresOf('lstm-forget+3') ? sequenceSignal() : undefined });
+  // The held-out labels: LRP216 compares accuracy in order and with the time axis reversed.
+  const labels = variantData(c.variant).test.y.subarray(0, n);
+  const ctx = await collectFromArray(graph, x, c.composite, { explainer: c.ruleMap ? { ruleMap: c.ruleMap } : undefined, signal: nf === featuresOf('lstm-forget+3') ? sequenceSignal() : undefined, labels });
   findings.push(...runMapChecks(ctx));
   const p = T * nf;
   stats.timeShare = median(timeShares(ctx, ctx.relevance));
@@ -111,6 +114,9 @@ export async function measureRecurrent(c: RecurrentCase, seed: number, n = 16, w
     for (let s = 0; s < ctx.n; s++) sim += mapSimilarity(ctx.relevance, s * p, rev.relevance, s * p, p);
     stats.orderDissimilarity = 1 - sim / ctx.n;
     stats.orderAgreement = rev.predicted.filter((v, i) => v === rev.predictedReversed[i]).length / rev.predicted.length;
+    const acc = orderAccuracy(rev);
+    stats.orderAccuracy = acc?.accuracy ?? NaN;
+    stats.reversedAccuracy = acc?.reversedAccuracy ?? NaN;
   }
   return { findings, stats, accuracy };
 }

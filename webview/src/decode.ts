@@ -5,7 +5,7 @@
 import { geoFrame, type GeoFrame } from '../../server/src/core/render/geo.js';
 import { toMaps, unwrapBatch, unwrapColumns, type MapBatch } from './maps.js';
 import { decodeBytes, decodeFloat32, type PanelResult } from './messages.js';
-import { featureByTime, sequenceAxes, sequenceMaps, type SequenceAxes } from './sequence.js';
+import { axesFromInfo, featureByTime, globeResult, sequenceAxes, sequenceMaps, type SequenceAxes } from './sequence.js';
 
 /** A decoded result, ready to draw. */
 export interface Shown {
@@ -19,12 +19,21 @@ export interface Shown {
   init: 'one-hot' | 'output';
   /** A sequence (batch, time, features): the maps are features x time, time left to right. */
   seq?: SequenceAxes;
+  /** A field fed line by line (the result's `sequence.toGrid`): the same samples on the globe. */
+  globe?: Shown;
 }
 
 export function decode(result: PanelResult): Shown {
-  // Geographic fields (coords) and flattened grids are maps even when they arrive with rank 3.
-  const ax = result.coords || result.grid ? undefined : sequenceAxes(result.relevance.shape, result.layout);
-  return ax ? decodeSequence(result, ax) : decodeMap(result);
+  // The server's `sequence` field says which axes are time and features; a result without it (an older
+  // server, a hand-made one) is a sequence when it is rank 3 in a 1-D layout and no geographic field or grid.
+  const ax = result.sequence
+    ? axesFromInfo(result.sequence, result.relevance.shape)
+    : result.coords || result.grid ? undefined : sequenceAxes(result.relevance.shape, result.layout);
+  if (!ax) return decodeMap(result);
+  const s = decodeSequence(result, ax);
+  const g = globeResult(result);
+  if (g) s.globe = decodeMap(g);
+  return s;
 }
 
 function decodeSequence(result: PanelResult, ax: SequenceAxes): Shown {

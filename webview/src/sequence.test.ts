@@ -15,7 +15,13 @@ import { loadModel } from '../../server/src/core/model/load.js';
 import { explainGraph } from '../../server/src/core/lrp/engine.js';
 import { decode } from './decode.js';
 import { encodeFloat32, type PanelResult } from './messages.js';
-import { sequenceAxes, sequenceMaps, stepRelevance, summarizeSteps } from './sequence.js';
+import { axesFromInfo, barScale, curveInBarUnits, sequenceAxes, sequenceMaps, sequenceOverlays, stepRelevance, summarizeSteps } from './sequence.js';
+import { findEntry, readProject } from '../../server/src/core/data/project.js';
+import { explain, openSession } from '../../server/src/core/session/session.js';
+import { explainResult } from '../../server/src/lsp/explain-job.js';
+import { SAMPLES } from '../../server/src/testing/paths.js';
+import { measureRecurrent } from '../../samples/benchmark/recurrent-cases.js';
+import { parseToWebview, type FindingSummary } from './messages.js';
 
 const LRP_REF = join(REPO, 'server/src/core/lrp/fixtures/recurrent-lrp');
 const FIX = join(REPO, 'server/src/core/model/formats/fixtures/recurrent');
@@ -107,4 +113,81 @@ test('step summary: total, the step with the largest |sum| and the last quarter\
   assert.equal(s.peakValue, -3);
   // Last quarter = steps 6 and 7: (1 + 2) / 10.
   assert.equal(s.lastQuarterShare, 3 / 10);
+});
+
+test('the server\'s sequence field decides: the ESN sample fed ERSSTv5 column by column is a 24 x 72 feature x time map and, on the globe, the same values on the lat x lon grid', async () => {
+  const file = join(SAMPLES, 'models/esn_columns/model.onnx');
+  const project = await readProject(join(SAMPLES, 'lrp-lens.json'));
+  const entry = findEntry(project, file);
+  const session = await openSession({ model: await loadModel(file), data: { kind: 'project', project, entry }, entry });
+  const e = await explain(session, { maxSamples: 2 });
+  const result = { ...explainResult(session, e, { file, params: { model: file } }, 'wasm', Date.now()), jobId: 'test', cached: false } as PanelResult;
+  const s = decode(result);
+  assert.deepEqual(s.seq, { steps: 72, features: 24, layout: 'NWC' });
+  assert.deepEqual([s.rel.height, s.rel.width], [24, 72]);
+  const g = s.globe!;
+  assert.ok(g && g.geo, 'the globe view has a geographic frame');
+  assert.deepEqual([g.rel.n, g.rel.height, g.rel.width], [2, 24, 72]);
+  assert.equal(g.seq, undefined);
+  // Fed along lon without reversal, features = lat: the feature x time map is the lat x lon map.
+  for (let k = 0; k < 2; k++) assert.deepEqual(Array.from(g.rel.maps[k]), Array.from(s.rel.maps[k]));
+  // The page accepts the field from the host, and refuses a malformed one.
+  const msg = (r: unknown) => parseToWebview({ type: 'result', requestId: 'r1', purpose: 'main', result: r });
+  assert.ok(msg(result), 'a well-formed sequence field');
+  assert.equal(msg({ ...result, sequence: { ...result.sequence, steps: -1 } }), undefined);
+  assert.equal(msg({ ...result, sequence: { ...result.sequence, toGrid: { ...result.sequence!.toGrid, relevance: { shape: [1], base64: 7 } } } }), undefined);
+  // Without the field (an older server), rank-3 NWC is still read as a sequence, but there is no globe.
+  const old = decode({ ...result, sequence: undefined });
+  assert.deepEqual(old.seq, s.seq);
+  assert.equal(old.globe, undefined);
+});
+
+test('the sequence field names the axes: a channels-first sequence (time on axis 2), and a field that does not fit the shape is ignored', () => {
+  assert.deepEqual(axesFromInfo({ timeAxis: 2, featureAxis: 1, steps: 12, features: 3, recurrent: true }, [4, 3, 12]), { steps: 12, features: 3, layout: 'NCW' });
+  assert.equal(axesFromInfo({ timeAxis: 1, featureAxis: 2, steps: 12, features: 3, recurrent: true }, [4, 3, 12]), undefined);
+  assert.equal(axesFromInfo({ timeAxis: 1, featureAxis: 2, steps: 12, features: 3, recurrent: true }, [4, 36]), undefined);
+});
+
+/** Findings as they reach the panel: through JSON (an infinite half-life arrives as null). */
+const wire = (fs: unknown[]): FindingSummary[] => JSON.parse(JSON.stringify(fs)) as FindingSummary[];
+
+test('overlays from the recurrent checks\' findings on the benchmark models: LRP212 profile, LRP213 faded steps and fitted curve, LRP215 zero step, LRP216 both orders\' maps', async () => {
+  await useBackend('wasm');
+  const short = await measureRecurrent({ variant: 'rnn-short', composite: 'epsilon' }, 2, 8);
+  const fs = wire(short.findings);
+  const lrp213 = fs.find((f) => f.code === 'LRP213')!;
+  assert.ok(lrp213 && fs.some((f) => f.code === 'LRP212'), 'the short-memory RNN has stripes and fading memory');
+  const T = lrp213.data!.steps as number;
+  const ov = sequenceOverlays(fs, { steps: T, features: 16 });
+  assert.deepEqual(ov.stripes!.profile, fs.find((f) => f.code === 'LRP212')!.data!.profile);
+  assert.deepEqual(ov.fading!.faded, lrp213.data!.faded);
+  assert.equal(ov.fading!.faded.length, lrp213.data!.fadedSteps);
+  // The curve decays from the last step at the fitted half-life.
+  const hl = ov.fading!.halfLife;
+  assert.ok(Number.isFinite(hl) && hl > 0);
+  assert.ok(Math.abs(ov.fading!.curve[T - 2] / ov.fading!.curve[T - 1] - 2 ** (-1 / hl)) < 1e-12);
+  // Findings about another sequence length do not draw.
+  assert.equal(sequenceOverlays(fs, { steps: T + 1, features: 16 }).fading, undefined);
+
+  const cropped = wire((await measureRecurrent({ variant: 'lstm-cropped', composite: 'epsilon' }, 2, 8)).findings);
+  assert.deepEqual(sequenceOverlays(cropped, { steps: T, features: 16 }).zeroSteps.map((z) => z.step), [0]);
+
+  const fwd = wire((await measureRecurrent({ variant: 'lstm-forget+3', composite: 'epsilon' }, 2, 8)).findings);
+  const lrp216 = fwd.find((f) => f.code === 'LRP216')!;
+  const rev = sequenceOverlays(fwd, { steps: T, features: 16 }).reversed!;
+  assert.equal(rev.accuracy, lrp216.data!.accuracy);
+  assert.equal(rev.reversedAccuracy, lrp216.data!.reversedAccuracy);
+  // The finding's (time, features) maps become the view's features x time maps.
+  const own = lrp216.data!.meanMap as number[];
+  for (let t = 0; t < T; t++) for (let f = 0; f < 16; f++) assert.equal(rev.own[f * T + t], Math.fround(own[t * 16 + f]));
+});
+
+test('the fitted curve in bar units and the bar chart\'s scale', () => {
+  // Shares 0.5/0.3/0.2 of a sample whose bars total |Σ| 10, signed negative overall.
+  assert.deepEqual(Array.from(curveInBarUnits([0.5, 0.3, 0.2], [-6, -2, -2])), [-5, -3, -2]);
+  const y = barScale([2, -1, 0]);
+  assert.equal(y(2), 8);
+  assert.equal(y(-1), 110);
+  assert.equal(y(0), 8 + (2 / 3) * 102);
+  assert.equal(y(5), 8, 'values past the bars clip at the top');
 });

@@ -222,6 +222,60 @@ test('LRP216: the same map both ways is silent; a map that moves with the order 
   assert.equal(only(runMapChecks(seqCtx({ relevance: rel, reversedTime: { relevance: moved, predicted: pred, predictedReversed: flipped } })), 'LRP216')[0].severity, 'information');
 });
 
+test('LRP216 compares accuracy where labels exist: both accuracies over the labelled samples, and the verdict says whether reversal costs accuracy', () => {
+  const pred = [0, 1, 0, 1, 0, 1, 0, 1];
+  const rel = seqMaps((s, t, k) => hash(s, t, k) * (t + 1));
+  const moved = seqMaps((s, t, k) => hash(s, t, k) * (T - t));
+  // Reversed, samples 0-3 flip; labels: the first six known (= pred), the last two unknown (-1).
+  const flipped = pred.map((c, i) => (i < 4 ? 1 - c : c));
+  const labels = [0, 1, 0, 1, 0, 1, -1, -1];
+  const f = only(runMapChecks(seqCtx({ relevance: rel, reversedTime: { relevance: moved, predicted: pred, predictedReversed: flipped, labels } })), 'LRP216')[0];
+  assert.equal(f.severity, 'information');
+  assert.equal(f.data!.labelled, 6);
+  assert.equal(f.data!.accuracy, 1);
+  assert.equal(f.data!.reversedAccuracy, 2 / 6);
+  assert.equal(f.data!.agreement, 4 / 8);
+  assert.match(f.message, /accuracy 100 % in order, 33\.3 % reversed \(6 labelled samples\)/);
+  assert.match(f.message, /right less often/);
+  // Labels the reversed decisions match better: the accuracy rises, the verdict says so.
+  const g = only(runMapChecks(seqCtx({ relevance: rel, reversedTime: { relevance: moved, predicted: pred, predictedReversed: flipped, labels: flipped } })), 'LRP216')[0];
+  assert.equal(g.data!.accuracy, 0.5);
+  assert.equal(g.data!.reversedAccuracy, 1);
+  assert.match(g.message, /right as often or more/);
+  // Without labels: no accuracy is claimed.
+  const h = only(runMapChecks(seqCtx({ relevance: rel, reversedTime: { relevance: moved, predicted: pred, predictedReversed: flipped } })), 'LRP216')[0];
+  assert.equal(h.data!.accuracy, undefined);
+  assert.doesNotMatch(h.message, /accuracy/);
+  // The overlay's mean maps: per-sample |R| shares averaged, each summing to 1 over the T x F cells.
+  const own = f.data!.meanMap as number[], back = f.data!.reversedMeanMap as number[];
+  assert.equal(own.length, T * F);
+  assert.ok(Math.abs(own.reduce((a, b) => a + b, 0) - 1) < 1e-3 && Math.abs(back.reduce((a, b) => a + b, 0) - 1) < 1e-3);
+  // rel grows with t, moved falls: the last step holds more than the first in one, less in the other.
+  const stepOf = (m: number[], t: number) => m.slice(t * F, (t + 1) * F).reduce((a, b) => a + b, 0);
+  assert.ok(stepOf(own, T - 1) > stepOf(own, 0) && stepOf(back, T - 1) < stepOf(back, 0));
+});
+
+test('overlay data of LRP212, LRP213 and LRP215: the feeding axis and step profile, the faded steps and the fitted curve, the zero step', () => {
+  const stripes = seqMaps((s, t, k) => (1 + 3 * (t % 4 === 0 ? 1 : 0)) * (1 + 0.05 * hash(s, t, k)));
+  const st = only(runMapChecks(seqCtx({ relevance: stripes, randomized: [{ layers: ['dense'], relevance: stripes }], sequence: { time: 'lon' } })), 'LRP212')[0];
+  assert.equal(st.data!.timeAxis, 0);
+  assert.equal(st.data!.timeDim, 'lon');
+  const prof = st.data!.profile as number[];
+  assert.equal(prof.length, T);
+  assert.ok(prof[0] > 3 * prof[1] && prof[4] > 3 * prof[5], 'the striped steps carry the profile');
+  const decay = seqMaps((s, t, k) => hash(s, t, k) * 0.5 ** ((T - 1 - t) / 1.5));
+  const fm = only(runMapChecks(seqCtx({ relevance: decay })), 'LRP213')[0];
+  assert.deepEqual(fm.data!.faded, [0, 1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.equal(fm.data!.fromEnd, true);
+  // The fitted curve amplitude * 2^(-d / halfLife) is close to the profile near the end, where it is fitted best.
+  const a = fm.data!.amplitude as number, hl = fm.data!.halfLife as number, p = fm.data!.profile as number[];
+  for (let d = 0; d < 4; d++) assert.ok(Math.abs(a * 2 ** (-d / hl) - p[T - 1 - d]) < 0.1 * p[T - 1 - d], `step ${T - 1 - d}: ${a * 2 ** (-d / hl)} vs ${p[T - 1 - d]}`);
+  const cut = seqMaps((s, t, k) => (t === T - 1 ? 0 : hash(s, t, k)));
+  const z = only(runMapChecks(seqCtx({ relevance: cut })), 'LRP215')[0];
+  assert.equal(z.data!.step, T - 1);
+  assert.equal(z.data!.end, 'last');
+});
+
 test('the collector reverses time for recurrent models: a time-symmetric bidirectional layer gives the same map both ways', async () => {
   const { useBackend } = await import('../backend.js');
   const { collectFromArray } = await import('./collect.js');
@@ -244,6 +298,9 @@ test('the collector reverses time for recurrent models: a time-symmetric bidirec
   let d = 0;
   for (let i = 0; i < fwd.relevance.length; i++) d = Math.max(d, Math.abs(fwd.relevance[i] - fwd.reversedTime!.relevance[i]));
   assert.ok(d > 1e-3);
+  // Labels pass through to the control (unknown ones as -1), aligned with the samples.
+  const lab = await collectFromArray(rnnGraph({ cell: 'lstm', T: 10, F: 3, gateBias: 1 }), x, 'epsilon', { labels: [1, NaN, 0] });
+  assert.deepEqual(lab.reversedTime!.labels, [1, -1, 0]);
 });
 
 const SUNSPOT = join(REAL, 'sunspot-lstm', 'rnn_model.h5');

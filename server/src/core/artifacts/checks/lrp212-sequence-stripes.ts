@@ -3,7 +3,7 @@ import type { CheckMeta, MapCheck } from '../check.js';
 import { fmt, makeFinding, pct } from '../check.js';
 import { median, signTestP } from '../map-stats.js';
 import type { MapContext } from '../map-context.js';
-import { isSequenceMap, steps, timeAxisName, timeVarianceShare } from './sequence-common.js';
+import { isSequenceMap, rounded, stepProfile, steps, timeAxisName, timeVarianceShare } from './sequence-common.js';
 
 export const meta: CheckMeta = {
   code: 'LRP212',
@@ -30,11 +30,13 @@ export const check: MapCheck = {
     if (!(share >= meta.thresholds.timeShare)) return [];
     const { T, F } = steps(ctx);
     const inputShare = median(timeShares(ctx, ctx.x));
+    // The panel's overlay marks the feeding axis (axis 0 of the (time, features) map) and draws the step profile.
+    const overlay = { timeAxis: 0, ...(ctx.sequence ? { timeDim: ctx.sequence.time } : {}), profile: rounded(stepProfile(ctx.relevance, ctx.n, T, F)) };
     // The control: the read-out re-drawn (first cascading level), the recurrence kept as it is.
     const level = ctx.randomized?.[0];
     const base = `${timeAxisName(ctx)} explains ${pct(share)} of the variance of |R| over the ${T} x ${F} (time x features) cells (median over ${ctx.n} samples; threshold ${pct(meta.thresholds.timeShare)}; the input's own: ${pct(inputShare)})`;
     if (!level) {
-      return [makeFinding(meta, ctx.graph, { severity: 'information', message: `${base}; no randomized control was computed, so stripes the model learned cannot be told from stripes the recurrence makes`, data: { timeShare: share, inputTimeShare: inputShare } })];
+      return [makeFinding(meta, ctx.graph, { severity: 'information', message: `${base}; no randomized control was computed, so stripes the model learned cannot be told from stripes the recurrence makes`, data: { timeShare: share, inputTimeShare: inputShare, ...overlay } })];
     }
     const ctl = timeShares(ctx, level.relevance);
     const controlShare = median(ctl);
@@ -51,7 +53,7 @@ export const check: MapCheck = {
     return [
       makeFinding(meta, ctx.graph, {
         message: `${base}; with the read-out re-drawn (${level.layers.join(', ')}) it is still ${pct(controlShare)}: the trained maps exceed it in ${above} of ${m} samples (sign test p = ${fmt(p)}, threshold p < ${meta.thresholds.p} for learned stripes), so the stripes come from the recurrence`,
-        data: { timeShare: share, controlTimeShare: controlShare, inputTimeShare: inputShare, p, samplesAbove: above, samples: m },
+        data: { timeShare: share, controlTimeShare: controlShare, inputTimeShare: inputShare, p, samplesAbove: above, samples: m, ...overlay },
       }),
     ];
   },

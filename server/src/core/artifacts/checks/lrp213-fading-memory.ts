@@ -1,7 +1,7 @@
 /** LRP213: per-step relevance fades exponentially away from the step the memory starts at. */
 import type { CheckMeta, MapCheck } from '../check.js';
 import { fmt, makeFinding, pct } from '../check.js';
-import { fitHalfLife, isSequenceMap, memoryFromEnd, stepProfile, steps, timeAxisName } from './sequence-common.js';
+import { fitHalfLife, isSequenceMap, memoryFromEnd, rounded, stepProfile, steps, timeAxisName } from './sequence-common.js';
 
 export const meta: CheckMeta = {
   code: 'LRP213',
@@ -44,7 +44,8 @@ export const check: MapCheck = {
     return [
       makeFinding(meta, ctx.graph, {
         message: `${faded.length} of ${T} steps along ${timeAxisName(ctx)} (${pct(fadedShare)}; threshold ${pct(meta.thresholds.fadedShare)}) get under ${pct(meta.thresholds.stepFloor)} of an even share of |R| although the input there is not empty (steps ${faded[0]}..${faded[faded.length - 1]}); the per-step relevance decays from the ${where} step with a half-life of ${fmt(fit.halfLife)} steps (exponential fit, R^2 ${fmt(fit.r2)})${level ? `; with the read-out re-drawn, ${pct(ctlShare)} of the steps are faded` : ''}${label}`,
-        data: { fadedShare, fadedSteps: faded.length, steps: T, halfLife: fit.halfLife, fitR2: fit.r2, controlFadedShare: ctlShare, signalFaded, profile: Array.from(profile) },
+        // faded, fromEnd, amplitude: the panel shades the faded steps and redraws the fitted curve over the step bars.
+        data: { fadedShare, fadedSteps: faded.length, steps: T, halfLife: fit.halfLife, fitR2: fit.r2, amplitude: fit.amplitude, fromEnd, faded, controlFadedShare: ctlShare, signalFaded, profile: rounded(profile) },
       }),
     ];
   },

@@ -36,7 +36,8 @@ export const check: MapCheck = {
       out.push(
         makeFinding(meta, ctx.graph, {
           message: `the ${name} step (step ${t} of ${T}) gets exactly zero relevance in ${zero} of ${m} samples (${pct(share)}; threshold ${pct(meta.thresholds.sampleShare)}) although its input is not zero, while the next step in carries relevance (at least ${pct(meta.thresholds.neighbourFloor)} of an even share)`,
-          data: { step: t, steps: T, sampleShare: share, samples: m },
+          // step: the panel marks this step on the map and the bars.
+          data: { step: t, steps: T, end: name, sampleShare: share, samples: m },
         }),
       );
     }

@@ -95,13 +95,40 @@ export function timeVarianceShare(a: Float32Array, off: number, T: number, F: nu
   return total > 0 && Number.isFinite(total) ? between / total : NaN;
 }
 
+/** Most cells of a mean map a finding's data carries for the panel's overlays (a few KB of JSON). */
+export const MAX_OVERLAY_CELLS = 4096;
+
+/**
+ * Mean share of |a| per cell over n samples of T x F cells, each sample normalized to total 1 first,
+ * rounded to 4 significant digits (the panel's overlays draw it); undefined for maps over MAX_OVERLAY_CELLS.
+ */
+export function meanShareMap(a: Float32Array, n: number, T: number, F: number): number[] | undefined {
+  const p = T * F;
+  if (p > MAX_OVERLAY_CELLS) return undefined;
+  const acc = new Float64Array(p);
+  let used = 0;
+  for (let s = 0; s < n; s++) {
+    let tot = 0;
+    for (let i = 0; i < p; i++) if (Number.isFinite(a[s * p + i])) tot += Math.abs(a[s * p + i]);
+    if (!(tot > 0)) continue;
+    used++;
+    for (let i = 0; i < p; i++) if (Number.isFinite(a[s * p + i])) acc[i] += Math.abs(a[s * p + i]) / tot;
+  }
+  return Array.from(acc, (v) => (used ? Number((v / used).toPrecision(4)) : 0));
+}
+
+/** A step profile as a finding carries it: 4 significant digits. */
+export function rounded(v: ArrayLike<number>): number[] {
+  return Array.from(v, (x) => (Number.isFinite(x) ? Number(x.toPrecision(4)) : 0));
+}
+
 /**
  * Exponential fit of a step profile against the distance from the step the memory starts at (the last
  * step for a forward layer, the first for a backward one): least squares of log(share) on distance over
  * the steps with a positive share. Returns the half-life in steps (Infinity when the profile does not
- * decay away from that end) and the fit's R^2.
+ * decay away from that end), the fit's R^2 and its share at distance 0.
  */
-export function fitHalfLife(profile: Float64Array, fromEnd: boolean): { halfLife: number; r2: number } {
+export function fitHalfLife(profile: Float64Array, fromEnd: boolean): { halfLife: number; r2: number; amplitude: number } {
   const T = profile.length;
   const xs: number[] = [], ys: number[] = [];
   for (let t = 0; t < T; t++) {
@@ -109,7 +136,7 @@ export function fitHalfLife(profile: Float64Array, fromEnd: boolean): { halfLife
     xs.push(fromEnd ? T - 1 - t : t);
     ys.push(Math.log(profile[t]));
   }
-  if (xs.length < 3) return { halfLife: NaN, r2: NaN };
+  if (xs.length < 3) return { halfLife: NaN, r2: NaN, amplitude: NaN };
   const mx = xs.reduce((a, b) => a + b, 0) / xs.length, my = ys.reduce((a, b) => a + b, 0) / ys.length;
   let sxy = 0, sxx = 0, syy = 0;
   for (let i = 0; i < xs.length; i++) {
@@ -119,7 +146,8 @@ export function fitHalfLife(profile: Float64Array, fromEnd: boolean): { halfLife
   }
   const slope = sxy / sxx;
   const r2 = syy > 0 ? (sxy * sxy) / (sxx * syy) : NaN;
-  return { halfLife: slope < 0 ? Math.LN2 / -slope : Infinity, r2 };
+  // amplitude: the fitted share at distance 0, so share(d) = amplitude * 2^(-d / halfLife) redraws the curve.
+  return { halfLife: slope < 0 ? Math.LN2 / -slope : Infinity, r2, amplitude: Math.exp(my - slope * mx) };
 }
 
 /** Where the memory of the first recurrent layer that reads the sequence starts: the last step, or the first for a backward layer. */
