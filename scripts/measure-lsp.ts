@@ -3,6 +3,14 @@
  * folder, and 20 real model files (19 distinct from ../shared plus one copy). Uses the bundle when
  * LRP_LENS_TEST_BUNDLE=1 (what the .vsix runs), else the sources. Writes out/measure-lsp.json.
  * Usage: npx tsx scripts/measure-lsp.ts [folder ...]
+ *
+ * With --explain: the time from "Explain model" to the first map for each sample model (samples/models,
+ * the 89x180 field's models): the server started on samples/ and idle (its first diagnostics done), then
+ * per model the request the "Explain model" command sends (client/src/commands.ts: the composite setting,
+ * target argmax, the project's data) timed to its result ("first" - a model the server has not explained:
+ * model load, data pipeline, lowering and ONNX Runtime session included), then the same model for class 0
+ * ("again": what a changed target or sample costs once the session is built). Prints a table; writes
+ * out/measure-lsp-explain.json. Usage: npx tsx scripts/measure-lsp.ts --explain
  */
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -58,6 +66,57 @@ async function measure(folder: string) {
   } finally {
     await client.close();
   }
+}
+
+interface ExplainTiming {
+  model: string;
+  firstMs: number;
+  againMs: number;
+  backend: string;
+  engineFallback?: string;
+  samples: number;
+  shape: number[];
+}
+
+/** Every sample model explained through the server as the "Explain model" command asks. */
+async function measureExplain(): Promise<ExplainTiming[]> {
+  const models = readdirSync(join(SAMPLES, 'models'), { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => ['model.json', 'model.onnx'].map((f) => join(SAMPLES, 'models', d.name, f)).find((f) => existsSync(f)))
+    .filter((f): f is string => !!f);
+  const found = await discoverModels([SAMPLES], { include: DEFAULT_SETTINGS.modelGlobs, exclude: DEFAULT_SETTINGS.exclude, maxFileBytes: 512 * 1048576 });
+  const uris = new Set(found.files.map((f) => 'file://' + f));
+  const client = await startClient(SAMPLES);
+  const out: ExplainTiming[] = [];
+  try {
+    await client.waitFor('all diagnostics', () => [...uris].every((u) => client.diagnostics.has(u)), 300_000);
+    for (const file of models) {
+      const params = { model: 'file://' + file, composite: { name: DEFAULT_SETTINGS.composite, params: DEFAULT_SETTINGS.compositeParams }, target: 'argmax' };
+      const timed = async (p: Record<string, unknown>) => {
+        const t0 = performance.now();
+        const r = await client.conn.sendRequest<{ backend: string; engineFallback?: string; relevance: { shape: number[] } }>('lrpLens/explain', p);
+        return { ms: performance.now() - t0, r };
+      };
+      const first = await timed(params);
+      const again = await timed({ ...params, target: 0 });
+      const t: ExplainTiming = { model: file.slice(SAMPLES.length + 1), firstMs: Math.round(first.ms), againMs: Math.round(again.ms), backend: first.r.backend, samples: first.r.relevance.shape[0], shape: first.r.relevance.shape.slice(1) };
+      if (first.r.engineFallback) t.engineFallback = first.r.engineFallback;
+      out.push(t);
+    }
+  } finally {
+    await client.close();
+  }
+  return out;
+}
+
+if (process.argv.includes('--explain')) {
+  const rows = await measureExplain();
+  console.log(`${'model'.padEnd(36)} ${'first ms'.padStart(9)} ${'again ms'.padStart(9)}  samples  engine`);
+  for (const r of rows) console.log(`${r.model.padEnd(36)} ${String(r.firstMs).padStart(9)} ${String(r.againMs).padStart(9)}  ${String(r.samples).padStart(7)}  ${r.backend}${r.engineFallback ? ` (${r.engineFallback.slice(0, 60)})` : ''}`);
+  console.log(`load average ${(await import('node:os')).loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+  mkdirSync(join(REPO, 'out'), { recursive: true });
+  writeFileSync(join(REPO, 'out', 'measure-lsp-explain.json'), JSON.stringify({ bundle: process.env.LRP_LENS_TEST_BUNDLE === '1', rows }, null, 2));
+  process.exit(0);
 }
 
 const folders = process.argv.slice(2);

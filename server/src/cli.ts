@@ -26,7 +26,13 @@ const COMMANDS: Record<string, { module: string; summary: string; usage: string 
     usage:
       'lrp-lens explain [MODEL] (--input X.npy | --data FILE [--var NAME] [--select DIM=START:STOP,...] [--fill V] | --config lrp-lens.json [--model NAME]) [--composite NAME] [--epsilon E] [--gamma G] [--low L --high H] [--rules FILE|SPEC] [--target predicted|label|INDEX|A-B|regression] [--init onehot|output] [--max-pool winner|avg] [--backend NAME] [--batch-size N] --out R.npy [--json]\n' +
       '       MODEL defaults to the --config entry\'s model file; the entry\'s explain composite and target apply unless given (default epsilon, predicted);\n' +
-      '       epsilon-gamma-box takes --low/--high, or the data\'s range with --data/--config; --target label needs labels in lrp-lens.json',
+      '       epsilon-gamma-box takes --low/--high, or the data\'s range with --data/--config; --target label needs labels in lrp-lens.json\n' +
+      '       --shard I/N [--maps] [--no-checks] --out DIR: explain block I of N of the data, write partial class sums (and maps) for lrp-lens merge',
+  },
+  merge: {
+    module: './cli/merge.js',
+    summary: 'combine explain --shard folders into class means and findings',
+    usage: 'lrp-lens merge DIR... --out OUTDIR [--json]   (class-means.npy, merged.json, relevance.npy when the shards wrote --maps)',
   },
   check: {
     module: './cli/check.js',

@@ -1,6 +1,12 @@
 /**
- * `lrp-lens bench [--model FILE --input X.npy | --config lrp-lens.json --entry NAME] [--backends onnxruntime,wasm,cpu,webgpu,tensorflow-gpu] [--workers N]
+ * `lrp-lens bench [--model FILE --input X.npy | --model FILE --input-shape N,H,W,C [--zennit-script FILE] | --config lrp-lens.json --entry NAME]
+ *   [--backends onnxruntime,onnxruntime-webgpu,onnxruntime-cuda,wasm,cpu,webgpu,tensorflow-gpu] [--workers N]
  *   [--runs N] [--chunk N] [--stream N] [--zennit] [composite flags] [--json]`
+ *
+ * --input-shape: a seeded random normal batch (NHWC, like the default batch; made NCHW for an NCHW model)
+ * in place of --input, for inputs too large to ship (a 0.25-degree global field, 720 x 1440); with
+ * --zennit-script FILE, Zennit is timed in the same run by `python3 FILE zennit THREADS N H W` (one JSON
+ * line, as scripts/zennit-bench.py prints; server/src/cli/fixtures/bench-global/sst_cnn_global.py is one).
  *
  * Throughput and latency of LRP. Default workload: ../shared/bench (sst_cnn as Keras .h5, ONNX and TF.js;
  * EpsilonGammaBox with low -5, high 5, gamma 0.25, epsilon 1e-6; the batch of 64; target class 0; one
@@ -36,6 +42,7 @@ import { explainerOptions } from '../core/session/session.js';
 import { COMPOSITE_FLAG_NAMES, COMPOSITE_FLAGS_USAGE, compositeFlags } from './composite-flags.js';
 import type { ModelGraph } from '../core/model/graph.js';
 import { packageRoot, sharedDir } from '../core/package-root.js';
+import { mulberry32 } from '../core/random.js';
 
 /** The benchmark workload (../shared/bench beside the clone, or LRP_LENS_SHARED/bench). */
 const BENCH = join(sharedDir(), 'bench');
@@ -64,10 +71,15 @@ interface ModelFigures extends Figures {
 const DEFAULT_MODELS = ['sst_cnn.h5', 'sst_cnn.onnx', 'sst_cnn_tfjs/model.json'];
 /** The default workload's composite: the settings layer under the composite flags. */
 const WORKLOAD: ChoiceLayer = { composite: 'epsilon-gamma-box', low: -5, high: 5, gamma: 0.25, epsilon: 1e-6, target: 0 };
-const BENCH_FLAGS = ['model', 'input', 'config', 'entry', 'backends', 'workers', 'runs', 'chunk', 'stream', 'peak-gflops', 'json', 'zennit', ...COMPOSITE_FLAG_NAMES];
+const BENCH_FLAGS = ['model', 'input', 'input-shape', 'zennit-script', 'config', 'entry', 'backends', 'workers', 'runs', 'chunk', 'stream', 'peak-gflops', 'json', 'zennit', ...COMPOSITE_FLAG_NAMES];
 /** Forward cost of the default workload per sample, and this machine class's peak (issue 9). */
 const GFLOP_PER_SAMPLE = 0.09;
-const GPU = new Set<string>(GPU_BACKENDS);
+const GPU = new Set<string>([...GPU_BACKENDS, 'onnxruntime-webgpu', 'onnxruntime-cuda']);
+
+/** samples/s for the table: one decimal, three significant digits under 1 (a 720 x 1440 field runs at 0.05). */
+function rate(v: number): string {
+  return v >= 1 ? v.toFixed(1) : v.toPrecision(3);
+}
 
 function median(v: number[]): number {
   const s = [...v].sort((a, b) => a - b);
@@ -111,10 +123,13 @@ interface Engine {
 }
 
 async function openEngine(graph: ModelGraph, composite: ExplainerOptions, backend: BackendName, workers: number): Promise<Engine> {
-  if (backend !== 'onnxruntime') return LrpPool.create(graph, composite, { workers, backend });
+  const { isOrtBackend, ORT_BACKEND_PROVIDERS, probeProvider } = await import('../core/lrp-onnx/ort-providers.js');
+  if (!isOrtBackend(backend)) return LrpPool.create(graph, composite, { workers, backend });
+  const provider = ORT_BACKEND_PROVIDERS[backend];
+  await probeProvider(provider); // a GPU provider that cannot start: BACKEND_UNAVAILABLE, listed as not available
   const { OrtExplainer } = await import('../core/lrp-onnx/ort-explainer.js');
   const { mode: _mode, ...lowering } = composite;
-  const ex = await OrtExplainer.create(graph, { ...lowering, threads: workers });
+  const ex = await OrtExplainer.create(graph, { ...lowering, threads: workers, provider });
   return { explain: (x, opts) => ex.explain(x, opts), close: () => ex.dispose(), stats: () => [] };
 }
 
@@ -140,6 +155,35 @@ interface BenchOptions {
   cpuWorkers: number;
   peakGflops: number;
   zennit: boolean;
+  /** --input-shape: a seeded random normal batch of this shape (NHWC like the default batch) in place of --input. */
+  inputShape?: number[];
+  /** --zennit-script: a script timing Zennit on the --model's architecture (`python3 FILE zennit THREADS N H W`). */
+  zennitScript?: string;
+}
+
+/** Largest --input-shape batch (values): 4 GiB of float32. */
+const MAX_INPUT_VALUES = 2 ** 30;
+
+/** `N,H,W,C` (or any rank, batch first): whole numbers >= 1, at most MAX_INPUT_VALUES values in all. */
+export function parseInputShape(spec: string): number[] {
+  const dims = spec.split(',').map((d) => (/^\s*\d{1,9}\s*$/.test(d) ? Number(d) : NaN));
+  if (dims.length < 2 || dims.some((d) => !Number.isSafeInteger(d) || d < 1)) throw new LensError('USAGE', `--input-shape must be whole numbers >= 1, batch first (N,H,W,C), got '${spec}'`);
+  const total = dims.reduce((a, b) => a * b, 1);
+  if (total > MAX_INPUT_VALUES) throw new LensError('USAGE', `--input-shape ${spec} is ${total} values, more than the ${MAX_INPUT_VALUES} a benchmark batch may hold`);
+  return dims;
+}
+
+/** A seeded standard-normal batch (Box-Muller over mulberry32): the same numbers on every machine. */
+function randomBatch(shape: number[], seed = 1): NdArray {
+  const rand = mulberry32(seed);
+  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < data.length; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(Math.max(rand(), 1e-12)));
+    const t = 2 * Math.PI * rand();
+    data[i] = r * Math.cos(t);
+    if (i + 1 < data.length) data[i + 1] = r * Math.sin(t);
+  }
+  return { shape, data, dtype: 'f4' };
 }
 
 /** The loaded workload: the batch, its box bounds, the explainer options and the model graphs. */
@@ -182,14 +226,19 @@ export async function run(argv: string[]): Promise<number> {
 /** Parses and checks the options; with --entry, also reads the project's workload (at the point its errors were always reported). */
 async function benchOptions(argv: string[]): Promise<BenchOptions> {
   const args = parseArgs(argv, ['json', 'zennit']);
-  if (args.positional.length) throw new LensError('USAGE', `usage: lrp-lens bench [--model FILE --input X.npy | --config lrp-lens.json --entry NAME] [--backends onnxruntime,wasm,cpu,webgpu,tensorflow-gpu] [--workers N] [--runs N] [--chunk N] [--stream N] [--zennit] ${COMPOSITE_FLAGS_USAGE} [--json]`);
+  if (args.positional.length) throw new LensError('USAGE', `usage: lrp-lens bench [--model FILE --input X.npy | --config lrp-lens.json --entry NAME] [--backends onnxruntime,onnxruntime-webgpu,onnxruntime-cuda,wasm,cpu,webgpu,tensorflow-gpu] [--workers N] [--runs N] [--chunk N] [--stream N] [--zennit] [--model FILE --input-shape N,H,W,C [--zennit-script FILE]] ${COMPOSITE_FLAGS_USAGE} [--json]`);
   for (const k of args.flags.keys()) if (!BENCH_FLAGS.includes(k)) throw new LensError('USAGE', `unknown option --${k}`);
   const choice = chooseComposite({ request: await compositeFlags(args), settings: WORKLOAD });
   if (choice.target === 'label' || choice.method !== 'lrp') throw new LensError('USAGE', 'bench takes a fixed target (--target INDEX|A-B|predicted|regression)');
   const json = args.flags.get('json') === true;
   const modelFlag = flagString(args, 'model');
   const inputFlag = flagString(args, 'input');
-  if ((modelFlag === undefined) !== (inputFlag === undefined)) throw new LensError('USAGE', '--model and --input go together');
+  const shapeFlag = flagString(args, 'input-shape');
+  const inputShape = shapeFlag !== undefined ? parseInputShape(shapeFlag) : undefined;
+  if (inputShape && (inputFlag !== undefined || modelFlag === undefined)) throw new LensError('USAGE', '--input-shape goes with --model, in place of --input');
+  if (!inputShape && (modelFlag === undefined) !== (inputFlag === undefined)) throw new LensError('USAGE', '--model and --input go together');
+  const zennitScript = flagString(args, 'zennit-script');
+  if (zennitScript !== undefined && (!inputShape || inputShape.length !== 4)) throw new LensError('USAGE', '--zennit-script goes with --model and a 4-d --input-shape N,H,W,C');
   const entryFlag = flagString(args, 'entry');
   if (entryFlag !== undefined && modelFlag !== undefined) throw new LensError('USAGE', '--entry and --model exclude each other');
   const project = entryFlag !== undefined ? await projectWorkload(flagString(args, 'config') ?? 'lrp-lens.json', entryFlag) : undefined;
@@ -203,14 +252,14 @@ async function benchOptions(argv: string[]): Promise<BenchOptions> {
   const cores = availableParallelism();
   const cpuWorkers = flagInt(args, 'workers', 1, 1024) ?? cores;
   const peakGflops = flagNumber(args, 'peak-gflops', Number.MIN_VALUE) ?? 300;
-  return { choice, json, modelFlag, project, models, inputPath, backends, runs, stream, chunk, cores, cpuWorkers, peakGflops, zennit: args.flags.has('zennit') };
+  return { choice, json, modelFlag, project, models, inputPath, backends, runs, stream, chunk, cores, cpuWorkers, peakGflops, zennit: args.flags.has('zennit') || zennitScript !== undefined, inputShape, zennitScript };
 }
 
 /** Reads the batch and the models (every file checked to exist first), and the composite with its bounds. */
 async function loadWorkload(o: BenchOptions): Promise<Workload> {
   // Options are checked before any file is read.
-  for (const m of [...o.models, ...(o.project ? [] : [o.inputPath])]) if (!existsSync(m)) throw new LensError('FILE_NOT_FOUND', `benchmark file not found: ${m}`, { file: m });
-  const x = o.project?.x ?? readNpy(await readRegular(o.inputPath), o.inputPath);
+  for (const m of [...o.models, ...(o.project || o.inputShape ? [] : [o.inputPath]), ...(o.zennitScript ? [o.zennitScript] : [])]) if (!existsSync(m)) throw new LensError('FILE_NOT_FOUND', `benchmark file not found: ${m}`, { file: m });
+  const x = o.project?.x ?? (o.inputShape ? randomBatch(o.inputShape) : readNpy(await readRegular(o.inputPath), o.inputPath));
   const bounds = boxBounds(o.choice, toFloat32(x));
   const composite = explainerOptions({ choice: o.choice, bounds });
   const graphs = await Promise.all(o.models.map((m) => loadModel(m)));
@@ -249,7 +298,7 @@ async function timeBackend(backend: BackendName, o: BenchOptions, w: Workload, o
     try {
       const f = await timeModel(pool, graph, xb, x1, opts, slow ? 1 : o.runs, slow ? 2 : 7, workers, singleThreadSamplesPerSecond);
       list.push(f);
-      log(`${backend.padEnd(8)} ${graph.file.split('/').slice(-2).join('/').padEnd(26)} ${f.samplesPerSecond.toFixed(1).padStart(9)} ${(singleThreadSamplesPerSecond?.toFixed(1) ?? '-').padStart(9)} ${f.singleSampleMs.toFixed(1).padStart(11)} ${f.cpuMsPerSample.toFixed(1).padStart(13)}  ${f.peakRssMb.toFixed(0).padStart(5)} MB  ${workers}`);
+      log(`${backend.padEnd(8)} ${graph.file.split('/').slice(-2).join('/').padEnd(26)} ${rate(f.samplesPerSecond).padStart(9)} ${(singleThreadSamplesPerSecond !== undefined ? rate(singleThreadSamplesPerSecond) : '-').padStart(9)} ${f.singleSampleMs.toFixed(1).padStart(11)} ${f.cpuMsPerSample.toFixed(1).padStart(13)}  ${f.peakRssMb.toFixed(0).padStart(5)} MB  ${workers}`);
       if (o.stream > 0 && i === 0 && !slow && !t.streamReport) t.streamReport = await streamCase(pool, xb, o.stream, opts, backend, log);
     } finally {
       await pool.close();
@@ -325,7 +374,9 @@ function backendSummary(list: ModelFigures[], workers: number, peakGflops: numbe
 
 /** Zennit on the same workload in the same run (the ratio the issue tracker asks for), when asked: each backend's vsZennit. */
 async function zennitComparison(o: BenchOptions, perBackend: Record<string, BackendFigures>, log: Log): Promise<ZennitFigures | undefined> {
-  const zennit = o.zennit && !o.project && !o.modelFlag ? await zennitFigures(o.cores, log) : undefined;
+  const [n, h, w] = o.inputShape ?? [];
+  const custom = o.zennitScript ? { script: o.zennitScript, args: ['zennit', String(o.cores), String(n), String(h), String(w)] } : undefined;
+  const zennit = custom || (o.zennit && !o.project && !o.modelFlag) ? await zennitFigures(o.cores, log, custom) : undefined;
   if (zennit && 'samplesPerSecond' in zennit) {
     for (const f of Object.values(perBackend)) Object.assign(f, { vsZennit: f.samplesPerSecond / zennit.samplesPerSecond });
   }
@@ -343,38 +394,46 @@ function benchResult(o: BenchOptions, w: Workload, t: Timings, zennit: ZennitFig
   Object.assign(result, t.perBackend);
   if (Object.keys(t.unavailable).length) result.unavailable = t.unavailable;
   if (t.streamReport) result.stream = t.streamReport;
-  result.workload = { models: o.models, input: o.project ? `${o.project.entry}: first ${w.x.shape[0]} samples of its data` : o.inputPath, composite: choice.composite, low: bounds?.low, high: bounds?.high, boundsFrom: bounds?.from, gamma: choice.gamma, epsilon: choice.epsilon, target: choice.target, gflopPerSampleForward: GFLOP_PER_SAMPLE, peakGflops: o.peakGflops };
+  result.workload = { models: o.models, input: o.project ? `${o.project.entry}: first ${w.x.shape[0]} samples of its data` : o.inputShape ? `seeded random normal [${o.inputShape.join(', ')}] (NHWC)` : o.inputPath, composite: choice.composite, low: bounds?.low, high: bounds?.high, boundsFrom: bounds?.from, gamma: choice.gamma, epsilon: choice.epsilon, target: choice.target, gflopPerSampleForward: GFLOP_PER_SAMPLE, peakGflops: o.peakGflops };
   result.machine = { cpus: o.cores, loadStart, loadEnd: loadavg() };
+  if (o.inputShape) {
+    // The FLOP count is the default workload's: a --input-shape batch gets no share of the peak.
+    (result.workload as Record<string, unknown>).gflopPerSampleForward = null;
+    for (const f of [result.default, ...Object.values(t.perBackend)] as Record<string, unknown>[]) delete f.shareOfPeak;
+  }
   return result;
 }
 
 /** The text summary under the table: the default backend against Zennit and the peak, CPU time, load. */
 function printSummary(o: BenchOptions, def: BackendFigures, defName: string, zennit: ZennitFigures | undefined, loadStart: number[], log: Log): void {
-  const { project, peakGflops, cores } = o;
+  const { peakGflops, cores } = o;
+  // Another workload than the default's (a project's model, a --input-shape batch): no FLOP share, no reference ratio.
+  const project = o.project ?? o.inputShape;
   // The Zennit reference and the FLOP count are the default workload's: a project model gets neither.
   const measured = zennit && 'samplesPerSecond' in zennit ? zennit.samplesPerSecond : undefined;
-  const vsDefault = project ? '' : measured ? ` (${(def.samplesPerSecond / measured).toFixed(2)}x Zennit's ${measured.toFixed(1)} in this run)` : ` (${(def.samplesPerSecond / 40).toFixed(2)}x the Zennit reference's 40; --zennit measures it in this run)`;
+  const vsDefault = measured ? ` (${(def.samplesPerSecond / measured).toFixed(2)}x Zennit's ${rate(measured)} in this run)` : project ? '' : ` (${(def.samplesPerSecond / 40).toFixed(2)}x the Zennit reference's 40; --zennit measures it in this run)`;
   const peak = project ? '' : `, ${(100 * def.shareOfPeak).toFixed(1)}% of the ${peakGflops} GFLOP/s peak (forward FLOPs)`;
-  log(`default (${defName}, ${def.workers} worker${def.workers > 1 ? 's' : ''}): ${def.samplesPerSecond.toFixed(1)} samples/s${vsDefault}, ${def.singleSampleMs.toFixed(1)} ms single sample, peak RSS ${def.peakRssMb.toFixed(0)} MB${peak}`);
+  log(`default (${defName}, ${def.workers} worker${def.workers > 1 ? 's' : ''}): ${rate(def.samplesPerSecond)} samples/s${vsDefault}, ${def.singleSampleMs.toFixed(1)} ms single sample, peak RSS ${def.peakRssMb.toFixed(0)} MB${peak}`);
   log(`CPU time ${def.cpuMsPerSample.toFixed(1)} ms per sample (all threads): ${(1000 * cores / def.cpuMsPerSample).toFixed(0)} samples/s on ${cores} idle cores`);
   log(`load average ${loadStart.map((v) => v.toFixed(2)).join(' ')} -> ${loadavg().map((v) => v.toFixed(2)).join(' ')} on ${cores} cores`);
 }
 
 /** Zennit 0.5.1 timed by scripts/zennit-bench.py (Debian's python3 with PyTorch; Zennit from ../shared/zennit), or why not. */
-async function zennitFigures(threads: number, log: (s: string) => void): Promise<{ engine: string; samplesPerSecond: number; cpuMsPerSample: number; singleSampleMs: number } | { unavailable: string }> {
+async function zennitFigures(threads: number, log: (s: string) => void, custom?: { script: string; args: string[] }): Promise<{ engine: string; samplesPerSecond: number; cpuMsPerSample: number; singleSampleMs: number } | { unavailable: string }> {
   const { execFile } = await import('node:child_process');
   const root = packageRoot() ?? process.cwd();
   const env = { ...process.env, PYTHONPATH: join(sharedDir(), 'zennit', 'src') };
   const out = await new Promise<string>((res, rej) => {
     // Debian's interpreter (its PyTorch runs this Zennit) before whatever python3 is first on PATH.
-    execFile(existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3', [join(root, 'scripts', 'zennit-bench.py'), String(threads), BENCH], { env, timeout: 600_000, maxBuffer: 1 << 20 }, (err, stdout, stderr) => (err ? rej(new Error(stderr.trim().split('\n').pop() || err.message)) : res(stdout)));
+    const argv = custom ? [custom.script, ...custom.args] : [join(root, 'scripts', 'zennit-bench.py'), String(threads), BENCH];
+    execFile(existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3', argv, { env, timeout: 600_000, maxBuffer: 1 << 20 }, (err, stdout, stderr) => (err ? rej(new Error(stderr.trim().split('\n').pop() || err.message)) : res(stdout)));
   }).catch((e: Error) => e);
   if (out instanceof Error) {
     log(`zennit   not available: ${out.message}`);
     return { unavailable: out.message };
   }
   const f = JSON.parse(out.trim().split('\n').pop()!) as { engine: string; samplesPerSecond: number; cpuMsPerSample: number; singleSampleMs: number };
-  log(`${'zennit'.padEnd(8)} ${f.engine.padEnd(26)} ${f.samplesPerSecond.toFixed(1).padStart(9)} ${'-'.padStart(9)} ${f.singleSampleMs.toFixed(1).padStart(11)} ${f.cpuMsPerSample.toFixed(1).padStart(13)}`);
+  log(`${'zennit'.padEnd(8)} ${f.engine.padEnd(26)} ${rate(f.samplesPerSecond).padStart(9)} ${'-'.padStart(9)} ${f.singleSampleMs.toFixed(1).padStart(11)} ${f.cpuMsPerSample.toFixed(1).padStart(13)}`);
   return f;
 }
 

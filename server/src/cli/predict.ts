@@ -14,7 +14,7 @@ import { writeNpy } from '../core/data/npy.js';
 import type { NdArray } from '../core/array.js';
 import { INPUT_FLAGS, resolveInput, type ResolvedInput } from './input.js';
 import { checkFlags, dataFile, INPUT_FLAG_NAMES, modelFor } from './project-model.js';
-import { useBackend } from '../core/backend.js';
+import { useEngine } from '../core/lrp-onnx/ort-providers.js';
 import { BACKEND_NAMES, isBackendName } from '../core/names.js';
 import { regularSize } from '../core/data/regular-file.js';
 import { outputFile } from './files.js';
@@ -59,7 +59,7 @@ export async function run(argv: string[]): Promise<number> {
     xs.push(r.x);
     inputs.push(inputJson(r));
   }
-  const used = await useBackend(backend);
+  const used = await useEngine(backend);
   const ys = predictAll(graph, xs, batchSize ? { batchSize } : {});
   const written: { path: string; name: string; shape: number[] }[] = [];
   for (let i = 0; i < ys.length; i++) {

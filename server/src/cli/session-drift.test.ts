@@ -36,7 +36,8 @@ const NAME = 'cnn_same_maxpool';
 const MODEL = join(SAMPLES, 'models', NAME, 'model.json');
 const skip = !existsSync(MODEL) && 'sample models not built';
 const ctx: JobContext = { progress() {}, cancelled: () => false, checkCancelled() {} };
-const config = { backend: 'wasm' as const };
+/** The server's default backend: LRP on ONNX Runtime where the model lowers, as the CLI's default and the report. */
+const config = { backend: 'auto' as const };
 const dir = scratchDir('session-drift');
 /** The server's default setting: the entry's epsilon-gamma-box must win over it. */
 const SETTING = { name: 'epsilon-plus', params: {} };
@@ -56,7 +57,7 @@ test('checkData, `lrp-lens check --config` and the report judge the sample CNN a
   const cli = await checkPaths([MODEL], { config: PROJECT });
   assert.equal(cli.inputs[0].composite, 'epsilon-gamma-box');
   assert.equal(cli.inputs[0].boundsFrom, 'data');
-  const server = await checkDataJob({ file: MODEL, params: { model: MODEL }, composite: SETTING, compositeExplicit: false, projectFile: PROJECT, settings: { disabledChecks: [] } }, ctx, config);
+  const server = (await checkDataJob({ file: MODEL, params: { model: MODEL }, composite: SETTING, compositeExplicit: false, projectFile: PROJECT, settings: { disabledChecks: [] } }, ctx, config)).findings;
   assert.ok(mapOnly(cli.findings).length > 0, 'the CLI reports map findings');
   assert.deepEqual(mapOnly(server), mapOnly(cli.findings));
 
@@ -68,18 +69,19 @@ test('checkData, `lrp-lens check --config` and the report judge the sample CNN a
   const { input, session } = await loadEntry(project, entry);
   assert.deepEqual(session.bounds, { low: cli.inputs[0].bounds![0], high: cli.inputs[0].bounds![1], from: 'data' });
   const picks = a.classes.flatMap((c) => pickByLabel(input.labels!, c.label, 4));
-  const onPicks = await checkDataJob({ file: MODEL, params: { model: MODEL, samples: { indices: picks, maxSamples: picks.length } }, composite: SETTING, compositeExplicit: false, projectFile: PROJECT, settings: { disabledChecks: [] } }, ctx, config);
+  const onPicks = (await checkDataJob({ file: MODEL, params: { model: MODEL, samples: { indices: picks, maxSamples: picks.length } }, composite: SETTING, compositeExplicit: false, projectFile: PROJECT, settings: { disabledChecks: [] } }, ctx, config)).findings;
   assert.deepEqual(mapOnly(onPicks), mapOnly(a.mapFindings));
   assert.deepEqual(a.staticFindings.map(said), cli.findings.filter((f) => !/^LRP2/.test(f.code)).map(said));
 
   // The test can tell composites apart: under the setting's epsilon-plus the same data give other findings.
-  const other = await checkDataJob({ file: MODEL, params: { model: MODEL, composite: 'epsilon-plus' }, composite: SETTING, compositeExplicit: true, projectFile: PROJECT, settings: { disabledChecks: [] } }, ctx, config);
+  const other = (await checkDataJob({ file: MODEL, params: { model: MODEL, composite: 'epsilon-plus' }, composite: SETTING, compositeExplicit: true, projectFile: PROJECT, settings: { disabledChecks: [] } }, ctx, config)).findings;
   assert.notDeepEqual(mapOnly(other), mapOnly(server));
 });
 
 test('explain: the CLI, the server\'s explain job and the report\'s class maps are the same numbers', { skip, timeout: 600_000 }, async () => {
   const out = join(dir, 'r_cnn.npy');
   const j = await explainJson([MODEL, '--config', PROJECT, '--model', NAME, '--target', '2', '--out', out]);
+  assert.equal((j.engine as { name: string }).name, 'onnxruntime', 'the CLI explains on its default engine');
   const bounds = j.bounds as { low: number; high: number; from: string };
   assert.equal(j.composite, 'epsilon-gamma-box');
   assert.equal(bounds.from, 'data');
@@ -97,6 +99,7 @@ test('explain: the CLI, the server\'s explain job and the report\'s class maps a
 
   const server = await explainJob({ file: MODEL, params: { model: MODEL, samples: { indices: idx }, target: 2 }, composite: SETTING, compositeExplicit: false, projectFile: PROJECT }, ctx, config);
   assert.equal(server.composite.name, j.composite);
+  assert.equal(server.backend, 'onnxruntime', 'the server explains on the same engine');
   assert.deepEqual([server.composite.params?.low, server.composite.params?.high], [bounds.low, bounds.high]);
   assert.deepEqual(decodeArray(server.relevance), rows);
 
@@ -108,6 +111,7 @@ test('explain: the CLI, the server\'s explain job and the report\'s class maps a
   const want = new Float64Array(maps[0].length);
   for (const m of maps) for (let i = 0; i < m.length; i++) want[i] += m[i];
   for (let i = 0; i < want.length; i++) want[i] /= maps.length;
+  // Equal to the last bit: the report explains on ONNX Runtime too (the tfjs engine differs by float32 rounding).
   assert.deepEqual(cls.mean, want);
   assert.deepEqual(explainerOptions(session), { composite: 'epsilon-gamma-box', low: bounds.low, high: bounds.high });
 });
@@ -148,7 +152,7 @@ test('`check --low/--high` (a usage error before) and checkData with the same co
   const cli = JSON.parse(out) as { findings: Finding[]; inputs: { bounds: number[]; boundsFrom: string; composite: string }[] };
   assert.equal(code, cli.findings.some((f) => f.severity === 'error') ? 1 : 0);
   assert.deepEqual([cli.inputs[0].bounds, cli.inputs[0].boundsFrom, cli.inputs[0].composite], [[-1, 1], 'given', 'epsilon-gamma-box']);
-  const server = await checkDataJob({ file: model, params: { model, samples: { data: npy, indices: [0, 1, 2, 3] }, composite: { name: 'epsilon-gamma-box', params: { low: -1, high: 1, gamma: 0.5 } } }, composite: { name: 'epsilon-gamma-box', params: { low: -1, high: 1, gamma: 0.5 } }, compositeExplicit: true, settings: { disabledChecks: [] } }, ctx, config);
+  const server = (await checkDataJob({ file: model, params: { model, samples: { data: npy, indices: [0, 1, 2, 3] }, composite: { name: 'epsilon-gamma-box', params: { low: -1, high: 1, gamma: 0.5 } } }, composite: { name: 'epsilon-gamma-box', params: { low: -1, high: 1, gamma: 0.5 } }, compositeExplicit: true, settings: { disabledChecks: [] } }, ctx, config)).findings;
   assert.ok(mapOnly(cli.findings).length > 0);
   assert.deepEqual(mapOnly(server), mapOnly(cli.findings));
 });

@@ -9,16 +9,12 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { LensError } from './errors.js';
-import { ownTable } from './own-table.js';
 import type { BackendName } from './names.js';
+// Declared beside the availability probe, which the language server's main thread loads without tfjs.
+import { BACKEND_PACKAGES } from './backend-availability.js';
 
 export type { BackendName } from './names.js';
-
-export const BACKEND_PACKAGES: Readonly<Record<string, string>> = ownTable({
-  tensorflow: '@tensorflow/tfjs-node',
-  'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
-  webgpu: '@tensorflow/tfjs-backend-webgpu',
-});
+export { BACKEND_PACKAGES };
 
 /** The GPU backends `auto` tries, in order. */
 export const GPU_BACKENDS: BackendName[] = ['tensorflow-gpu', 'webgpu'];
@@ -43,11 +39,17 @@ export function backendChoice(): BackendChoice | undefined {
   return choice;
 }
 
-/** Make `name` the active tfjs backend (once per process unless the name changes). Returns the tfjs name. */
+/**
+ * Make `name` the active tfjs backend (once per process unless the name changes). Returns the tfjs name.
+ * Front ends call useEngine (lrp-onnx/ort-providers.ts), which also starts the ONNX Runtime provider an
+ * `onnxruntime*` name asks for.
+ */
 export async function useBackend(name: BackendName = 'wasm'): Promise<string> {
+  // The ONNX Runtime provider is chosen above this layer (lrp-onnx/ort-providers.ts useEngine, which calls
+  // this): the base layer does not load onnxruntime.
   if (name === 'auto') {
     const skipped: BackendChoice['skipped'] = [];
-    for (const b of [...GPU_BACKENDS, 'wasm', 'cpu'] as Exclude<BackendName, 'auto' | 'onnxruntime'>[]) {
+    for (const b of [...GPU_BACKENDS, 'wasm', 'cpu'] as TfjsBackend[]) {
       try {
         const t = await activate(b);
         choice = { requested: 'auto', used: b, tfjs: t, skipped };
@@ -60,18 +62,21 @@ export async function useBackend(name: BackendName = 'wasm'): Promise<string> {
   }
   // ONNX Runtime runs the LRP graph; the tfjs engine under it (wasm) runs forward passes, baselines and
   // models that do not lower (core/session/explain-batch.ts decides per model).
-  const t = await activate(name === 'onnxruntime' ? 'wasm' : name);
+  const t = await activate(name.startsWith('onnxruntime') ? 'wasm' : (name as TfjsBackend));
   choice = { requested: name, used: name, tfjs: t, skipped: [] };
   return t;
 }
 
 /** Whether LRP should run on ONNX Runtime: asked for by name, or by 'auto' (tried, with a fallback). */
 export function prefersOnnxRuntime(): boolean {
-  const c = choice?.requested;
-  return c === 'onnxruntime' || c === 'auto';
+  const c: string | undefined = choice?.requested;
+  return c === 'onnxruntime' || c === 'onnxruntime-webgpu' || c === 'onnxruntime-cuda' || c === 'auto';
 }
 
-async function activate(wanted: Exclude<BackendName, 'auto' | 'onnxruntime'>): Promise<string> {
+/** The backends tfjs itself runs (the ONNX Runtime ones put tfjs-wasm under the LRP graph). */
+type TfjsBackend = Exclude<BackendName, 'auto' | 'onnxruntime' | 'onnxruntime-webgpu' | 'onnxruntime-cuda'>;
+
+async function activate(wanted: TfjsBackend): Promise<string> {
   if (current === wanted && tf.getBackend() === tfName(wanted)) return tfName(wanted);
   const failed = probed.get(wanted);
   if (failed) throw failed;

@@ -26,8 +26,10 @@ export type BaselineName = (typeof BASELINE_NAMES)[number];
 /**
  * Compute backends (core/backend.ts); 'auto' picks one. 'onnxruntime' runs LRP as one compiled ONNX graph
  * (core/lrp-onnx) with tfjs-wasm under it for what does not lower; 'auto' prefers it the same way.
+ * 'onnxruntime-webgpu' and 'onnxruntime-cuda' run that graph on ONNX Runtime's WebGPU or CUDA provider
+ * (lrp-onnx/ort-providers.ts), only when asked for by name.
  */
-export const BACKEND_NAMES = ['auto', 'onnxruntime', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu', 'webgpu'] as const;
+export const BACKEND_NAMES = ['auto', 'onnxruntime', 'onnxruntime-webgpu', 'onnxruntime-cuda', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu', 'webgpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 /**

@@ -99,3 +99,20 @@ test('a queued job can be cancelled before it starts', async () => {
     await pool.dispose();
   }
 });
+
+test('a pool of two workers explains on ONNX Runtime in both (each worker\'s sessions on its share of the cores)', { timeout: 300_000 }, async () => {
+  const { REF } = await import('../testing/paths.js');
+  const pool = new WorkerPool({ script: defaultWorkerScript(), size: 2, workerData: { backend: 'auto' } });
+  try {
+    const model = join(REF, 'cnn_same', 'model.h5');
+    const data = join(REF, 'cnn_same', 'x_nhwc.npy');
+    const job = (target: number) => pool.run<{ backend: string; relevance: { base64: string } }>('explain', { file: model, params: { model, samples: { data }, composite: 'epsilon', target }, composite: { name: 'epsilon', params: {} }, compositeExplicit: true }).promise;
+    // Two at once: one per worker.
+    const [a, b, c] = await Promise.all([job(0), job(0), job(1)]);
+    for (const r of [a, b, c]) assert.equal(r.backend, 'onnxruntime');
+    assert.equal(a.relevance.base64, b.relevance.base64);
+    assert.notEqual(a.relevance.base64, c.relevance.base64);
+  } finally {
+    await pool.dispose();
+  }
+});

@@ -145,7 +145,8 @@ export class WorkerPool {
   private spawn(): Slot {
     const worker = new Worker(this.opts.script, {
       resourceLimits: this.opts.resourceLimits,
-      workerData: this.opts.workerData,
+      // Each worker learns the pool's size: its ONNX Runtime sessions take their share of the cores.
+      workerData: { ...(this.opts.workerData as object | undefined), poolSize: this.opts.size },
       // Workers log through messages; their stdout must never reach a stdio LSP stream.
       stdout: true,
       stderr: true,

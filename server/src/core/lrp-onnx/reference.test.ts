@@ -18,11 +18,18 @@ import { loadModel } from '../model/load.js';
 import type { ModelGraph } from '../model/graph.js';
 import { LrpExplainer, type ExplainerOptions } from '../lrp/engine.js';
 import { OrtExplainer } from './ort-explainer.js';
+import { probeProvider, setOrtProvider } from './ort-providers.js';
 
 const ARCHS = join(REPO, 'server', 'src', 'core', 'lrp', 'fixtures', 'zennit-archs');
 
 before(async () => {
   await useBackend('wasm');
+  // scripts/gpu-check.sh runs these cases on a GPU provider (webgpu, cuda): the same tolerances.
+  const p = process.env.LRP_LENS_PARITY_ORT_PROVIDER;
+  if (p === 'webgpu' || p === 'cuda') {
+    await probeProvider(p);
+    setOrtProvider(p);
+  }
 });
 
 interface Case {

@@ -7,7 +7,8 @@ import { existsSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { useBackend, tf } from '../backend.js';
+import { tf } from '../backend.js';
+import { useEngine } from '../lrp-onnx/ort-providers.js';
 import { readProject } from '../data/project.js';
 import { LensError, toLensError } from '../errors.js';
 import { analyzeEntry, type ModelAnalysis } from './analyze.js';
@@ -86,7 +87,9 @@ export async function writeReport(path: string, opts: ReportOptions): Promise<Re
   // The previous run's files go (listed in the folder's manifest); the user's own files stay.
   const folder = await ReportFolder.open(outDir);
   const metrics = await readMetrics(opts.metrics ?? join(project.dir, 'models', 'metrics.json'));
-  const backend = await useBackend('wasm');
+  // LRP on ONNX Runtime, as the CLI and the language server explain (tfjs-wasm under it for what does not lower).
+  await useEngine('onnxruntime');
+  const backend = 'onnxruntime';
 
   const sections: ReportSection[] = [];
   const rows: SummaryRow[] = [];
