@@ -15,7 +15,8 @@ import { summarize, type ModelSummary } from '../../server/src/core/artifacts/su
 import type { Finding } from '../../server/src/core/artifacts/finding.js';
 import type { MapContext } from '../../server/src/core/artifacts/map-context.js';
 import { borderBand, cosine, gini, negativeShare, pearson, perSampleMean, phaseRatio, zeroShare, shareOn } from '../../server/src/core/artifacts/map-stats.js';
-import { cellShares, firstLayerBand, mapGrid, per } from '../../server/src/core/artifacts/checks/map-common.js';
+import { borderSides, cellShares, firstLayerBand, mapGrid, per } from '../../server/src/core/artifacts/checks/map-common.js';
+import { edgeProfilesPerSample } from '../../server/src/core/artifacts/map-stats.js';
 import { controlRatios } from '../../server/src/core/artifacts/checks/lrp202-border-band.js';
 import { randomizationSimilarities, mapSimilarity } from '../../server/src/core/artifacts/checks/lrp207-randomization.js';
 import { strideGridStats } from '../../server/src/core/artifacts/checks/lrp203-stride-grid.js';
@@ -31,6 +32,33 @@ export interface Measured {
   summary: ModelSummary;
   stats: Record<string, number>;
   ctx: MapContext;
+}
+
+/** As LRP202 judges a twin: per side and line of the band, the median over samples of model / twin line share; the largest deviation either way. */
+function twinEdgeFactor(ctx: MapContext, band: number): number {
+  const g = mapGrid(ctx);
+  const pm = edgeProfilesPerSample(ctx.relevance, ctx.n, g, band);
+  const pt = edgeProfilesPerSample(ctx.twin!.relevance, ctx.n, g, band);
+  let worst = 1;
+  for (const side of borderSides(ctx))
+    for (let d = 0; d < (pm[0]?.[side].length ?? 0); d++) {
+      const f = median(pm.map((p, k) => p[side][d] / pt[k][side][d]).filter((r) => Number.isFinite(r) && r > 0));
+      if (Number.isFinite(f)) worst = Math.max(worst, f >= 1 ? f : 1 / f);
+    }
+  return worst;
+}
+
+/** Sum over the backward steps with a computed expected loss of the mean |v_s| / |initial_s| over samples. */
+function lossOf(ctx: MapContext, pick: (l: NonNullable<MapContext['layerLoss']>[number]) => number[] | undefined): number {
+  let total = 0;
+  for (const l of ctx.layerLoss ?? []) {
+    const v = pick(l);
+    if (!v) continue;
+    let c = 0, m = 0;
+    v.forEach((x, s) => { if (Math.abs(ctx.initial[s]) > 0 && Number.isFinite(x)) { c += Math.abs(x) / Math.abs(ctx.initial[s]); m++; } });
+    if (m) total += c / m;
+  }
+  return total;
 }
 
 export function testData(n = 16): { x: NdArray; signal: Uint8Array } {
@@ -77,10 +105,15 @@ export async function measure(c: Case, n = 16, seed?: number): Promise<Measured>
   const mean = (a: number[]) => { const f = a.filter(Number.isFinite); return f.length ? f.reduce((x, y) => x + y, 0) / f.length : NaN; };
   const stats: Record<string, number> = {
     conservationGap: gap / ctx.n,
+    // LRP201 against the computed expected loss (expected-loss.ts): relevance the rules lose by design, and the change they do not explain.
+    expectedLoss: lossOf(ctx, (l) => l.expected),
+    unexplainedLoss: lossOf(ctx, (l) => (l.expected ? l.observed.map((o, s) => o - l.expected![s]) : undefined)),
     band,
     bandRatio: br.all,
     controlBandRatio: ctl?.r.all ?? NaN,
     bandFactor: ctl ? br.all / ctl.r.all : NaN,
+    // LRP202 against its geometry twin: the strongest edge-line factor (model over twin, either way); 1 without padding (no twin: same geometry).
+    twinEdgeFactor: ctx.twin ? twinEdgeFactor(ctx, band) : 1,
     bandFactorRandomized: ctx.randomized?.length ? br.all / borderBand(cellShares(ctx, ctx.randomized[ctx.randomized.length - 1].relevance), g, band).all : NaN,
     phaseRatio2: phaseRatio(shares, g, 2, band),
     zeroShare: zeroShare(rel),

@@ -154,7 +154,7 @@ test('gradient baselines run in place of a composite and match tfjs gradients of
 });
 
 test('checkData passes the lrp-lens.json mask to the relevance-map checks (LRP209)', { skip }, async () => {
-  const findings = await checkDataJob({ file: cnnFile, params: { model: cnnFile }, composite: { name: 'epsilon' }, projectFile: project(), settings: { disabledChecks: [] } }, ctx, config);
+  const { findings } = await checkDataJob({ file: cnnFile, params: { model: cnnFile }, composite: { name: 'epsilon' }, projectFile: project(), settings: { disabledChecks: [] } }, ctx, config);
   const f = findings.find((x) => x.code === 'LRP209');
   assert.ok(f, `LRP209 expected, got ${findings.map((x) => x.code).join(', ')}`);
   // The checks judge the data's grid (the wrapped copies folded back, as the report does): the share of

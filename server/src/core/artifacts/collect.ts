@@ -16,6 +16,7 @@ import { isLinear } from './geometry.js';
 import type { MapContext } from './map-context.js';
 import { validTwin } from './twins.js';
 import { collectControls } from './map-controls.js';
+import { ExpectedLossRecorder, layerLosses } from './expected-loss.js';
 import { useBackend } from '../backend.js';
 import { mulberry32 } from '../random.js';
 
@@ -34,6 +35,8 @@ export interface CollectOptions {
   twin?: { name: string; graph: ModelGraph; x?: NdArray };
   /** lrp-lens.json `input.sequence` (recurrent checks name the field's dim that became time). */
   sequence?: MapContext['sequence'];
+  /** True class per sample of the data (-1 = unknown): LRP216 compares accuracy with the time axis reversed. */
+  labels?: ArrayLike<number>;
 }
 
 /** Channels-first (NCHW/NCW) file layouts to channels-last, so the statistics see [H, W, C]. */
@@ -130,18 +133,22 @@ function argmaxRows(o: { shape: number[]; data: Float32Array }): number[] {
 }
 
 /** Order-dependence control (LRP216): the same samples with the time axis reversed, explained for their own prediction. */
-function reversedTime(graph: ModelGraph, x: NdArray, e: Explanation, opts: ExplainerOptions, shape: number[]): MapContext['reversedTime'] {
+function reversedTime(graph: ModelGraph, x: NdArray, e: Explanation, opts: ExplainerOptions, shape: number[], labels?: ArrayLike<number>): MapContext['reversedTime'] {
   const [T, F] = shape;
   const n = e.relevance.shape[0];
   const rx = { shape: [n, T, F], data: reverseSteps(toFloat32(x), n, T, F), dtype: 'f4' } as NdArray;
   const r = explainGraph(graph, rx, { ...opts, target: { type: 'predicted' } });
-  return { relevance: reverseSteps(relevanceOf(r), n, T, F), predicted: argmaxRows(e.output), predictedReversed: argmaxRows(r.output) };
+  const out: NonNullable<MapContext['reversedTime']> = { relevance: reverseSteps(relevanceOf(r), n, T, F), predicted: argmaxRows(e.output), predictedReversed: argmaxRows(r.output) };
+  if (labels && labels.length >= n) out.labels = Array.from({ length: n }, (_, s) => (Number.isInteger(labels[s]) && labels[s] >= 0 ? labels[s] : -1));
+  return out;
 }
 
 export async function collectFromArray(graph: ModelGraph, xIn: NdArray, composite: string, o: CollectOptions = {}): Promise<MapContext> {
   const x = slice(xIn, o.maxSamples ?? 32);
   const opts: ExplainerOptions = { ...(o.explainer ?? {}), composite };
-  const e = explainGraph(graph, x, opts);
+  // What each rule loses by design, from the same forward pass (LRP201).
+  const loss = new ExpectedLossRecorder();
+  const e = explainGraph(graph, x, { ...opts, onBackward: loss.hook });
   const n = e.relevance.shape[0];
   const cl = toChannelsLast(toFloat32(x), x.shape.length === graph.inputs[0].fileShape.length ? x.shape : [1, ...x.shape], e.layout);
   const shape = cl.shape.slice(1);
@@ -152,10 +159,12 @@ export async function collectFromArray(graph: ModelGraph, xIn: NdArray, composit
   const layerSums = e.layers.map((l) => ({ name: l.name, index: indexOf(l.name), sums: l.relevanceSum }));
   const firstBad = layerSums.find((l) => l.sums.some((s) => !Number.isFinite(s)));
   // The rule family each node gets, by the engine's own composite and rule map.
-  const comp = buildComposite(canonicalize(graph).graph, composite, opts, opts.ruleMap ?? []);
+  const canonical = canonicalize(graph).graph;
+  const comp = buildComposite(canonical, composite, opts, opts.ruleMap ?? []);
   const rules: Record<string, RuleFamily> = {};
   for (const [name, r] of comp.rules) rules[name] = r.family;
   const ctx: MapContext = { graph, composite, rules, shape, n, x: cl.data, relevance, initial, layerSums };
+  ctx.layerLoss = layerLosses(canonical, new Map(e.layers.map((l) => [l.name, l.relevanceSum])), canonical.inputs[0]?.node ?? '', e.relevanceSum, loss.byNode, indexOf);
   if (firstBad) ctx.firstNonFinite = { name: firstBad.name, index: firstBad.index };
   if (o.mask) ctx.mask = o.mask;
   if (o.signal) ctx.signal = o.signal;
@@ -172,7 +181,7 @@ export async function collectFromArray(graph: ModelGraph, xIn: NdArray, composit
     });
     const blankX = { shape: [1, ...x.shape.slice(1)], data: new Float32Array(per), dtype: 'f4' } as NdArray;
     ctx.blank = relevanceOf(explainGraph(graph, blankX, { ...opts, target: { type: 'index', index: e.targets[0]?.index ?? 0 } }));
-    if (shape.length === 2 && shape[0] > 1 && graph.nodes.some((nd) => nd.kind === 'Recurrent')) ctx.reversedTime = reversedTime(graph, x, e, opts, shape);
+    if (shape.length === 2 && shape[0] > 1 && graph.nodes.some((nd) => nd.kind === 'Recurrent')) ctx.reversedTime = reversedTime(graph, x, e, opts, shape, o.labels);
     // Controls of the map checks (geometry, average-pooling twin, randomized class contrast, gradient x input): map-controls.ts.
     if (!graph.nodes.some((nd) => nd.kind === 'Recurrent'))
       ctx.controls = collectControls(graph, x, e, opts, (d, s) => toChannelsLast(d, s, e.layout).data, { randomized: randomizedTop(graph, linear, o.seed ?? 7) });

@@ -6,6 +6,7 @@
 import type { ModelGraph } from '../model/graph.js';
 import type { RuleFamily } from '../names.js';
 import type { ControlMaps } from './map-controls.js';
+import type { LayerLoss } from './expected-loss.js';
 
 export interface MapContext {
   graph: ModelGraph;
@@ -27,6 +28,8 @@ export interface MapContext {
   runnerUp?: Float32Array;
   /** Conservation report: per-layer relevance sums per sample, input side of each layer, output first. */
   layerSums?: { name: string; index: number; sums: number[] }[];
+  /** Per backward step: relevance lost, and what the rule loses by design computed from the forward pass (LRP201, expected-loss.ts). */
+  layerLoss?: LayerLoss[];
   /** Cascading randomization (LRP207): maps of the same samples with the top k linear layers re-initialized. */
   randomized?: { layers: string[]; relevance: Float32Array }[];
   /** Control maps of the map checks on the same samples (geometry, pooling twin, randomized classes, gradient x input): map-controls.ts. */
@@ -47,9 +50,10 @@ export interface MapContext {
   /**
    * Order-dependence control (LRP216) for the [T, F] inputs of recurrent models: maps of the same samples
    * with the time axis reversed, put back in the original step order, and each sample's predicted class
-   * before and after the reversal.
+   * before and after the reversal; `labels`: each sample's true class where the data have labels (-1
+   * where one is unknown), so accuracy is compared too.
    */
-  reversedTime?: { relevance: Float32Array; predicted: number[]; predictedReversed: number[] };
+  reversedTime?: { relevance: Float32Array; predicted: number[]; predictedReversed: number[]; labels?: number[] };
   /** How the project turned a field into the sequence (lrp-lens.json `input.sequence`): the dim that is time. */
   sequence?: { time: string; reverse?: boolean };
   /** Where relevance first became non-finite in the backward pass (LRP211), if the engine says. */

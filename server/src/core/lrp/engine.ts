@@ -38,6 +38,11 @@ export interface ExplainOptions {
   init?: InitMode;
   /** Samples per chunk (default 16): bounds memory; larger chunks gain little speed. */
   chunkSize?: number;
+  /**
+   * Called for each node before its backward step, inside the chunk's tidy, with its forward output and
+   * the relevance at it (artifacts/expected-loss.ts computes what the rule loses by design from them).
+   */
+  onBackward?: (node: LayerNode, rule: Rule, z: Tensor, r: Tensor) => void;
 }
 
 export interface LayerRelevance {
@@ -216,7 +221,7 @@ export class LrpExplainer {
     try {
       for (let start = 0; start < n; start += chunk) {
         const size = Math.min(chunk, n - start);
-        const res = this.explainChunk(size === n ? full : tf.slice(full, start, size), opts.target ?? { type: 'predicted' }, init, size === n);
+        const res = this.explainChunk(size === n ? full : tf.slice(full, start, size), opts.target ?? { type: 'predicted' }, init, size === n, opts.onBackward);
         relParts.push(res.relevance);
         outParts.push(res.output);
         targets.push(...res.targets);
@@ -249,7 +254,7 @@ export class LrpExplainer {
     };
   }
 
-  private explainChunk(x: Tensor, target: TargetSpec, init: InitMode, isFull: boolean): ChunkResult {
+  private explainChunk(x: Tensor, target: TargetSpec, init: InitMode, isFull: boolean, onBackward?: ExplainOptions['onBackward']): ChunkResult {
     const spec = this.graph.inputs[0];
     const n = x.shape[0];
     let targets: SampleTarget[] = [];
@@ -260,9 +265,9 @@ export class LrpExplainer {
       const y = acts.get(this.outNode)!;
       const yData = y.dataSync() as Float32Array;
       const k = y.size / n;
-      targets = resolveTargets(target, yData, n, k);
+      targets = resolveTargets(target, yData, n, k, y.shape.slice(1));
       const rel = new Map<string, Tensor>();
-      rel.set(this.outNode, initialRelevance(tf, targets, yData, y.shape, init));
+      rel.set(this.outNode, initialRelevance(tf, target, targets, yData, y.shape, init));
       const sumTensors: Tensor[] = [];
       for (const node of [...this.graph.nodes].reverse()) {
         const r = rel.get(node.name);
@@ -273,6 +278,7 @@ export class LrpExplainer {
         const rule = this.composite.rules.get(node.name);
         if (!rule) continue;
         const xs = node.inbound.map((i) => acts.get(i)!);
+        onBackward?.(node, rule, acts.get(node.name)!, r);
         let rin: Tensor[];
         try {
           // One tidy per node: a chunk holds its activations and the relevance front, not every temporary.

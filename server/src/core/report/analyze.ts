@@ -24,7 +24,8 @@ import { explain, openSession, type Session } from '../session/session.js';
 import type { ChoiceLayer } from '../session/composite-choice.js';
 import { pickByLabel } from '../session/samples.js';
 import { checkMaps, staticFindings as sessionStaticFindings } from '../session/check-maps.js';
-import { areaShare, boxWeights, NINO34, regionShare } from './regions.js';
+import { areaShare, boxWeights, entryBoxes, NINO34, regionShare, type LatLonBox } from './regions.js';
+import { remedyTwins } from '../artifacts/remedy-twins.js';
 
 export interface ClassMap {
   name: string;
@@ -58,9 +59,13 @@ export interface ModelAnalysis {
   /** Share of the (unmasked) cells inside the box: what an even spread would give. */
   ninoArea: number;
   ninoWeights: Float64Array;
+  /** The boxes the figures outline: the entry's regions, or Nino-3.4 where it names none. */
+  regions: LatLonBox[];
   /** Mean |R| share of the checks' maps (predicted class), trained and cascading-randomized. */
   trainedAbs: Float64Array;
   randomized: { layers: string[]; absShare: Float64Array; similarity: number }[];
+  /** Remedy twins of the warnings (remedy-twins.ts): the map without the artifact, with the check's statistic on both. */
+  twins: { code: string; name: string; statistic: number; twinStatistic: number; statisticName: string; absShare: Float64Array }[];
   /** Border band width (first windowed layer's receptive field) for grid models. */
   band?: number;
   stride?: { period: number; strided: boolean };
@@ -182,8 +187,10 @@ export async function analyzeEntry(project: LensProject, entry: ModelEntry, opts
     ninoShare: regionShare(absShare(allMaps), weights),
     ninoArea: areaShare(weights, grid.masked),
     ninoWeights: weights,
+    regions: entryBoxes(entry),
     trainedAbs: absShare(batchToGrid(grid, ctx.relevance, ctx.n)),
     randomized,
+    twins: remedyTwins(ctx, mapFindings).map(({ relevance, ...t }) => ({ ...t, absShare: absShare(batchToGrid(grid, relevance, ctx.n)) })),
     band: windowed ? firstLayerBand(graph) : undefined,
     stride: windowed ? stridePeriod(graph) : undefined,
     samplesPerClass: perClass,

@@ -16,7 +16,7 @@ import { predict } from '../model/execute.js';
 import { accuracyInYears, parseYears } from './accuracy.js';
 import { analyzeEntry, entryModelFiles, type ModelAnalysis } from './analyze.js';
 import { readMetrics } from './metrics.js';
-import { artifactOverlays } from './figures.js';
+import { artifactOverlays, modelFigures } from './figures.js';
 
 test('every sample model loads (TF.js and Keras HDF5 alike; the ESN from ONNX) and reaches the held-out accuracy metrics.json reports', { timeout: 600_000 }, async () => {
   await useBackend('wasm');
@@ -89,4 +89,24 @@ test('the same-padding CNN is flagged LRP202 on the project data; its wrapped va
   assert.ok(ov.flaggedStrong && ov.flagged!.every((x) => x.lines.includes(0) && x.lines.length < (same.band ?? 0)), JSON.stringify(ov.flagged));
   const ow = artifactOverlays(wrapped);
   assert.ok(!ow.flaggedStrong || !ow.flagged?.length, JSON.stringify(ow.flagged));
+});
+
+// Without the artifact: the LRP202 warning's remedy twin (the circular-longitude twin, same weights) is
+// carried with the check's statistic on both maps, and the report draws it beside the model's map.
+test('the same-padding CNN\'s LRP202 warning carries its circular-longitude twin, drawn in the report; the wrapped model has none', { timeout: 600_000 }, async () => {
+  pair ??= borderPair();
+  const { same, wrapped } = await pair;
+  const f = same.mapFindings.find((x) => x.code === 'LRP202')!;
+  const t = same.twins.find((x) => x.code === 'LRP202');
+  assert.ok(t, `twins: ${same.twins.map((x) => x.code)}`);
+  assert.match(t.name, /circular-longitude twin/);
+  assert.equal(t.statistic, f.data!.ratio);
+  assert.equal(t.twinStatistic, f.data!.control);
+  assert.equal(t.absShare.length, same.trainedAbs.length);
+  assert.ok(t.absShare.some((v, i) => Math.abs(v - same.trainedAbs[i]) > 1e-9), 'the twin\'s map differs');
+  assert.ok(!wrapped.twins.some((x) => x.code === 'LRP202'), `wrapped: ${wrapped.twins.map((x) => x.code)}`);
+  const figs = await modelFigures(same);
+  const fig = figs.find((x) => x.kind === 'remedy' && x.name.endsWith('-remedy-LRP202.png'));
+  assert.ok(fig && fig.png.length > 1000, figs.map((x) => x.name).join(', '));
+  assert.match(fig.caption, /circular-longitude twin/);
 });

@@ -2,13 +2,12 @@
 import { percentile, sharedLimits, type Limits } from '../render/colormap.js';
 import type { ModelAnalysis } from './analyze.js';
 import { renderMapFigure, type Overlays } from './figure.js';
-import { NINO34 } from './regions.js';
 import { geoFrame } from '../render/geo.js';
 
 export interface FigureFile {
   /** File name inside the report folder. */
   name: string;
-  kind: 'classes' | 'artifacts' | 'sanity' | 'sequence';
+  kind: 'classes' | 'artifacts' | 'sanity' | 'sequence' | 'remedy';
   png: Buffer;
   /** What the figure shows (the caption). */
   caption: string;
@@ -24,13 +23,17 @@ function seqLimits(maps: ArrayLike<number>[]): Limits {
   return { vmin: 0, vmax: hi > 0 ? hi : 1 };
 }
 
+function fmtStat(x: number): string {
+  return Number.isFinite(x) ? String(Number(x.toPrecision(3))) : 'n/a';
+}
+
 function safeName(s: string): string {
   return s.replace(/[^A-Za-z0-9_.-]+/g, '_');
 }
 
 export function artifactOverlays(a: ModelAnalysis): Overlays {
   const codes = new Set([...a.staticFindings, ...a.mapFindings].map((f) => f.code));
-  const o: Overlays = { box: NINO34 };
+  const o: Overlays = { boxes: a.regions };
   if (a.band !== undefined) o.band = { rows: a.band, cols: a.grid.wrapLon > 0 ? 0 : a.band };
   const border = a.mapFindings.find((f) => f.code === 'LRP202');
   if (border?.data) {
@@ -51,20 +54,22 @@ export async function modelFigures(a: ModelAnalysis): Promise<FigureFile[]> {
   const { lat, lon, masked } = a.grid;
   const base = safeName(a.name);
   const out: FigureFile[] = [];
+  const boxes = a.regions;
+  const outlined = boxes.length === 1 ? `the outlined box is ${boxes[0].name}` : `the outlined boxes are ${boxes.map((b) => b.name).join(', ')}`;
 
   const limits = sharedLimits(a.classes.map((c) => c.mean), { percentile: CLIP });
   out.push({
     name: `${base}-classes.png`,
     kind: 'classes',
-    caption: `Mean relevance per class (${a.classes.map((c) => `${c.name}: ${c.n} samples, target ${c.name}`).join('; ')}), composite ${a.composite}; shared symmetric scale clipped at the ${CLIP}th percentile of |R|; the outlined box is Nino-3.4${masked ? '; hatched cells are masked (land)' : ''}.`,
+    caption: `Mean relevance per class (${a.classes.map((c) => `${c.name}: ${c.n} samples, target ${c.name}`).join('; ')}), composite ${a.composite}; shared symmetric scale clipped at the ${CLIP}th percentile of |R|; ${outlined}${masked ? '; hatched cells are masked (land)' : ''}.`,
     png: await renderMapFigure({
       lat, lon, kind: 'diverging', limits, colorbarLabel: `mean relevance (clip p${CLIP})`,
-      panels: a.classes.map((c) => ({ title: `${c.name} (n=${c.n})`, values: c.mean, masked, overlays: { box: NINO34 } })),
+      panels: a.classes.map((c) => ({ title: `${c.name} (n=${c.n})`, values: c.mean, masked, overlays: { boxes } })),
     }),
   });
 
   const ov = artifactOverlays(a);
-  const parts = ['the outlined box is Nino-3.4'];
+  const parts = [outlined];
   if (ov.band) parts.push(`the faint pink band, ${a.band} cell(s) wide (the first layer's receptive field), is where zero padding can act${ov.band.cols === 0 ? ' (latitude edges only: longitude is wrapped periodically)' : ''}`);
   if (ov.flagged?.length) {
     const f = a.mapFindings.find((x) => x.code === 'LRP202')!;
@@ -89,6 +94,23 @@ export async function modelFigures(a: ModelAnalysis): Promise<FigureFile[]> {
     }),
   });
 
+  // Without the artifact: each warning's remedy twin (same weights, the remedy applied) next to the user's map.
+  const n = a.classes.reduce((k, c) => k + c.n, 0);
+  for (const t of a.twins) {
+    out.push({
+      name: `${base}-remedy-${t.code}.png`,
+      kind: 'remedy',
+      caption: `Without the artifact (${t.code}): mean |R| share of the model as it is and of its ${t.name} on the same ${n} samples (predicted class), shared scale; ${t.statisticName}: ${fmtStat(t.statistic)} for the model, ${fmtStat(t.twinStatistic)} for the twin.`,
+      png: await renderMapFigure({
+        lat, lon, kind: 'sequential', limits: seqLimits([a.trainedAbs, t.absShare]), colorbarLabel: `|R| share per cell (clip p${CLIP})`,
+        panels: [
+          { title: `as trained, ${t.code} ${fmtStat(t.statistic)}`, values: a.trainedAbs, masked, overlays: { boxes } },
+          { title: `${t.name}, ${fmtStat(t.twinStatistic)}`, values: t.absShare, masked, overlays: { boxes } },
+        ],
+      }),
+    });
+  }
+
   const full = a.randomized[a.randomized.length - 1];
   if (full) {
     out.push({
@@ -98,8 +120,8 @@ export async function modelFigures(a: ModelAnalysis): Promise<FigureFile[]> {
       png: await renderMapFigure({
         lat, lon, kind: 'sequential', limits: seqLimits([a.trainedAbs, full.absShare]), colorbarLabel: `|R| share per cell (clip p${CLIP})`,
         panels: [
-          { title: 'trained', values: a.trainedAbs, masked, overlays: { box: NINO34 } },
-          { title: `randomized (${full.layers.length} layers), r=${full.similarity.toFixed(2)}`, values: full.absShare, masked, overlays: { box: NINO34 } },
+          { title: 'trained', values: a.trainedAbs, masked, overlays: { boxes } },
+          { title: `randomized (${full.layers.length} layers), r=${full.similarity.toFixed(2)}`, values: full.absShare, masked, overlays: { boxes } },
         ],
       }),
     });

@@ -121,6 +121,11 @@ function section(page: ReportPage, s: ReportSection): string {
   ];
   h.push(`<table class="shares"><thead><tr><th>share of |R|</th><th></th></tr></thead><tbody>${rows.join('')}</tbody></table>`);
   h.push(fig('artifacts'));
+  const remedies = s.figures.filter((f) => f.kind === 'remedy');
+  if (remedies.length) {
+    h.push('<h3>Without the artifact: the remedy twins</h3>');
+    for (const f of remedies) h.push(`<figure><img src="${esc(f.name)}" alt="${esc(`${a.name}: ${f.name}`)}"><figcaption>${esc(f.caption)}</figcaption></figure>`);
+  }
 
   h.push('<h3>Sanity check: trained vs randomized</h3>');
   if (a.randomized.length) {

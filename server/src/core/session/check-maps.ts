@@ -55,7 +55,11 @@ export async function checkMaps(s: Session, o: CheckOptions = {}): Promise<Check
   const mask = checksMask(data, s.graph.inputs[0]?.fileLayout ?? '');
   const grid = gridIfAny(data);
   const { composite, ...explainer } = explainerOptions(s);
-  const raw = await collectFromArray(s.graph, x, composite!, { maxSamples: x.shape[0], mask, explainer, twin: geometryTwin(s.graph, grid, x) });
+  // Recurrent checks: the field's dim fed as time (their messages name it) and the labels (LRP216 compares accuracy).
+  const seq = data.input?.sequence;
+  const sequence = seq ? { time: seq.timeDim, reverse: seq.reverse } : undefined;
+  const labels = data.labels ? indices.map((i) => data.labels![i] ?? -1) : undefined;
+  const raw = await collectFromArray(s.graph, x, composite!, { maxSamples: x.shape[0], mask, explainer, twin: geometryTwin(s.graph, grid, x), sequence, labels });
   const ctx = onDataGrid(raw, data, grid);
   return { mapFindings: runMapChecks(ctx, { severity: o.severity }), ctx, raw, grid, x, indices, mask };
 }

@@ -1,7 +1,7 @@
 /** lrpLens/checkData: the relevance-map checks (LRP2xx) on samples, published as diagnostics on the model too. */
 import type { CancellationToken } from 'vscode-languageserver/node';
-import type { CheckDataParams, CheckDataResult, FindingSummary } from '../../protocol.js';
-import type { CheckDataJobPayload } from '../check-data-job.js';
+import type { CheckDataParams, CheckDataResult } from '../../protocol.js';
+import type { CheckDataJobPayload, CheckDataJobResult } from '../check-data-job.js';
 import type { ServerState } from '../state.js';
 import { publishModel } from './diagnostics.js';
 import { runLong, type WithProgressToken } from './long-job.js';
@@ -19,11 +19,11 @@ export async function checkData(state: ServerState, params: CheckDataParams, tok
     settings: { disabledChecks: state.settings.disabledChecks, composite: state.settings.composite, compositeParams: state.settings.compositeParams },
   };
   const started = Date.now();
-  const findings = await runLong<FindingSummary[]>(state, { kind: 'checkData', jobId, file, payload }, token, params as WithProgressToken);
+  const { findings, twins } = await runLong<CheckDataJobResult>(state, { kind: 'checkData', jobId, file, payload }, token, params as WithProgressToken);
   const entry = state.models.get(file);
   if (entry) {
     entry.mapFindings = findings;
     publishModel(state, file);
   }
-  return { jobId, model: file, findings, durationMs: Date.now() - started };
+  return { jobId, model: file, findings, ...(twins.length ? { twins } : {}), durationMs: Date.now() - started };
 }

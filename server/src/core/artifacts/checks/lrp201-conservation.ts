@@ -1,10 +1,12 @@
 /**
  * LRP201: relevance lost or gained per layer and overall, each layer judged against what its rule is
- * expected to lose: a rule that puts the bias in its denominator (epsilon, gamma, z+, alpha-beta,
- * w-square) hands the bias's share to nobody, epsilon also the stabilizer's; flat and z-box leave the
- * bias out, and a layer without a bias under a rule without a stabilizer conserves by design. A layer
- * that conserves by design and still changes the sum is a different finding (a fault or an unsupported
- * operation) from one that leaks by design.
+ * expected to lose. Where the context has the engine's per-step losses (collect.ts), the expected loss
+ * is computed from the forward pass (expected-loss.ts: the bias's and the stabilizer's share of each
+ * unit's denominator, summed over units); a step that changes the sum by more than that, beyond the
+ * layer threshold, is not the rule's doing (an engine fault or an operation the rule does not cover): a
+ * warning. Rules whose loss is not computed (gamma, z+, alpha-beta, z-box, w-square) are classified: a
+ * bias in the denominator loses by design. Contexts with only per-layer sums (hand-made ones) are judged
+ * by classification too.
  */
 import type { CheckMeta, MapCheck } from '../check.js';
 import { makeFinding, pct } from '../check.js';
@@ -36,9 +38,37 @@ export const meta: CheckMeta = {
   remedy: 'Relevance lost in a layer went into its bias or the stabilizer. Rules that leave the bias out, a smaller epsilon, or a model with smaller biases conserve more; read the map as explaining the conserved share only.',
 };
 
+/** Mean over samples of |v_s| / |initial_s| (samples with a zero or non-finite value left out). */
+function meanRel(v: number[], initial: number[]): number {
+  let c = 0, m = 0;
+  v.forEach((x, s) => {
+    const init = initial[s];
+    if (!(Math.abs(init) > 0) || !Number.isFinite(x)) return;
+    c += Math.abs(x) / Math.abs(init);
+    m++;
+  });
+  return m ? c / m : 0;
+}
+
+interface Step { name: string; index: number; change: number; expected?: number; unexplained?: number; design: ReturnType<typeof expectedLoss> }
+
+/** Each backward step's change, computed expected loss and the part of the change the rule does not explain. */
+function steps(ctx: Parameters<MapCheck['check']>[0]): Step[] {
+  const byName = new Map(ctx.graph.nodes.map((nd, i) => [nd.name, i]));
+  return (ctx.layerLoss ?? []).map((l) => {
+    const node = ctx.graph.nodes[l.index];
+    const design = expectedLoss(node, ctx.rules?.[l.name]);
+    const index = l.index >= 0 ? l.index : byName.get(l.name.split('/')[0]) ?? -1;
+    const change = meanRel(l.observed, ctx.initial);
+    if (!l.expected) return { name: l.name, index, change, design };
+    return { name: l.name, index, change, design, expected: meanRel(l.expected, ctx.initial), unexplained: meanRel(l.observed.map((o, s) => o - l.expected![s]), ctx.initial) };
+  });
+}
+
 export const check: MapCheck = {
   meta,
   check(ctx) {
+    if (ctx.layerLoss?.length) return computed(ctx);
     const out: Finding[] = [];
     const n = ctx.n, p = per(ctx);
     let gap = 0, k = 0;
@@ -102,3 +132,48 @@ export const check: MapCheck = {
     return out;
   },
 };
+
+/** LRP201 on the engine's per-step losses, each against its rule's computed expected loss. */
+function computed(ctx: Parameters<MapCheck['check']>[0]): Finding[] {
+  const p = per(ctx);
+  let gap = 0, k = 0;
+  for (let s = 0; s < ctx.n; s++) {
+    const init = ctx.initial[s];
+    if (!(Math.abs(init) > 0)) continue;
+    let sum = 0;
+    for (let i = 0; i < p; i++) sum += ctx.relevance[s * p + i];
+    if (!Number.isFinite(sum)) continue;
+    gap += Math.abs(sum - init) / Math.abs(init);
+    k++;
+  }
+  const overall = k ? gap / k : NaN;
+  const all = steps(ctx);
+  const worst = all.reduce<Step | undefined>((w, st) => (!w || st.change > w.change ? st : w), undefined);
+  // Computed: the change beyond the rule's own loss; classified: a change where the rule conserves by design.
+  const unexplainedOf = (st: Step): number => st.unexplained ?? (st.design === 'conserves' && ctx.rules ? st.change : 0);
+  const unexpected = all.filter((st) => unexplainedOf(st) > meta.thresholds.layer).sort((a, b) => unexplainedOf(b) - unexplainedOf(a));
+  const expected = all.reduce((a, st) => a + (st.expected ?? (st.design === 'conserves' ? 0 : st.change)), 0);
+  const computedSteps = all.filter((st) => st.expected !== undefined);
+  if (!(overall > meta.thresholds.overall || (worst && worst.change > meta.thresholds.layer))) return [];
+  const bad = unexpected[0];
+  const at = bad ?? worst;
+  const node = at && at.index >= 0 && at.change > meta.thresholds.layer ? ctx.graph.nodes[at.index] : undefined;
+  const shown = all.filter((st) => st.change > 0.01).sort((a, b) => b.change - a.change).slice(0, 3)
+    .map((st) => `'${st.name}' ${pct(st.change)} (${st.expected !== undefined ? `its rule loses ${pct(st.expected)} by design` : st.design === 'conserves' ? 'its rule conserves' : `its rule loses its ${st.design} by design, amount not computed`})`);
+  return [
+    makeFinding(meta, ctx.graph, {
+      ...(bad ? { severity: 'warning' as const } : {}),
+      node,
+      message:
+        `input relevance differs from the output's by ${pct(overall)} on average (threshold ${pct(meta.thresholds.overall)})` +
+        (shown.length ? `; the largest changes: ${shown.join(', ')}` : '') +
+        `; expected from the rules (bias and stabilizer shares of the forward pass, ${computedSteps.length} of ${all.length} steps computed): ${pct(expected)} in all` +
+        (bad ? `; '${bad.name}' changes it by ${pct(bad.change)}, ${pct(unexplainedOf(bad))} more than its rule loses by design: an engine fault or an operation the rule does not cover` : ''),
+      data: {
+        overall, worstLayerChange: worst?.change ?? NaN, worstLayer: worst?.name ?? '', samples: k, composite: ctx.composite,
+        byDesign: expected, computedLayers: computedSteps.length, unexpectedLayers: unexpected.map((u) => u.name).join(','), unexpectedChange: unexpected.reduce((a, u) => a + unexplainedOf(u), 0),
+        ...controlData(overall, expected, 'relevance the rules lose by design (computed bias and stabilizer shares)', overall - expected),
+      },
+    }),
+  ];
+}

@@ -5,7 +5,7 @@ import type { MapContext } from '../map-context.js';
 import { borderBand, edgeProfilesPerSample, forLine, median, signTestP, type BandRatios, type Grid, type Side } from '../map-stats.js';
 import type { Finding } from '../finding.js';
 import { isWindowed } from '../geometry.js';
-import { borderSides, cellShares, firstLayerBand, isGridInput, mapGrid } from './map-common.js';
+import { borderSides, cellShares, controlData, firstLayerBand, isGridInput, mapGrid } from './map-common.js';
 
 export const meta: CheckMeta = {
   code: 'LRP202',
@@ -102,7 +102,9 @@ function againstTwin(ctx: MapContext, sides: Side[], band: number): Finding[] {
         list(sides, (s) => factors[s].map((f) => fmt(f)).join(' ')) +
         `; ${notes.join(', ')} (threshold: factor ${T} either way, sign test p < ${P}); on those lines the padding moves ${fmt(100 * moved)} % of the map's |R|. Band of ${band} cells vs the interior's mean |R|: ${fmt(r.all)} (twin ${fmt(rt.all)})`,
       data: {
-        band, movedShare: moved, ratio: r.all, control: rt.all, controlName: ctx.twin!.name, worstFactor: worst, sides: flagged.join(','),
+        band, movedShare: moved, ratio: r.all, control: rt.all, worstFactor: worst, sides: flagged.join(','),
+        // The panel, SARIF and JSON read these alike (issue 17): band ratio of the model and of the twin, the strongest line factor, its sign test.
+        ...controlData(r.all, rt.all, ctx.twin!.name, worst, Math.min(...flagged.flatMap((s) => beyond[s].map((d) => pValue[s][d])))),
         ...Object.fromEntries(sides.map((s) => [s, factors[s][0]])),
         ...lineData(rims, (s) => factors[s]),
         // Which lines (distance from the edge) passed both tests, and the strongest factor among them: what the report's figure marks.
