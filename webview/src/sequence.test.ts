@@ -15,7 +15,10 @@ import { loadModel } from '../../server/src/core/model/load.js';
 import { explainGraph } from '../../server/src/core/lrp/engine.js';
 import { decode } from './decode.js';
 import { encodeFloat32, type PanelResult } from './messages.js';
-import { axesFromInfo, barScale, curveInBarUnits, sequenceAxes, sequenceMaps, sequenceOverlays, stepRelevance, summarizeSteps } from './sequence.js';
+import {
+  DEFAULT_SEQUENCE_TOGGLES, axesFromInfo, barScale, curveInBarUnits, sequenceAxes, sequenceMapMarks, sequenceMaps, sequenceOverlays,
+  sequenceToggles, stepRelevance, summarizeSteps,
+} from './sequence.js';
 import { findEntry, readProject } from '../../server/src/core/data/project.js';
 import { explain, openSession } from '../../server/src/core/session/session.js';
 import { explainResult } from '../../server/src/lsp/explain-job.js';
@@ -190,4 +193,42 @@ test('the fitted curve in bar units and the bar chart\'s scale', () => {
   assert.equal(y(-1), 110);
   assert.equal(y(0), 8 + (2 / 3) * 102);
   assert.equal(y(5), 8, 'values past the bars clip at the top');
+});
+
+test('the overlays on the time x feature map: faded steps merged into shaded runs, the zero step outlined, the feeding arrow; each only when on', async () => {
+  await useBackend('wasm');
+  const short = wire((await measureRecurrent({ variant: 'rnn-short', composite: 'epsilon' }, 2, 8)).findings);
+  const T = short.find((f) => f.code === 'LRP213')!.data!.steps as number;
+  const ov = sequenceOverlays(short, { steps: T, features: 16 });
+  const W = 640, cw = W / T;
+  const m = sequenceMapMarks(ov, DEFAULT_SEQUENCE_TOGGLES, T, W);
+  // The runs cover exactly the faded steps, each a contiguous block of whole columns.
+  const covered = m.shaded.flatMap((s) => Array.from({ length: s.to - s.from + 1 }, (_, i) => s.from + i));
+  assert.deepEqual(covered, [...ov.fading!.faded].sort((a, b) => a - b));
+  for (const s of m.shaded) {
+    assert.ok(Math.abs(s.x - s.from * cw) < 1e-9 && Math.abs(s.w - (s.to - s.from + 1) * cw) < 1e-9, JSON.stringify(s));
+  }
+  for (let i = 1; i < m.shaded.length; i++) assert.ok(m.shaded[i].from > m.shaded[i - 1].to + 1, 'runs are maximal');
+  assert.deepEqual(m.arrow, { label: 'time' }, 'a benchmark sequence is not a field: no dim to name');
+  assert.deepEqual(m.outlined, []);
+  const off = sequenceMapMarks(ov, { ...DEFAULT_SEQUENCE_TOGGLES, fading: false, feeding: false }, T, W);
+  assert.deepEqual([off.shaded, off.arrow], [[], undefined]);
+
+  const cropped = wire((await measureRecurrent({ variant: 'lstm-cropped', composite: 'epsilon' }, 2, 8)).findings);
+  const z = sequenceMapMarks(sequenceOverlays(cropped, { steps: T, features: 16 }), DEFAULT_SEQUENCE_TOGGLES, T, W);
+  assert.deepEqual(z.outlined, [{ x: 0, w: cw, from: 0, to: 0 }]);
+  assert.deepEqual(sequenceMapMarks(sequenceOverlays(cropped, { steps: T, features: 16 }), { ...DEFAULT_SEQUENCE_TOGGLES, zero: false }, T, W).outlined, []);
+  // A field fed along a named dim says so on the arrow.
+  assert.deepEqual(sequenceMapMarks({ zeroSteps: [], stripes: { timeDim: 'lon', profile: [], message: '' } }, DEFAULT_SEQUENCE_TOGGLES, T, W).arrow, { label: "fed along 'lon'" });
+});
+
+test('the overlay toggles from a kept panel state: kept booleans win, anything missing or malformed falls back to the default', () => {
+  assert.deepEqual(sequenceToggles(undefined), DEFAULT_SEQUENCE_TOGGLES);
+  assert.deepEqual(sequenceToggles('on'), DEFAULT_SEQUENCE_TOGGLES);
+  assert.deepEqual(sequenceToggles({ fading: false, reversed: true }), { feeding: true, fading: false, zero: true, reversed: true });
+  assert.deepEqual(sequenceToggles({ fading: 0, zero: 'no', extra: true }), DEFAULT_SEQUENCE_TOGGLES);
+  // The default is not shared with the results.
+  const t = sequenceToggles(undefined);
+  t.feeding = false;
+  assert.equal(DEFAULT_SEQUENCE_TOGGLES.feeding, true);
 });

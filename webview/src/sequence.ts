@@ -185,3 +185,66 @@ export function barScale(values: ArrayLike<number>): (v: number) => number {
   if (hi === lo) hi = 1;
   return (v) => 8 + ((hi - Math.min(hi, Math.max(lo, v))) / (hi - lo)) * 102;
 }
+
+/** Which of the sequence view's overlays are on; kept in the panel's state (state.ts KeptPanelState). */
+export interface SequenceToggles {
+  feeding: boolean;
+  fading: boolean;
+  zero: boolean;
+  reversed: boolean;
+}
+
+export const DEFAULT_SEQUENCE_TOGGLES: Readonly<SequenceToggles> = { feeding: true, fading: true, zero: true, reversed: false };
+
+/** The toggles from a kept state: each boolean it holds, the default for anything missing or malformed (an older or hand-edited state). */
+export function sequenceToggles(kept: unknown): SequenceToggles {
+  const out = { ...DEFAULT_SEQUENCE_TOGGLES };
+  if (typeof kept !== 'object' || kept === null) return out;
+  for (const k of Object.keys(out) as (keyof SequenceToggles)[]) {
+    const v = (kept as Record<string, unknown>)[k];
+    if (typeof v === 'boolean') out[k] = v;
+  }
+  return out;
+}
+
+/** A run of whole columns of a features x time map, in CSS px from the plot's left edge. */
+export interface ColumnSpan {
+  x: number;
+  w: number;
+  /** First and last step of the run. */
+  from: number;
+  to: number;
+}
+
+/** What the overlays mark on the features x time map itself (not only on the step chart). */
+export interface SequenceMapMarks {
+  /** LRP213: runs of faded steps, shaded over every feature. */
+  shaded: ColumnSpan[];
+  /** LRP215: the step with exactly zero relevance, outlined. */
+  outlined: ColumnSpan[];
+  /** LRP212: the feeding direction (time left to right), with the field's dim when known. */
+  arrow?: { label: string };
+}
+
+/**
+ * The map marks of the overlays that are on, for a plot `plotW` px wide showing `steps` columns:
+ * adjacent faded steps merge into one span, so a long faded stretch is one shaded block without seams.
+ */
+export function sequenceMapMarks(ov: SequenceOverlays, on: SequenceToggles, steps: number, plotW: number): SequenceMapMarks {
+  const cw = plotW / Math.max(1, steps);
+  const span = (from: number, to: number): ColumnSpan => ({ x: from * cw, w: (to - from + 1) * cw, from, to });
+  const shaded: ColumnSpan[] = [];
+  if (on.fading && ov.fading) {
+    const ts = [...new Set(ov.fading.faded)].filter((t) => t >= 0 && t < steps).sort((a, b) => a - b);
+    for (let i = 0; i < ts.length;) {
+      let j = i;
+      while (j + 1 < ts.length && ts[j + 1] === ts[j] + 1) j++;
+      shaded.push(span(ts[i], ts[j]));
+      i = j + 1;
+    }
+  }
+  const outlined = on.zero ? ov.zeroSteps.filter((z) => z.step >= 0 && z.step < steps).map((z) => span(z.step, z.step)) : [];
+  const marks: SequenceMapMarks = { shaded, outlined };
+  if (on.feeding && ov.stripes) marks.arrow = { label: ov.stripes.timeDim ? `fed along '${ov.stripes.timeDim}'` : 'time' };
+  return marks;
+}

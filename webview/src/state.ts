@@ -27,8 +27,14 @@ export interface Compared {
   params: PanelExplainParams;
 }
 
+/**
+ * PanelState with the sequence view's overlay toggles (sequence-view.ts): kept with the rest, so a reload
+ * of the panel or another sample keeps them. Optional: states kept by older versions lack it.
+ */
+export type KeptPanelState = PanelState & { sequenceOverlays?: Record<string, boolean> };
+
 export interface Panel {
-  state: PanelState;
+  state: KeptPanelState;
   models: ModelSummary[];
   /** The result on the Sample and Data set tabs, and map A of the comparison. */
   main?: Shown;

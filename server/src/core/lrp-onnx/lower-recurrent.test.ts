@@ -4,8 +4,10 @@
  * Recurrent layer on load) explained under lstm-epsilon (the default), lstm-conservative and esn, against
  * the float64 reference of core/lrp/fixtures/esn-lrp (make_esn_lrp.py) and against the tfjs engine, per
  * sample max |R - R_ref| <= 1e-4 max |R_ref| (as the tfjs engine's own test); the ESN sample; sequence
- * outputs, backward direction and relu against the tfjs engine. LSTM, an open time axis and the uniform
- * rule stay on the tfjs engine, with the reason.
+ * outputs, backward direction and relu against the tfjs engine; the Keras SimpleRNN fixtures (a Dense on
+ * every step of a return_sequences layer, a relu last state) with their time axis fixed, against the tfjs
+ * engine and their Keras reference outputs. LSTM, an open time axis and the uniform rule stay on the tfjs
+ * engine, with the reason.
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,6 +21,7 @@ import { findEntry, readProject } from '../data/project.js';
 import { openSession, samplesOf } from '../session/session.js';
 import { loadModel } from '../model/load.js';
 import type { LayerNode, ModelGraph, RecurrentParams } from '../model/graph.js';
+import { inferShapes } from '../model/shapes.js';
 import { randomArray, rng } from '../lrp/test-graphs.js';
 import { explainGraph } from '../lrp/engine.js';
 import { OrtExplainer, chooseEngine } from './ort-explainer.js';
@@ -168,3 +171,77 @@ test('a backward leaky reservoir (the ESN fixture run from the last step to the 
   }
 });
 
+
+/**
+ * worstRelPerSample, where a sample the reference gives no relevance at all (z+ on a
+ * negative target) must get none either: its error is then the largest |R| given.
+ */
+function worstRelOrZero(got: Float32Array, want: Float32Array, n: number): number {
+  const per = want.length / n;
+  let worst = 0;
+  for (let s = 0; s < n; s++) {
+    const g = got.subarray(s * per, (s + 1) * per), w = want.subarray(s * per, (s + 1) * per);
+    worst = Math.max(worst, w.every((v) => v === 0) ? Math.max(...Array.from(g, Math.abs)) : worstRelPerSample(g, w, 1));
+  }
+  return worst;
+}
+
+/** The graph with its open time axis fixed to T steps (shapes inferred again), as a batch of T-step sequences gives it. */
+function withSteps(g: ModelGraph, T: number): ModelGraph {
+  const fix = (s: (number | null)[]) => s.map((d, i) => (i === 1 ? T : d));
+  return inferShapes({
+    ...g,
+    nodes: g.nodes.map((n) => ({ ...n, outputShape: n.kind === 'Input' ? fix(n.outputShape) : [] }) as LayerNode),
+    inputs: g.inputs.map((s) => ({ ...s, fileShape: fix(s.fileShape) })),
+    outputs: g.outputs.map((s) => ({ ...s, fileShape: [] })),
+  });
+}
+
+test('Keras SimpleRNN fixtures with the time axis fixed: a Dense on every step of a return_sequences layer (a size-1 convolution in the graph) and a relu last state, on ONNX Runtime within 1e-4 of the tfjs engine under every rule, predicting the Keras reference', async () => {
+  const rows: string[] = [];
+  const ruleMaps = [
+    [],
+    [{ kind: 'Recurrent', rule: 'lstm-conservative' }],
+    [{ kind: 'Recurrent', rule: 'esn' }],
+    [{ kind: 'dense', rule: 'alpha-beta:1:0' }],
+    [{ kind: 'dense', rule: 'alpha-beta:2:1' }],
+    [{ kind: 'dense', rule: 'gamma:0.25' }],
+    [{ kind: 'dense', rule: 'w-square' }],
+  ];
+  for (const stem of ['simple_rnn', 'simple_rnn_nobias']) {
+    const open = await loadModel(join(RECURRENT, `${stem}.h5`));
+    const x = readNpyFile(join(RECURRENT, `${stem}.x.npy`));
+    const [n, T] = x.shape;
+    const refused = await chooseEngine(open, { composite: 'epsilon' });
+    assert.equal(refused.engine, 'tfjs', `${stem}: an open time axis is not unrolled`);
+    if (refused.engine === 'tfjs') assert.match(refused.reason, /open sequence length/);
+    const g = withSteps(open, T);
+    const dense = g.nodes.find((k) => k.kind === 'Dense');
+    if (stem === 'simple_rnn') assert.deepEqual(dense?.outputShape, [null, T, 2], 'the Dense maps every step');
+    // The Keras outputs, from the fixture generator's float64 implementation of the equations.
+    const want = readNpyFile(join(RECURRENT, `${stem}.y.npy`)).data as Float64Array;
+    const K = want.length / n;
+    for (const ruleMap of ruleMaps) {
+      if (stem === 'simple_rnn_nobias' && ruleMap.some((e) => e.kind === 'dense')) continue; // no Dense in it
+      const opts = { composite: 'epsilon', ruleMap };
+      const ort = await OrtExplainer.create(g, opts);
+      try {
+        for (const target of [0, K - 1]) {
+          const e = await ort.explain(x, { target: { type: 'index', index: target } });
+          const js = explainGraph(g, x, { ...opts, target: { type: 'index', index: target }, init: 'onehot' });
+          const out = e.output.data as Float32Array;
+          let outErr = 0;
+          for (let i = 0; i < want.length; i++) outErr = Math.max(outErr, Math.abs(out[i] - want[i]) / Math.max(1e-6, Math.abs(want[i])));
+          assert.ok(outErr <= 1e-5, `${stem}: output vs Keras reference, relative ${outErr}`);
+          const err = worstRelOrZero(e.relevance.data as Float32Array, js.relevance.data as Float32Array, n);
+          rows.push(`${stem} ${ruleMap.map((r) => r.rule).join('+') || 'default'} target ${target}: ${err.toExponential(2)} (max |R| ${Math.max(...Array.from(js.relevance.data as Float32Array, Math.abs)).toPrecision(2)})`);
+          assert.ok(err <= 1e-4, `${stem} ${JSON.stringify(ruleMap)} target ${target}: ${err}`);
+        }
+      } finally {
+        await ort.dispose();
+      }
+    }
+  }
+  console.log(`Keras SimpleRNN fixtures, ONNX Runtime vs tfjs (worst per-sample max |dR| / max |R|):\n  ${rows.join('\n  ')}`);
+  assert.equal(rows.length, 2 * (7 + 3));
+});

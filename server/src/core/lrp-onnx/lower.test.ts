@@ -196,6 +196,31 @@ test('rule maps (w-square, flat, epsilon-rms, lrp0, gamma-classic, alpha-beta, p
   assert.ok((await agreement(c1, { composite: 'epsilon', ruleMap: [{ kind: 'conv', rule: 'gamma-classic:0.5' }] }, input([3, 17, 3], 14))) <= 1e-4, 'conv1d gamma-classic');
 });
 
+test('a Dense on every step or pixel (rank-3 and rank-4 inputs, lowered as a size-1 convolution) agrees with the tfjs engine under every composite', async () => {
+  const seq = new GraphBuilder(rng(21), [null, 9, 3]);
+  seq.conv(4, 3, [3], { padding: 'same', activation: RELU });
+  seq.dense(5, 4, { activation: RELU });
+  seq.flatten();
+  seq.dense(2, 45);
+  const img = new GraphBuilder(rng(22), [null, 6, 5, 2]);
+  img.conv(3, 2, [3, 3], { padding: 'same', activation: RELU });
+  img.dense(4, 3, { activation: RELU });
+  img.globalPool('avg', 2);
+  img.dense(2, 4);
+  const cases: [ModelGraph, NdArray][] = [[seq.build('dense-per-step'), input([3, 9, 3], 23)], [img.build('dense-per-pixel'), input([3, 6, 5, 2], 24)]];
+  for (const [g, x] of cases) {
+    assert.equal(g.nodes.filter((n) => n.kind === 'Dense')[0].outputShape.length, x.shape.length, `${g.name}: the first Dense keeps the axes`);
+    for (const composite of COMPOSITE_NAMES) {
+      const err = await agreement(g, { composite, low: -1, high: 1 }, x);
+      assert.ok(err <= 1e-4, `${g.name} ${composite}: ${err}`);
+    }
+    for (const rule of ['w-square', 'alpha-beta:2:1', 'gamma:0.25', 'epsilon-rms:0.1']) {
+      const err = await agreement(g, { composite: 'epsilon', ruleMap: [{ kind: 'dense', rule }] }, x);
+      assert.ok(err <= 1e-4, `${g.name} dense ${rule}: ${err}`);
+    }
+  }
+});
+
 test('targets (index, contrast, on a spatial output), the output init and chunked batches agree with the tfjs engine', async () => {
   const g = convNet();
   const x = input([7, 13, 11, 2], 16);

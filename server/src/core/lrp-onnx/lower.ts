@@ -21,7 +21,7 @@ import { LensError } from '../errors.js';
 import { type CanonicalGraph, canonicalize } from '../model/canonicalize.js';
 import type { LayerNode, Layout, ModelGraph } from '../model/graph.js';
 import { type Composite, type CompositeOptions, type InitMode, type RuleMapEntry, buildComposite } from '../lrp/composites.js';
-import { LinearLayer, isLinear } from '../lrp/linear.js';
+import { LinearLayer, type LinearNode, isLinear } from '../lrp/linear.js';
 import type { Rule } from '../lrp/rules.js';
 import { GraphWriter, type IoSpec, OPSET, cfShape, toChannelsFirst, toChannelsLast } from './graph-writer.js';
 import { type GraphFacts, graphFacts } from './facts.js';
@@ -31,6 +31,7 @@ import { activationForward, batchNormForward, mergeForward, normRelevance, prelu
 import { type GlobalForward, type PoolForward, globalPoolForward, globalPoolRelevance, poolForward, poolRelevance } from './pool-ops.js';
 import { shapeForward, shapeRelevance } from './shape-ops.js';
 import { type RecurrentForward, recurrentForward, recurrentRelevanceOnnx } from './lower-recurrent.js';
+import { pointwiseDense } from './dense-per-step.js';
 
 export interface LoweringOptions extends CompositeOptions {
   composite?: string;
@@ -163,8 +164,7 @@ class Lowering {
     const inShapes = node.inbound.map((n) => this.shapeOf(n));
     if (isLinear(node)) {
       if (node.kind === 'ConvTranspose') refuse(node.name, `transposed convolution ${node.name} is not lowered`);
-      const layer = new LinearLayer(node);
-      const geo = layer.kind === 'dense' ? undefined : convGeometry(layer, inShapes[0], node.outputShape);
+      const { layer, geo } = linearOf(node, inShapes[0]);
       const k = onnxKernel(layer, layer.kernel.data);
       const bias = layer.bias ? w.floats(`${node.name}.b`, layer.bias, [layer.bias.length]) : undefined;
       st.linear = { layer, geo };
@@ -267,6 +267,13 @@ interface NodeState {
   preAct?: string;
   recurrent?: RecurrentForward;
   facts: { xNonNegative: boolean; rOnlyPositive: boolean };
+}
+
+/** A linear layer and its conv geometry; a Dense on a sequence (any rank-3+ input) maps every step alike: a size-1 convolution here. */
+function linearOf(node: LinearNode, inShape: (number | null)[]): { layer: LinearLayer; geo: ConvGeometry | undefined } {
+  if (node.kind === 'Dense' && inShape.length > 2) return pointwiseDense(node, inShape);
+  const layer = new LinearLayer(node);
+  return { layer, geo: layer.kind === 'dense' ? undefined : convGeometry(layer, inShape, node.outputShape) };
 }
 
 /** Relevance at each input of `node` from the relevance `r` at its output, by its rule. */
