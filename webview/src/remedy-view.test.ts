@@ -11,7 +11,8 @@ import { bundle, launch, openPanel, cnnScenario, CHROMIUM } from './panel-harnes
 import { encodeFloat32, parseToWebview, type RemedyTwinMaps } from './messages.js';
 import { formatValue } from '../../server/src/core/render/colormap.js';
 import { useBackend } from '../../server/src/core/backend.js';
-import { measure } from '../../samples/benchmark/measure.js';
+import { measure, testData } from '../../samples/benchmark/measure.js';
+import { addRuleTwins } from '../../server/src/core/artifacts/remedy-twins-rule.js';
 import { modelPath } from '../../samples/benchmark/cases.js';
 import { remedyTwins, twinShareMaps } from '../../server/src/core/artifacts/remedy-twins.js';
 import { findingSummary } from '../../server/src/lsp/analyzer.js';
@@ -60,6 +61,27 @@ test('the Findings tab draws each remedy twin next to the model\'s map, with bot
   // A result without twins removes them.
   await p.send({ type: 'findings', requestId: 'host-none', findings: [] });
   await p.page.waitForFunction(() => !document.getElementById('remedyTwins'));
+  assert.deepEqual(p.logs.filter((l) => l.startsWith('pageerror')), []);
+});
+
+test('a first-layer rule twin (the linear MLP\'s LRP210, w-square on the first layer) is drawn with its name and both statistics', { skip: skip || (!existsSync(modelPath('mlp-linear')) && 'benchmark models not generated'), timeout: 120_000 }, async () => {
+  await useBackend('wasm');
+  const m = await measure({ variant: 'mlp-linear', composite: 'epsilon' }, 8);
+  addRuleTwins(m.ctx, m.ctx, m.findings, { graph: m.ctx.graph, x: testData(8).x, opts: { composite: 'epsilon' } }, (c) => c);
+  const t = remedyTwins(m.ctx, m.findings).find((x) => x.code === 'LRP210');
+  assert.ok(t, m.findings.map((f) => f.code).join(', '));
+  const s = twinShareMaps(m.ctx, t);
+  const twin: RemedyTwinMaps = { code: t.code, name: t.name, statisticName: t.statisticName, statistic: t.statistic, twinStatistic: t.twinStatistic, height: s.height, width: s.width, user: encodeFloat32(s.user, [s.height, s.width]), twin: encodeFloat32(s.twin, [s.height, s.width]) };
+  const p = await openPanel(browser, 'light', await cnnScenario());
+  await p.waitFor('rendered', 0);
+  await p.page.locator('vscode-tab-header', { hasText: 'Findings' }).click();
+  await p.send({ type: 'findings', requestId: 'host-rule-twin', findings: m.findings.map(findingSummary), twins: [twin] });
+  const row = p.page.locator('#remedyTwins .maps[data-code="LRP210"]');
+  await row.locator('canvas').first().waitFor();
+  assert.equal(await row.locator('canvas').count(), 2);
+  const captions = (await row.locator('figcaption').allTextContents()).join(' | ');
+  assert.ok(captions.includes('w-square first-layer twin') && captions.includes(formatValue(t.statistic)) && captions.includes(formatValue(t.twinStatistic)), captions);
+  assert.match(await p.page.locator('#remedyTwins p.caption').textContent() ?? '', /correlation of \|R\| with \|x\|/);
   assert.deepEqual(p.logs.filter((l) => l.startsWith('pageerror')), []);
 });
 

@@ -1,8 +1,8 @@
 /**
  * "Without the artifact": each warning's remedy twin (core/artifacts/remedy-twins.ts) drawn under the
  * findings table: the model's mean |R| share per cell next to the twin's (the same weights with the
- * remedy applied: valid or circular padding, average pooling), on one scale, with the check's statistic
- * on each. The twins come with the data check's findings.
+ * remedy applied: valid or circular padding, average pooling, another rule on the first layer), on one
+ * scale, with the check's statistic on each. The twins come with the data check's findings.
  */
 import { formatValue, sharedLimits } from '../../server/src/core/render/colormap.js';
 import { MapCanvas } from './heatmap.js';

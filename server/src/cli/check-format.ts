@@ -29,6 +29,13 @@ function lineCol(file: string, offset: number, cache: Map<string, string>): [num
   }
 }
 
+/** The remedy twin's name and statistic (remedy-twins.ts writes them into the finding's data), as the text line's tail. */
+function twinNote(f: Finding): string {
+  const name = f.data?.remedyTwin, value = f.data?.remedyTwinStatistic;
+  if (typeof name !== 'string') return '';
+  return `; without the artifact, the ${name} gives ${typeof value === 'number' && Number.isFinite(value) ? Number(value.toPrecision(3)) : 'n/a'}`;
+}
+
 export function formatText(r: CheckResult, cwd = process.cwd()): string {
   const cache = new Map<string, string>();
   const lines: string[] = [];
@@ -37,7 +44,7 @@ export function formatText(r: CheckResult, cwd = process.cwd()): string {
     const lc = f.location.range ? lineCol(f.location.file, f.location.range[0], cache) : undefined;
     const where = lc ? `${file}:${lc[0]}:${lc[1]}` : file;
     const layer = f.layer ? ` [${f.layer.name}]` : '';
-    lines.push(`${where}: ${f.severity} ${f.code} ${f.message}${layer}`);
+    lines.push(`${where}: ${f.severity} ${f.code} ${f.message}${layer}${twinNote(f)}`);
   }
   for (const s of r.summaries) {
     const file = relative(cwd, s.file) || s.file;
@@ -79,6 +86,8 @@ export function formatSarif(r: CheckResult, version: string): string {
       level: LEVEL[f.severity],
       message: { text: `${f.message}. Remedy: ${f.remedy}` },
       locations: [loc],
+      // The finding's data as it is (statistic, control, p-value, and the remedy twin's name and statistic:
+      // `remedyTwin`, `remedyTwinStatistic`), the same keys as `--format json`; no maps.
       properties: { severity: f.severity, docs: f.docs, ...(f.data ?? {}) },
     };
   });

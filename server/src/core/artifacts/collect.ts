@@ -85,7 +85,8 @@ function slice(x: NdArray, n: number): NdArray {
   return { shape: [n, ...x.shape.slice(1)], data, dtype: 'f4' } as NdArray;
 }
 
-function relevanceOf(e: Explanation): Float32Array {
+/** An explanation's relevance, channels-last (the layout the checks read). */
+export function relevanceOf(e: Explanation): Float32Array {
   return toChannelsLast(e.relevance.data as Float32Array, e.relevance.shape, e.layout).data;
 }
 

@@ -9,6 +9,7 @@ import { explainGraph, LrpExplainer, type ExplainerOptions, type Explanation } f
 import { baseline } from '../lrp/baselines.js';
 import { avgPoolTwin } from './twins.js';
 import { isWindowed } from './geometry.js';
+import type { RuleTwin } from './remedy-twins-rule.js';
 
 export interface ControlMaps {
   /**
@@ -23,6 +24,24 @@ export interface ControlMaps {
   randomizedRunnerUp?: Float32Array;
   /** Gradient x input of the model for its top class (LRP210). */
   gradientInput?: Float32Array;
+  /** Remedy twins with another rule on the first layer, per finding code (LRP207/208/210): remedy-twins-rule.ts, built after the checks. */
+  ruleTwins?: Record<string, RuleTwin>;
+}
+
+/**
+ * The controls with every map (n samples each, in the context's layout) passed through `f`: the one list
+ * of control maps that moving a context onto the data's grid (fold-context.ts, scatter-context.ts) goes
+ * through, so a check never reads a control at offsets of another layout. A new control adds its line here.
+ */
+export function mapControlMaps(c: ControlMaps, f: (r: Float32Array) => Float32Array): ControlMaps {
+  const out: ControlMaps = {};
+  if (c.geometry) out.geometry = f(c.geometry);
+  if (c.poolTwin) out.poolTwin = { name: c.poolTwin.name, relevance: f(c.poolTwin.relevance) };
+  if (c.randomizedTop) out.randomizedTop = f(c.randomizedTop);
+  if (c.randomizedRunnerUp) out.randomizedRunnerUp = f(c.randomizedRunnerUp);
+  if (c.gradientInput) out.gradientInput = f(c.gradientInput);
+  if (c.ruleTwins) out.ruleTwins = Object.fromEntries(Object.entries(c.ruleTwins).map(([code, t]) => [code, { ...t, relevance: f(t.relevance) }]));
+  return out;
 }
 
 /** Channels-last conversion of a map in the model's file layout. */

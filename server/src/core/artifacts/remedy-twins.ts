@@ -2,9 +2,12 @@
  * "What this map would look like without the artifact": for each warning whose remedy the project can
  * build as a twin of the user's model, the twin's maps of the same samples (already made as the check's
  * control by collect.ts) with the check's statistic on the user's map and on the twin's, the same
- * numbers the finding carries. Twins built today: the valid or circular-longitude padding twin (LRP202)
- * and the average-pooling twin (LRP204). A kernel divisible by the stride (LRP203) changes the weights'
- * shape and so needs retraining: no twin. The report and the panel draw these next to the user's map.
+ * numbers the finding carries. Twins built: the valid or circular-longitude padding twin (LRP202), the
+ * average-pooling twin (LRP204), and a different first-layer rule (LRP207, LRP208, LRP210:
+ * remedy-twins-rule.ts). A kernel divisible by the stride (LRP203) changes the weights' shape and so
+ * needs retraining: no twin. The report and the panel draw these next to the user's map; each finding
+ * with a twin carries its name and statistic in its data (`remedyTwin`, `remedyTwinStatistic`), so
+ * `check --format json`, SARIF and the panel show the same numbers.
  */
 import type { Finding } from './finding.js';
 import type { MapContext } from './map-context.js';
@@ -23,16 +26,19 @@ export interface RemedyTwin {
 }
 
 /** The twin map each check's control is, where it is a remedy the user could apply. */
-function twinMap(code: string, ctx: MapContext): { name: string; relevance: Float32Array } | undefined {
+function twinMap(code: string, ctx: MapContext): { name: string; relevance: Float32Array; statistic?: number } | undefined {
   if (code === 'LRP202') return ctx.twin;
   if (code === 'LRP204') return ctx.controls?.poolTwin;
-  return undefined;
+  return ctx.controls?.ruleTwins?.[code];
 }
 
-/** Per check: its statistic's name and the data keys of the user's and the twin's value. */
+/** Per check: its statistic's name and the data keys of the user's and the twin's value (a rule twin carries its own). */
 const STATISTIC: Record<string, [name: string, user: string, twin: string]> = {
   LRP202: ['border band mean |R| over the interior\'s', 'ratio', 'control'],
   LRP204: ['block roughness of |R| within the pooling windows', 'statistic', 'controlStatistic'],
+  LRP207: ["similarity of |R| to the fully randomized model's", 'similarity', ''],
+  LRP208: ["similarity of |R| to the blank input's map", 'similarity', ''],
+  LRP210: ['correlation of |R| with |x|', 'correlation', ''],
 };
 
 /** One twin per warning (or error) that has one; information-only findings show none. */
@@ -41,12 +47,21 @@ export function remedyTwins(ctx: MapContext, findings: Finding[]): RemedyTwin[] 
   for (const f of findings) {
     if (f.severity === 'information' || out.some((t) => t.code === f.code)) continue;
     const t = twinMap(f.code, ctx);
-    if (!t || t.relevance.length !== ctx.relevance.length) continue;
+    if (!t || !STATISTIC[f.code] || t.relevance.length !== ctx.relevance.length) continue;
     const num = (k: string): number => (typeof f.data?.[k] === 'number' ? (f.data[k] as number) : NaN);
     const [statisticName, user, twin] = STATISTIC[f.code];
-    out.push({ code: f.code, name: t.name, statistic: num(user), twinStatistic: num(twin), statisticName, relevance: t.relevance });
+    out.push({ code: f.code, name: t.name, statistic: num(user), twinStatistic: t.statistic ?? num(twin), statisticName, relevance: t.relevance });
   }
   return out;
+}
+
+/** Writes each twin's name and statistic into its finding's data, for the front ends that show no maps (JSON, SARIF, diagnostics). */
+export function markRemedyTwins(ctx: MapContext, findings: Finding[]): void {
+  for (const t of remedyTwins(ctx, findings)) {
+    const f = findings.find((x) => x.code === t.code && x.severity !== 'information');
+    if (!f) continue;
+    f.data = { ...f.data, remedyTwin: t.name, remedyTwinStatistic: t.twinStatistic };
+  }
 }
 
 /** Mean |R| share per cell (channels summed, each sample normalized to 1): the user's and a twin's, for drawing. */

@@ -5,6 +5,7 @@
  */
 import { scatterFeatures, type ModelInput } from '../data/pipeline.js';
 import type { MapContext } from './map-context.js';
+import { mapControlMaps } from './map-controls.js';
 
 const CHANNEL_DIMS = new Set(['channel', 'variable']);
 
@@ -23,6 +24,7 @@ export function scatterContext(ctx: MapContext, sc: NonNullable<ModelInput['scat
   if (ctx.randomized) out.randomized = ctx.randomized.map((r) => ({ layers: r.layers, relevance: sp(r.relevance) }));
   if (ctx.blank) out.blank = sp(ctx.blank, 1);
   if (ctx.twin) out.twin = { name: ctx.twin.name, relevance: sp(ctx.twin.relevance) };
+  if (ctx.controls) out.controls = mapControlMaps(ctx.controls, (r) => sp(r));
   if (ctx.signal) out.signal = Uint8Array.from(sp(Float32Array.from(ctx.signal), 1), (v) => (v ? 1 : 0));
   return out;
 }

@@ -94,7 +94,8 @@ export async function modelFigures(a: ModelAnalysis): Promise<FigureFile[]> {
     }),
   });
 
-  // Without the artifact: each warning's remedy twin (same weights, the remedy applied) next to the user's map.
+  // Without the artifact: each warning's remedy twin (same weights, the remedy applied: padding, pooling or
+  // the first layer's rule) next to the user's map.
   const n = a.classes.reduce((k, c) => k + c.n, 0);
   for (const t of a.twins) {
     out.push({

@@ -2,6 +2,7 @@
 import type { CheckMeta, MapCheck } from '../check.js';
 import { fmt, makeFinding } from '../check.js';
 import { perSampleMean } from '../map-stats.js';
+import type { MapContext } from '../map-context.js';
 import { controlData, per } from './map-common.js';
 import { mapSimilarity } from './lrp207-randomization.js';
 
@@ -13,13 +14,19 @@ export const meta: CheckMeta = {
   remedy: 'Subtract or show the blank-input map next to the data maps; rules that multiply by the input (epsilon, z+) give no relevance to a zero input, so a prior comes from biases, flat/w-square/zbox rules or padding.',
 };
 
+/** Mean similarity (|R|, Pearson) of each data map with the blank input's map; NaN without a blank map. */
+export function blankSimilarity(ctx: MapContext): number {
+  const p = per(ctx), blank = ctx.blank;
+  return blank ? perSampleMean(ctx.n, p, (_s, off) => mapSimilarity(ctx.relevance, off, blank, 0, p)) : NaN;
+}
+
 export const check: MapCheck = {
   meta,
   check(ctx) {
     if (!ctx.blank) return [];
     const p = per(ctx);
     const blank = ctx.blank;
-    const sim = perSampleMean(ctx.n, p, (_s, off) => mapSimilarity(ctx.relevance, off, blank, 0, p));
+    const sim = blankSimilarity(ctx);
     if (!(sim > meta.thresholds.similarity)) return [];
     // Control figure: the blank map's total |R| against the data maps' mean total (how large the prior is).
     let bt = 0, dt = 0;
