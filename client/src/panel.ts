@@ -221,7 +221,8 @@ class HeatmapPanel {
         return;
       }
       case 'checkData': {
-        const r = await this.client().sendRequest<CheckDataResult>(Method.checkData, { model: m.model, composite: m.composite });
+        // The panel's samples (data file, dates) or its data form's unsaved entry, checked as explain would read them.
+        const r = await this.client().sendRequest<CheckDataResult>(Method.checkData, { model: m.model, composite: m.composite, ...(m.samples ? { samples: m.samples } : {}), ...(m.entry ? { entry: m.entry } : {}) });
         this.post({ type: 'findings', requestId: m.requestId, findings: r.findings, ...(r.twins ? { twins: r.twins } : {}) });
         return;
       }

@@ -145,6 +145,8 @@ export interface ModelSummary {
   contentHash?: string;
   /** Milliseconds the analysis took (0 when served from the cache). */
   analysisMs?: number;
+  /** The lrp-lens.json entry that describes this model's data, by name (listModels sets it; absent: none, offer "Add data"). */
+  dataEntry?: string;
 }
 
 export interface ListModelsParams {
@@ -161,6 +163,10 @@ export interface SampleSelection {
   data?: string;
   /** Indices along the batch/sample dimension (default: all, capped by maxSamples). */
   indices?: number[];
+  /** Dates on the data's time axis (ISO YYYY-MM or YYYY-MM-DD; a month names every time in it), joined with `indices`. */
+  dates?: string[];
+  /** An inclusive range of dates on the time axis, 'FROM:TO' ('2015-01:2016-06'). */
+  timeRange?: string;
   /** Cap on the number of samples (default 64). */
   maxSamples?: number;
 }
@@ -353,6 +359,8 @@ export interface CheckDataParams {
   /** As explain's; the map checks start from the composite's own initialisation, so none is accepted. */
   init?: 'onehot' | 'output';
   jobId?: string;
+  /** As explain's: data choices not saved yet (the panel's data form), checked as the saved entry would be. */
+  entry?: EntryDraft;
 }
 export interface CheckDataResult {
   jobId: string;

@@ -8,6 +8,7 @@ import { modelLabel } from '../../client/src/model-label.js';
 import type { CompareKind, PanelState } from './messages.js';
 import { isReadyInputs } from './data-form.js';
 import { parseTargetField, targetFieldText, targetHint } from './output-target.js';
+import { dateFieldHint, parseDateField } from './date-field.js';
 import { panel, currentModel, ensureModel, save, selectData, selectModel } from './state.js';
 import { redrawVisible, refreshOverlays, renderAll, renderFindings, renderSample, setOpacity } from './views.js';
 
@@ -80,8 +81,20 @@ function showTargetHint(): void {
   el.setAttribute('title', h.label);
 }
 
+/** The Dates field, where the shown result or the data form's plan has a time axis; its hint names the span. */
+export function showDateField(): void {
+  const plan = panel.form?.model === panel.state.model ? panel.form?.plan : undefined;
+  const times = panel.main?.result.times;
+  const span = plan?.firstTime ? { first: plan.firstTime, last: plan.lastTime } : { first: times?.[0], last: times?.[times.length - 1] };
+  const has = span.first !== undefined || !!panel.state.dates;
+  $('datesField').hidden = !has;
+  $('dates').setAttribute('placeholder', dateFieldHint(span));
+}
+
 export function applyStateToControls(): void {
   const { state } = panel;
+  $<ValueEl>('dates').value = state.dates ?? '';
+  showDateField();
   $<ValueEl>('data').value = state.data ?? '';
   $<ValueEl>('epsilon').value = state.params.epsilon !== undefined ? String(state.params.epsilon) : '';
   $<ValueEl>('gamma').value = state.params.gamma !== undefined ? String(state.params.gamma) : '';
@@ -177,5 +190,13 @@ function bindExplainFields(act: ControlActions): void {
     save();
   });
   on('sample', 'change', (el) => { const n = num(el.value); if (isIndex(n)) setSample(n); });
+  // Samples by date: the next explain and data check take them in place of the shown result's indices.
+  on('dates', 'change', (el) => {
+    if (parseDateField(el.value) === undefined) { setStatus(`Dates '${el.value}': give YYYY-MM[-DD] dates separated by commas, or a range FROM:TO`, true); return; }
+    const t = el.value.trim();
+    if (t) st().dates = t;
+    else delete st().dates;
+    save();
+  });
   on('backend', 'change', (el) => { st().backend = el.value; save(); post({ type: 'setBackend', backend: el.value }); });
 }

@@ -6,7 +6,7 @@
  */
 import type {
   CompositeChoice, DataDescription, EncodedArray, EntryDraft, ExplainParams, ExplainResult, FindingSummary, ModelSummary, PlanInputResult,
-  OutputTarget, PngRequest, RemedyTwinMaps, SaveEntryResult,
+  OutputTarget, PngRequest, RemedyTwinMaps, SampleSelection, SaveEntryResult,
 } from '../../server/src/protocol.js';
 import type { BaselineName } from '../../server/src/core/names.js';
 
@@ -44,6 +44,8 @@ export interface PanelState {
   data?: string;
   /** Sample indices of the shown result when it named them (kept so a recompute explains the same samples). */
   indices?: number[];
+  /** The Dates field's text ('2015-12, 2016-01' or '2015-01:2016-06'): samples by date, in place of `indices`. */
+  dates?: string;
   composite: string;
   params: Record<string, number>;
   /** A class index, the arg-max, or (a model with an output map) a pixel, region or all outputs. */
@@ -82,7 +84,8 @@ export type ToHost =
   | { type: 'ready'; state?: PanelState }
   | { type: 'explain'; requestId: string; params: PanelExplainParams; purpose: 'main' | 'compare' }
   | { type: 'cancel'; requestId: string }
-  | { type: 'checkData'; requestId: string; model: string; composite?: string | CompositeChoice }
+  /** The data-set check on the panel's samples: its data file, dates or indices, or the data form's unsaved entry. */
+  | { type: 'checkData'; requestId: string; model: string; composite?: string | CompositeChoice; samples?: SampleSelection; entry?: EntryDraft }
   | { type: 'setBackend'; backend: string }
   | { type: 'pickData' }
   | { type: 'exportPng'; view: PngRequest }
@@ -151,7 +154,7 @@ function isComposite(v: unknown): boolean {
 }
 
 function isState(v: unknown): v is PanelState {
-  return isObj(v) && isStr(v.composite, 100) && isObj(v.params) && isOptStr(v.data) && isOptStr(v.model)
+  return isObj(v) && isStr(v.composite, 100) && isObj(v.params) && isOptStr(v.data) && isOptStr(v.model) && (v.dates === undefined || isStr(v.dates, 4096))
     && (v.indices === undefined || (Array.isArray(v.indices) && v.indices.length <= 100000 && v.indices.every((i) => Number.isInteger(i) && i >= 0))) && (v.target === 'argmax' || isNum(v.target) || isOutputTarget(v.target)) && isNum(v.sample)
     && (v.view === 'side' || v.view === 'overlay') && isNum(v.opacity) && isObj(v.overlays) && isObj(v.compare);
 }
@@ -172,13 +175,17 @@ function isExplainParams(v: unknown): v is PanelExplainParams {
   if (v.composite !== undefined && !isComposite(v.composite)) return false;
   if (v.target !== undefined && v.target !== 'argmax' && !(Number.isInteger(v.target) && (v.target as number) >= 0) && !isOutputTarget(v.target)) return false;
   if (v.variant !== undefined && v.variant !== 'randomized' && v.variant !== 'blank') return false;
-  if (v.samples !== undefined) {
-    const s = v.samples;
-    if (!isObj(s) || !isOptStr(s.data)) return false;
-    if (s.indices !== undefined && !(Array.isArray(s.indices) && s.indices.length <= 100000 && s.indices.every((i) => Number.isInteger(i) && i >= 0))) return false;
-    if (s.maxSamples !== undefined && !(Number.isInteger(s.maxSamples) && (s.maxSamples as number) > 0)) return false;
-  }
+  if (v.samples !== undefined && !isSamples(v.samples)) return false;
   return v.entry === undefined || isEntryDraft(v.entry);
+}
+
+/** A sample selection's outline: data file, indices, dates, time range, cap (the server checks the dates against the data). */
+function isSamples(s: unknown): boolean {
+  if (!isObj(s) || !isOptStr(s.data)) return false;
+  if (s.indices !== undefined && !(Array.isArray(s.indices) && s.indices.length <= 100000 && s.indices.every((i) => Number.isInteger(i) && i >= 0))) return false;
+  if (s.dates !== undefined && !(Array.isArray(s.dates) && s.dates.length <= 10000 && s.dates.every((d) => isStr(d, 40)))) return false;
+  if (s.timeRange !== undefined && !isStr(s.timeRange, 100)) return false;
+  return s.maxSamples === undefined || (Number.isInteger(s.maxSamples) && (s.maxSamples as number) > 0);
 }
 
 /** An entry draft's outline (the server checks every key with the project file's own parser); bounded in size. */
@@ -212,7 +219,7 @@ export function parseToHost(m: unknown): ToHost | undefined {
     case 'cancel':
       return isStr(m.requestId, 100) ? (m as ToHost) : undefined;
     case 'checkData':
-      return isStr(m.requestId, 100) && isStr(m.model) && (m.composite === undefined || isComposite(m.composite)) ? (m as ToHost) : undefined;
+      return isStr(m.requestId, 100) && isStr(m.model) && (m.composite === undefined || isComposite(m.composite)) && (m.samples === undefined || isSamples(m.samples)) && (m.entry === undefined || isEntryDraft(m.entry)) ? (m as ToHost) : undefined;
     case 'setBackend':
       return isStr(m.backend, 40) && /^[a-z-]+$/.test(m.backend) ? (m as ToHost) : undefined;
     case 'pickData':

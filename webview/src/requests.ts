@@ -12,8 +12,9 @@ import {
   panel, addFindings, adoptHostResult, initFromHost, resetFindings, save, selectData, selectModel,
 } from './state.js';
 import { TAB, renderAll, renderFindings, renderTab, staleCompare } from './views.js';
-import { applyStateToControls, fillComposite, fillLists, fillModels, selectTab, showDataFile } from './controls.js';
-import type { DataDescription, EntryDraft, PlanInputResult, SaveEntryResult } from '../../server/src/protocol.js';
+import { applyStateToControls, fillComposite, fillLists, fillModels, selectTab, showDataFile, showDateField } from './controls.js';
+import type { DataDescription, EntryDraft, PlanInputResult, SampleSelection, SaveEntryResult } from '../../server/src/protocol.js';
+import { parseDateField } from './date-field.js';
 import { initialDraft, isReadyInputs } from './data-form.js';
 import { mountDataForm, showDataForm, showPlan, showSaved } from './data-form-view.js';
 import { savePngLocally } from './export.js';
@@ -31,18 +32,33 @@ const BASELINE_LABELS: Record<BaselineName, string> = {
   gradient: 'gradient', 'gradient-x-input': 'gradient × input', 'integrated-gradients': 'integrated gradients', smoothgrad: 'SmoothGrad',
 };
 
+/** An unsaved data-form draft for the model: explained and checked as such; once saved, lrp-lens.json has it. */
+function draftFor(model: string): EntryDraft | undefined {
+  return panel.form?.entry && !panel.form.savedTo && panel.form.model === model ? panel.form.entry : undefined;
+}
+
+/**
+ * The samples the controls name: the data file (unless a draft gives the data), the Dates field's dates,
+ * else (explain) the shown result's indices. The check keeps the server's own default count otherwise.
+ */
+function panelSamples(draft: EntryDraft | undefined, purpose: 'explain' | 'check'): SampleSelection {
+  const { state } = panel;
+  const byDate = state.dates ? parseDateField(state.dates) ?? {} : {};
+  const picked = byDate.dates || byDate.timeRange ? byDate : state.indices && purpose === 'explain' ? { indices: state.indices } : {};
+  return { ...(state.data && !draft ? { data: state.data } : {}), ...picked, ...(purpose === 'explain' ? { maxSamples: 64 } : {}) };
+}
+
 /** The request the controls describe, or nothing when no model is chosen. */
 function explainParams(): PanelExplainParams | undefined {
   const { state } = panel;
   const model = state.model;
   if (!model) return undefined;
-  // An unsaved data-form draft for this model is explained as such; once saved, lrp-lens.json has it.
-  const draft = panel.form?.entry && !panel.form.savedTo && panel.form.model === model ? panel.form.entry : undefined;
+  const draft = draftFor(model);
   return {
     model,
     composite: { name: state.composite, params: state.params },
     target: state.target,
-    samples: { ...(state.data && !draft ? { data: state.data } : {}), ...(state.indices ? { indices: state.indices } : {}), maxSamples: 64 },
+    samples: panelSamples(draft, 'explain'),
     ...(draft ? { entry: draft } : {}),
     jobId: `panel-${++reqCounter}-${Date.now()}`,
   };
@@ -108,7 +124,8 @@ export function checkData(): void {
   const { state } = panel;
   if (!state.model) return;
   const requestId = `chk-${++reqCounter}`;
-  post({ type: 'checkData', requestId, model: state.model, composite: { name: state.composite, params: state.params } });
+  const draft = draftFor(state.model);
+  post({ type: 'checkData', requestId, model: state.model, composite: { name: state.composite, params: state.params }, samples: panelSamples(draft, 'check'), ...(draft ? { entry: draft } : {}) });
   busy(true, 'Checking the relevance maps of the data set…');
 }
 
@@ -117,6 +134,7 @@ function accept(result: PanelResult, purpose: Purpose, label: string | undefined
   const shown = timed('decode', () => decode(result));
   if (purpose === 'main') {
     panel.main = shown;
+    showDateField();
     timed('draw', () => renderAll());
     document.body.dataset.phases = JSON.stringify(phases);
   } else {
@@ -286,6 +304,7 @@ function onPlanned(requestId: string, plan: PlanInputResult): void {
   if (!formRequests.delete(requestId) || requestId !== latestPlan || !panel.form) return;
   panel.form.plan = plan;
   showPlan(plan);
+  showDateField();
 }
 
 function onSaved(requestId: string, saved: SaveEntryResult): void {

@@ -27,6 +27,7 @@ import type { RuleMapEntry } from '../core/lrp/composites.js';
 import { walkFiles } from '../core/walk.js';
 import { openRegular, regularSize } from '../core/data/regular-file.js';
 import type { ChoiceLayer } from '../core/session/composite-choice.js';
+import { DATE_FLAG_NAMES, DATE_FLAGS_USAGE, dateFlags, type DateSelection } from './date-flags.js';
 import { dataFile, type DataSource, type SessionData } from '../core/session/data-source.js';
 import { openSession } from '../core/session/session.js';
 import { checkMaps, staticFindings } from '../core/session/check-maps.js';
@@ -76,6 +77,8 @@ export interface CheckOptions {
   var?: string;
   select?: string;
   fill?: string;
+  /** --dates/--time: the map checks on these samples of the data's time axis (default: the first ones). */
+  dates?: DateSelection;
   /** lrp-lens.json: each model on its entry's data (mask, coordinates, wrap and explain defaults included). */
   config?: string;
   /** With config: only this entry (by name or model path). */
@@ -192,13 +195,13 @@ export async function checkPaths(paths: string[], opts: CheckOptions = {}): Prom
         const session = await openSession({ model: graph, data: source, request });
         const r = session.data!;
         await useBackend();
-        const checked = await checkMaps(session);
+        const checked = await checkMaps(session, { ...opts.dates });
         ctx = checked.ctx;
         own.push(...checked.mapFindings);
         anyMaps = true;
         const info: CheckInput = { file, data: dataFile(r), shape: r.x.shape, dims: r.dims, samples: ctx.n, composite: session.choice.composite };
         if (entry) info.entry = entry.name;
-        if (r.times?.length) info.dates = [r.times[0], r.times[Math.min(ctx.n, r.times.length) - 1]];
+        if (r.times?.length) info.dates = [r.times[checked.indices[0]] ?? r.times[0], r.times[checked.indices[checked.indices.length - 1]] ?? r.times[r.times.length - 1]];
         const lat = extent(r, 'lat');
         const lon = extent(r, 'lon');
         if (lat) info.lat = lat;
@@ -240,7 +243,7 @@ function inputLines(r: CheckRunResult, cwd = process.cwd()): string {
     .join('');
 }
 
-const USAGE = `usage: lrp-lens check [PATH...] [--data FILE [--var NAME] [--select DIM=START:STOP,...] [--fill V] | --config lrp-lens.json [--model NAME]] ${COMPOSITE_FLAGS_USAGE} [--format text|json|sarif] [--json]`;
+const USAGE = `usage: lrp-lens check [PATH...] [--data FILE [--var NAME] [--select DIM=START:STOP,...] [--fill V] | --config lrp-lens.json [--model NAME]] ${DATE_FLAGS_USAGE} ${COMPOSITE_FLAGS_USAGE} [--format text|json|sarif] [--json]`;
 
 /** `write` receives the output (stdout by default; tests pass their own). */
 export async function run(argv: string[], write: (s: string) => void = (s) => void process.stdout.write(s)): Promise<number> {
@@ -252,10 +255,11 @@ export async function run(argv: string[], write: (s: string) => void = (s) => vo
   const format = args.flags.get('json') ? 'json' : (flagString(args, 'format') ?? 'text');
   if (!['text', 'json', 'sarif'].includes(format)) throw new LensError('USAGE', `--format must be text, json or sarif, got '${format}'`);
   // --input X.npy is explain/predict's; check takes its arrays as --data.
-  checkFlags(args, ['json', 'help', 'format', ...COMPOSITE_FLAG_NAMES, ...INPUT_FLAG_NAMES.filter((k) => k !== 'input')]);
+  checkFlags(args, ['json', 'help', 'format', ...COMPOSITE_FLAG_NAMES, ...DATE_FLAG_NAMES, ...INPUT_FLAG_NAMES.filter((k) => k !== 'input')]);
   const opts: CheckOptions = {};
   for (const k of ['data', 'var', 'select', 'fill', 'config', 'model'] as const) opts[k] = flagString(args, k);
   opts.request = await compositeFlags(args);
+  opts.dates = dateFlags(args);
   if (opts.data !== undefined && opts.config !== undefined) throw new LensError('USAGE', 'give --data or --config, not both');
   if (args.positional.length === 0 && opts.config === undefined) throw new LensError('USAGE', `check needs at least one model file or folder (or --config lrp-lens.json)\n${USAGE}`);
   // One data file for every model: a device or FIFO there stops the run, not each model's map checks.

@@ -1,6 +1,6 @@
 /**
  * `lrp-lens explain [MODEL] (--input X.npy | --data FILE [--var NAME] [--select DIM=A:B,...] [--fill V] |
- *  --config lrp-lens.json [--model NAME]) [--composite NAME] [--epsilon E] [--gamma G] [--low L --high H]
+ *  --config lrp-lens.json [--model NAME]) [--dates D1,D2 | --time FROM:TO] [--composite NAME] [--epsilon E] [--gamma G] [--low L --high H]
  *  [--rules FILE|SPEC] [--target predicted|label|INDEX|A-B|regression|mean|pixel:R,C[,CH]|region:R0:R1,C0:C1[,CH][,mean|sum]]
  *  [--init onehot|output] [--max-pool winner|avg] [--backend NAME] [--batch-size N] --out R.npy|R.nc [--layout grid|model] [--json]`
  *
@@ -25,11 +25,12 @@ import { BACKEND_NAMES, isBackendName } from '../core/names.js';
 import { outputFile, outputFolder } from './files.js';
 import { parseShard } from '../core/session/shards.js';
 import { COMPOSITE_FLAG_NAMES, COMPOSITE_FLAGS_USAGE, compositeFlags } from './composite-flags.js';
+import { DATE_FLAG_NAMES, DATE_FLAGS_USAGE, dateFlags, hasDates } from './date-flags.js';
 import { explain, openSession, type SessionExplanation } from '../core/session/session.js';
 import { featuresOnGrid } from '../core/session/data-grid.js';
 import { sessionRelevanceNetcdf } from '../core/session/relevance-netcdf.js';
 
-const USAGE = `usage: lrp-lens explain [MODEL] (${INPUT_FLAGS}) ${COMPOSITE_FLAGS_USAGE} [--max-pool winner|avg] [--backend NAME] [--batch-size N] --out R.npy|R.nc [--layout grid|model] [--json]\n       lrp-lens explain ... --shard I/N [--maps] [--no-checks] --out DIR   (then lrp-lens merge DIR...)`;
+const USAGE = `usage: lrp-lens explain [MODEL] (${INPUT_FLAGS}) ${DATE_FLAGS_USAGE} ${COMPOSITE_FLAGS_USAGE} [--max-pool winner|avg] [--backend NAME] [--batch-size N] --out R.npy|R.nc [--layout grid|model] [--json]\n       lrp-lens explain ... --shard I/N [--maps] [--no-checks] --out DIR   (then lrp-lens merge DIR...)`;
 
 /** Per-sample facts from the data: date, label (class index, its name, the index value it was thresholded from). */
 function sampleInfo(input: ResolvedInput | undefined, s: number): Record<string, unknown> {
@@ -63,7 +64,7 @@ export function explanationJson(e: SessionExplanation, extra: Record<string, unk
     strippedOutput: e.canonical?.strippedOutput ?? null,
     mergedBatchNorms: e.canonical?.mergedBatchNorms ?? [],
     samples: e.targets.map((t, s) => ({
-      ...sampleInfo(input, s),
+      ...sampleInfo(input, e.indices[s] ?? s),
       target: t.minus !== undefined ? `${t.index}-${t.minus}` : t.index,
       ...(/^(pixel|region):|^(mean|sum)$/.test(target) ? { targetSpec: target } : {}),
       targetValue: t.value,
@@ -93,7 +94,7 @@ export async function run(argv: string[], write: (s: string) => void = (s) => vo
   const args = parseArgs(argv, ['json', 'maps', 'no-checks']);
   const [modelArg, ...extra] = args.positional;
   if (extra.length || (!modelArg && !args.flags.has('config'))) throw new LensError('USAGE', USAGE);
-  checkFlags(args, [...INPUT_FLAG_NAMES, ...COMPOSITE_FLAG_NAMES, 'out', 'json', 'max-pool', 'backend', 'batch-size', 'layout', 'shard', 'maps', 'no-checks']);
+  checkFlags(args, [...INPUT_FLAG_NAMES, ...COMPOSITE_FLAG_NAMES, ...DATE_FLAG_NAMES, 'out', 'json', 'max-pool', 'backend', 'batch-size', 'layout', 'shard', 'maps', 'no-checks']);
   // --shard I/N: this machine's block of the data, written as a shard folder for `lrp-lens merge` (merge.ts).
   const shardFlag = flagString(args, 'shard');
   const shard = shardFlag !== undefined ? parseShard(shardFlag) : undefined;
@@ -107,6 +108,8 @@ export async function run(argv: string[], write: (s: string) => void = (s) => vo
   const layout = flagString(args, 'layout') ?? 'grid';
   if (layout !== 'grid' && layout !== 'model') throw new LensError('USAGE', `--layout must be grid or model, got '${layout}'`);
   const request = await compositeFlags(args); // usage errors before any data file is read
+  const dates = dateFlags(args);
+  if (shard && hasDates(dates)) throw new LensError('USAGE', '--shard I/N splits every sample; pick dates without it');
 
   const model = await modelFor(args, modelArg);
   const session = await openSession({ model, data: await dataSourceOf(args), request, maxPool });
@@ -118,8 +121,8 @@ export async function run(argv: string[], write: (s: string) => void = (s) => vo
     const { writeShardRun } = await import('./merge.js');
     return writeShardRun(session, shard, out, { chunk: batch, maps: args.flags.has('maps'), noChecks: args.flags.has('no-checks'), layout, json: args.flags.get('json') === true, backend: used }, write);
   }
-  // Every sample of the input (no cap), in passes of --batch-size.
-  const e = await explain(session, { defaultMax: Infinity, chunk: batch });
+  // Every sample of the input (no cap), or those of --dates/--time, in passes of --batch-size.
+  const e = await explain(session, { ...dates, defaultMax: Infinity, chunk: batch });
   // A flatten "valid" input (an MLP on the ocean cells) is written on its grid, NaN where no input
   // value lies (land), so the file reads as a map; --layout model keeps the model's feature vector.
   const sc = layout === 'grid' ? input.scatter : undefined;

@@ -11,8 +11,9 @@ import { formatSummary, projectFileOf, writeReport } from '../core/report/report
 import { regularSize } from '../core/data/regular-file.js';
 import { outputFolder } from './files.js';
 import { COMPOSITE_FLAG_NAMES, COMPOSITE_FLAGS_USAGE, compositeFlags } from './composite-flags.js';
+import { DATE_FLAG_NAMES, DATE_FLAGS_USAGE, dateFlags } from './date-flags.js';
 
-const USAGE = `usage: lrp-lens report PATH --out DIR [--config lrp-lens.json] [--samples N] [--metrics FILE] ${COMPOSITE_FLAGS_USAGE} [--quiet] [--json]\n`;
+const USAGE = `usage: lrp-lens report PATH --out DIR [--config lrp-lens.json] [--samples N] ${DATE_FLAGS_USAGE} [--metrics FILE] ${COMPOSITE_FLAGS_USAGE} [--quiet] [--json]\n`;
 
 export async function run(argv: string[], write: (s: string) => void = (s) => void process.stdout.write(s)): Promise<number> {
   // --json: errors as one JSON object (the dispatcher prints them).
@@ -21,8 +22,9 @@ export async function run(argv: string[], write: (s: string) => void = (s) => vo
     write(USAGE);
     return 0;
   }
-  for (const k of args.flags.keys()) if (!['help', 'quiet', 'json', 'out', 'config', 'samples', 'metrics', ...COMPOSITE_FLAG_NAMES].includes(k)) throw new LensError('USAGE', `unknown option --${k}`);
+  for (const k of args.flags.keys()) if (!['help', 'quiet', 'json', 'out', 'config', 'samples', 'metrics', ...COMPOSITE_FLAG_NAMES, ...DATE_FLAG_NAMES].includes(k)) throw new LensError('USAGE', `unknown option --${k}`);
   const request = await compositeFlags(args);
+  const period = dateFlags(args);
   // The report explains each class for itself and checks the predicted class's maps from the composite's start.
   if (request.target !== undefined || request.init !== undefined || (request.method ?? 'lrp') !== 'lrp') throw new LensError('USAGE', 'report explains each class for itself by LRP: --target, --init and --method are for explain');
   if (args.positional.length !== 1) throw new LensError('USAGE', `report needs one project folder (or lrp-lens.json)\n${USAGE}`);
@@ -41,6 +43,7 @@ export async function run(argv: string[], write: (s: string) => void = (s) => vo
     samples,
     metrics,
     request,
+    period,
     progress: quiet ? undefined : (m) => void process.stderr.write(`lrp-lens report: ${m}\n`),
   });
   write(formatSummary(res.rows));

@@ -35,7 +35,7 @@ export async function checkDataJob(p: CheckDataJobPayload, ctx: JobContext, conf
   const severity: Record<string, 'off'> = {};
   for (const code of p.settings.disabledChecks) severity[code] = 'off';
   const sel = p.params.samples ?? {};
-  const { mapFindings, ctx: judged } = await checkMaps(session, { indices: sel.indices, maxSamples: sel.maxSamples, severity });
+  const { mapFindings, ctx: judged } = await checkMaps(session, { indices: sel.indices, dates: sel.dates, timeRange: sel.timeRange, maxSamples: sel.maxSamples, severity });
   ctx.checkCancelled();
   ctx.progress(3, 3);
   const twins = remedyTwins(judged, mapFindings).map((t): RemedyTwinMaps => {

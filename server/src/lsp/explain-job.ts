@@ -91,6 +91,8 @@ export async function explainJob(p: ExplainJobPayload, ctx: JobContext, config: 
   const sel = p.params.samples ?? {};
   const e = await explain(session, {
     indices: sel.indices,
+    dates: sel.dates,
+    timeRange: sel.timeRange,
     maxSamples: sel.maxSamples,
     variant: p.params.variant,
     onChunk: (done, total) => {

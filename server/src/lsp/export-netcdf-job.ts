@@ -34,6 +34,8 @@ export async function exportNetcdfJob(p: ExportNetcdfPayload, ctx: JobContext, c
   const sel = p.params.samples ?? {};
   const e = await explain(session, {
     indices: sel.indices,
+    dates: sel.dates,
+    timeRange: sel.timeRange,
     maxSamples: sel.maxSamples,
     variant: p.params.variant,
     onChunk: (done, total) => {

@@ -3,6 +3,7 @@
  * names it, not a JavaScript TypeError deep in a job that leaves as INTERNAL.
  */
 import { LensError } from '../core/errors.js';
+import { parseDates, parseTimeRange } from '../core/session/samples.js';
 import type { AllowPathsParams, CancelParams, CheckDataParams, DescribeDataParams, EntryDraft, ExplainParams, ListModelsParams, PlanInputParams, ReanalyzeParams, SampleSelection, SaveEntryParams } from '../protocol.js';
 
 type Obj = Record<string, unknown>;
@@ -30,6 +31,16 @@ function optionalString(v: unknown, what: string): string | undefined {
   return v;
 }
 
+/** A parser's usage error as the request's BAD_INPUT. */
+function asBadInput<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof LensError) throw new LensError('BAD_INPUT', `samples: ${e.message}`);
+    throw e;
+  }
+}
+
 function samples(v: unknown): SampleSelection | undefined {
   const o = object(v, 'samples', true);
   if (!o) return undefined;
@@ -38,6 +49,15 @@ function samples(v: unknown): SampleSelection | undefined {
   if (o.indices !== undefined && o.indices !== null) {
     if (!Array.isArray(o.indices) || o.indices.some((i) => !Number.isInteger(i) || i < 0)) bad('samples.indices must be a list of sample indices (whole numbers >= 0)', o.indices);
     out.indices = [...(o.indices as number[])];
+  }
+  if (o.dates !== undefined && o.dates !== null) {
+    if (!Array.isArray(o.dates) || o.dates.length > 10000 || o.dates.some((d) => typeof d !== 'string')) bad('samples.dates must be a list of ISO dates (YYYY-MM or YYYY-MM-DD)', o.dates);
+    out.dates = asBadInput(() => parseDates(o.dates as string[]));
+  }
+  if (o.timeRange !== undefined && o.timeRange !== null) {
+    if (typeof o.timeRange !== 'string') bad("samples.timeRange must be 'FROM:TO' (ISO dates)", o.timeRange);
+    asBadInput(() => parseTimeRange(o.timeRange as string));
+    out.timeRange = o.timeRange;
   }
   if (o.maxSamples !== undefined && o.maxSamples !== null) {
     if (typeof o.maxSamples !== 'number' || !Number.isFinite(o.maxSamples) || o.maxSamples < 1) bad('samples.maxSamples must be a number >= 1', o.maxSamples);
@@ -149,7 +169,9 @@ export function saveEntryParams(p: unknown): SaveEntryParams {
 
 export function checkDataParams(p: unknown): CheckDataParams {
   const o = object(p, 'checkData parameters')!;
-  return { model: pathString(o.model, 'model'), samples: samples(o.samples), composite: composite(o.composite), target: target(o.target), ...rulesAndInit(o), jobId: optionalString(o.jobId, 'jobId') };
+  const out: CheckDataParams = { model: pathString(o.model, 'model'), samples: samples(o.samples), composite: composite(o.composite), target: target(o.target), ...rulesAndInit(o), jobId: optionalString(o.jobId, 'jobId') };
+  if (o.entry !== undefined && o.entry !== null) out.entry = entryDraft(o.entry);
+  return out;
 }
 
 export function reanalyzeParams(p: unknown): ReanalyzeParams {

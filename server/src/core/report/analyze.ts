@@ -22,7 +22,7 @@ import { accuracyInYears, type Accuracy } from './accuracy.js';
 import { batchToGrid, displayGrid, type DisplayGrid } from '../session/data-grid.js';
 import { explain, openSession, type Session } from '../session/session.js';
 import type { ChoiceLayer } from '../session/composite-choice.js';
-import { pickByLabel } from '../session/samples.js';
+import { datesToIndices, pickByLabel, type SampleSelection } from '../session/samples.js';
 import { checkMaps, staticFindings as sessionStaticFindings } from '../session/check-maps.js';
 import { areaShare, boxWeights, entryBoxes, NINO34, regionShare, type LatLonBox } from './regions.js';
 import { remedyTwins } from '../artifacts/remedy-twins.js';
@@ -84,6 +84,8 @@ export interface AnalyzeOptions {
   request?: ChoiceLayer;
   /** Held-out years: the accuracy on them is recomputed (a check of the metrics the training script wrote). */
   testYears?: [number, number];
+  /** --dates / --time: the class samples are picked among these months only. */
+  period?: Pick<SampleSelection, 'dates' | 'timeRange'>;
 }
 
 /** TF.js's own model.json first (the format the training script saves natively), then the rest by name. */
@@ -149,10 +151,12 @@ export async function analyzeEntry(project: LensProject, entry: ModelEntry, opts
   const allPicked: number[] = [];
   const allMaps: Float64Array[] = [];
   // El Nino and La Nina (the classes the Nino-3.4 box defines) where the project names them, else every class.
+  // Samples by date: the classes' picks come from the months asked (the axis's span named when one is not there).
+  const pool = datesToIndices(session.data!.times, input.labels.length, opts.period ?? {}, project.file);
   const enso = map.filter((c) => c.output >= 0 && /ni[nñ][oa]/i.test(c.name));
   for (const c of enso.length ? enso : map) {
     if (c.output < 0) continue;
-    const idx = pickByLabel(input.labels, c.label, perClass);
+    const idx = pool ? pickByLabel(pool.map((i) => input.labels![i]), c.label, perClass).map((k) => pool[k]) : pickByLabel(input.labels, c.label, perClass);
     if (idx.length === 0) continue;
     const e = await explain(session, { indices: idx, maxSamples: idx.length, target: { type: 'index', index: c.output } });
     const maps = batchToGrid(grid, e.relevance.data, idx.length);

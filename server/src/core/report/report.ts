@@ -11,7 +11,7 @@ import { tf } from '../backend.js';
 import { useEngine } from '../lrp-onnx/ort-providers.js';
 import { readProject } from '../data/project.js';
 import { LensError, toLensError } from '../errors.js';
-import { analyzeEntry, type ModelAnalysis } from './analyze.js';
+import { analyzeEntry, type AnalyzeOptions, type ModelAnalysis } from './analyze.js';
 import { modelFigures } from './figures.js';
 import { codesOf, renderHtml, type ReportSection } from './html.js';
 import { readMetrics } from './metrics.js';
@@ -32,6 +32,8 @@ export interface ReportOptions {
   progress?: (msg: string) => void;
   /** The composite flags (--composite, --epsilon, ...): they win over each entry's explain composite. */
   request?: ChoiceLayer;
+  /** --dates / --time: each model's class samples picked among these months. */
+  period?: AnalyzeOptions['period'];
 }
 
 export interface SummaryRow {
@@ -100,7 +102,7 @@ export async function writeReport(path: string, opts: ReportOptions): Promise<Re
     const m = metrics.get(entry.name);
     const before = tf.memory().numTensors;
     try {
-      const a = await analyzeEntry(project, entry, { samples, request: opts.request, testYears: m?.testYears ? parseYears(m.testYears) : undefined });
+      const a = await analyzeEntry(project, entry, { samples, request: opts.request, period: opts.period, testYears: m?.testYears ? parseYears(m.testYears) : undefined });
       const figs = await modelFigures(a);
       const seq = sequenceOf(a);
       if (seq) figs.push(await sequenceFigure(a, seq));

@@ -10,6 +10,8 @@ import { runMapChecks, runStaticChecks } from '../artifacts/catalogue.js';
 import type { Finding, Severity } from '../artifacts/finding.js';
 import type { MapContext } from '../artifacts/map-context.js';
 import { collectFromArray } from '../artifacts/collect.js';
+import { addRuleTwins } from '../artifacts/remedy-twins-rule.js';
+import { markRemedyTwins } from '../artifacts/remedy-twins.js';
 import { explainerOptions, samplesOf, type Session } from './session.js';
 import { checksMask } from './mask.js';
 import { geometryTwin, gridIfAny, onDataGrid } from './grid-checks.js';
@@ -22,6 +24,9 @@ export const CHECK_SAMPLES = 32;
 export interface CheckOptions {
   /** Samples of the session's data (default: the first CHECK_SAMPLES). */
   indices?: number[];
+  /** Samples by date on the data's time axis (samples.ts). */
+  dates?: string[];
+  timeRange?: string;
   maxSamples?: number;
   severity?: Record<string, Severity | 'off'>;
 }
@@ -50,7 +55,7 @@ export async function checkMaps(s: Session, o: CheckOptions = {}): Promise<Check
   if (s.choice.from.target === 'request' && s.choice.target !== 'predicted') throw new LensError('USAGE', `the map checks judge the predicted class's maps; target ${s.choice.target} is for explain`);
   if (s.choice.method !== 'lrp') throw new LensError('USAGE', `the map checks judge LRP maps; method ${s.choice.method} is for explain`);
   if (s.choice.from.init === 'request') throw new LensError('USAGE', "the map checks start from the composite's own initialisation; init is for explain");
-  const { x, indices } = samplesOf(s, { indices: o.indices, maxSamples: o.maxSamples ?? CHECK_SAMPLES });
+  const { x, indices } = samplesOf(s, { indices: o.indices, dates: o.dates, timeRange: o.timeRange, maxSamples: o.maxSamples ?? CHECK_SAMPLES });
   const data = s.data!;
   const mask = checksMask(data, s.graph.inputs[0]?.fileLayout ?? '');
   const grid = gridIfAny(data);
@@ -61,5 +66,10 @@ export async function checkMaps(s: Session, o: CheckOptions = {}): Promise<Check
   const labels = data.labels ? indices.map((i) => data.labels![i] ?? -1) : undefined;
   const raw = await collectFromArray(s.graph, x, composite!, { maxSamples: x.shape[0], mask, explainer, twin: geometryTwin(s.graph, grid, x), sequence, labels });
   const ctx = onDataGrid(raw, data, grid);
-  return { mapFindings: runMapChecks(ctx, { severity: o.severity }), ctx, raw, grid, x, indices, mask };
+  const mapFindings = runMapChecks(ctx, { severity: o.severity });
+  // The warnings' remedy twins: first-layer rule twins built now (only for what fired), and every twin's
+  // name and statistic written into its finding, so JSON, SARIF, the panel and the report agree.
+  addRuleTwins(raw, ctx, mapFindings, { graph: s.graph, x, opts: { ...explainer, composite } }, (c) => onDataGrid(c, data, grid));
+  markRemedyTwins(ctx, mapFindings);
+  return { mapFindings, ctx, raw, grid, x, indices, mask };
 }

@@ -95,7 +95,7 @@ export interface SessionExplanation extends BatchRelevance {
 export function samplesOf(s: Session, sel: SampleSelection & { defaultMax?: number } = {}): { x: Batch; indices: number[] } {
   if (!s.data) throw new LensError('BAD_INPUT', `no samples to explain ${s.graph.file}`, { file: s.graph.file });
   const n = s.data.x.shape[0];
-  const indices = selectIndices(n, sel, s.data.file, sel.defaultMax);
+  const indices = selectIndices(n, sel, s.data.file, sel.defaultMax, s.data.times);
   return { x: indices.length === n && indices.every((v, i) => v === i) ? s.data.x : takeSamples(s.data.x, indices), indices };
 }
 

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { toLensError } from '../../core/errors.js';
+import { findEntry, readProject, type LensProject } from '../../core/data/project.js';
 import type { ListModelsParams, ListModelsResult, ModelSummary } from '../../protocol.js';
 import type { AnalyzePayload } from '../analyzer.js';
 import { analysisKey } from '../cache-keys.js';
@@ -17,7 +18,26 @@ import { sendStatus } from './status.js';
 
 export async function listModels(state: ServerState, params: ListModelsParams): Promise<ListModelsResult> {
   const { filter } = params;
-  return { models: [...state.models.values()].map((m) => m.summary).filter((s) => !filter || s.file.includes(filter)) };
+  const models = [...state.models.values()].map((m) => m.summary).filter((s) => !filter || s.file.includes(filter));
+  // Which models have data in lrp-lens.json (the viewer offers "Add data" to the others), read at the time of asking.
+  const projects = new Map<string, LensProject | undefined>();
+  return { models: await Promise.all(models.map(async (m) => withDataEntry(m, await projectOf(state, m.file, projects)))) };
+}
+
+async function projectOf(state: ServerState, file: string, seen: Map<string, LensProject | undefined>): Promise<LensProject | undefined> {
+  const pf = state.projectFileFor(file);
+  if (!pf) return undefined;
+  if (!seen.has(pf)) seen.set(pf, await readProject(pf).catch(() => undefined)); // an invalid file has no entries to offer
+  return seen.get(pf);
+}
+
+function withDataEntry(m: ModelSummary, project: LensProject | undefined): ModelSummary {
+  if (!project) return m;
+  try {
+    return { ...m, dataEntry: findEntry(project, m.file).name };
+  } catch {
+    return m; // no entry for this model
+  }
 }
 
 /** Every model of the workspace analyzed (those gone forgotten), then every lrp-lens.json validated. */
