@@ -29,30 +29,27 @@ for p in webgpu @tensorflow/tfjs-backend-webgpu @tensorflow/tfjs-node-gpu; do
   if [ -d "node_modules/$p" ]; then echo "package $p: present"; else echo "package $p: absent"; fi
 done
 
-echo "== which GPU backends start"
-AVAILABLE=$(timeout 120 npx tsx -e "
-import('./server/src/core/backend.ts').then(async ({ useBackend }) => {
-  const ok = [];
-  for (const b of ['webgpu', 'tensorflow-gpu']) {
-    try { await useBackend(b); ok.push(b); console.error(b + ': starts'); }
-    catch (e) { console.error(b + ': ' + e.message); }
-  }
-  console.log(ok.join(','));
-  process.exit(0);
-});" 2> >(sed 's/^/  /' >&2) | tail -1)
-echo "available: ${AVAILABLE:-none}"
-
-echo "== which ONNX Runtime GPU providers start"
-ORT_AVAILABLE=$(timeout 120 npx tsx -e "
+# Which of the named backends start here (useEngine: the tfjs backend, and the ONNX Runtime provider an
+# onnxruntime-* name asks for); prints them comma-separated, each failure's reason on stderr.
+starts() {
+  timeout 120 npx tsx -e "
 import('./server/src/core/lrp-onnx/ort-providers.ts').then(async ({ useEngine }) => {
   const ok = [];
-  for (const b of ['onnxruntime-webgpu', 'onnxruntime-cuda']) {
+  for (const b of '$*'.split(' ')) {
     try { await useEngine(b); ok.push(b); console.error(b + ': starts'); }
     catch (e) { console.error(b + ': ' + e.message); }
   }
   console.log(ok.join(','));
   process.exit(0);
-});" 2> >(sed 's/^/  /' >&2) | tail -1)
+});" 2> >(sed 's/^/  /' >&2) | tail -1
+}
+
+echo "== which GPU backends start"
+AVAILABLE=$(starts webgpu tensorflow-gpu)
+echo "available: ${AVAILABLE:-none}"
+
+echo "== which ONNX Runtime GPU providers start"
+ORT_AVAILABLE=$(starts onnxruntime-webgpu onnxruntime-cuda)
 echo "available: ${ORT_AVAILABLE:-none}"
 ORT_PARITY=0
 if [ -n "$ORT_AVAILABLE" ]; then

@@ -88,8 +88,14 @@ export async function explainJob(p: ExplainJobPayload, ctx: JobContext, config: 
   const session = await jobSession(p, graph);
   ctx.checkCancelled();
   const backend = await ensureBackend(config);
+  const e = await explainRequested(session, p, ctx);
+  return explainResult(session, e, p, backend, started);
+}
+
+/** The request's samples (indices, dates, cap) and variant explained in a job's session, with progress and cancellation. */
+export function explainRequested(session: Awaited<ReturnType<typeof jobSession>>, p: ExplainJobPayload, ctx: JobContext): ReturnType<typeof explain> {
   const sel = p.params.samples ?? {};
-  const e = await explain(session, {
+  return explain(session, {
     indices: sel.indices,
     dates: sel.dates,
     timeRange: sel.timeRange,
@@ -100,7 +106,6 @@ export async function explainJob(p: ExplainJobPayload, ctx: JobContext, config: 
       ctx.progress(done, total, `${done}/${total} samples`);
     },
   });
-  return explainResult(session, e, p, backend, started);
 }
 
 /** A pixel, region or all-outputs target, described for the panel (ExplainResult.targetSpec). */

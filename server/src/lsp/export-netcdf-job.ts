@@ -5,12 +5,11 @@
  * rather than keeping every explanation's arrays on the server: an export is rare, explanations many.
  */
 import { basename } from 'node:path';
-import { explain } from '../core/session/session.js';
 import { sessionRelevanceNetcdf } from '../core/session/relevance-netcdf.js';
 import type { ExportNetcdfResult } from '../protocol.js';
 import type { JobContext } from './jobs.js';
 import { getGraph, type WorkerConfig } from './analyzer.js';
-import { ensureBackend, jobSession, type ExplainJobPayload } from './explain-job.js';
+import { ensureBackend, explainRequested, jobSession, type ExplainJobPayload } from './explain-job.js';
 
 /** An explain job's payload marked for NetCDF: the worker runs this instead of explainJob. */
 export type ExportNetcdfPayload = ExplainJobPayload & { netcdf: true };
@@ -31,18 +30,7 @@ export async function exportNetcdfJob(p: ExportNetcdfPayload, ctx: JobContext, c
   ctx.checkCancelled();
   const session = await jobSession(p, graph);
   await ensureBackend(config);
-  const sel = p.params.samples ?? {};
-  const e = await explain(session, {
-    indices: sel.indices,
-    dates: sel.dates,
-    timeRange: sel.timeRange,
-    maxSamples: sel.maxSamples,
-    variant: p.params.variant,
-    onChunk: (done, total) => {
-      ctx.checkCancelled();
-      ctx.progress(done, total, `${done}/${total} samples`);
-    },
-  });
+  const e = await explainRequested(session, p, ctx);
   const bytes = sessionRelevanceNetcdf(session, e, { history: `LRP Lens (VS Code panel): explain ${basename(p.file)}, target ${session.choice.target}, composite ${e.composite}` });
   return { base64: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'), fileName: netcdfFileName(p.file, session.choice.target) };
 }

@@ -10,31 +10,12 @@ import { decodeTimes, decodeValues, decodingOf, formatDate } from './cf.js';
 import { coordinateVars, dataVariables, withSource } from './load.js';
 import type { DataSource, VarInfo } from './source.js';
 import { fullSlab, product } from './source.js';
+import type { DataAxisInfo, DataVariableInfo, DimRole } from './form-types.js';
 
-export type DimRole = 'time' | 'lat' | 'lon' | 'level' | 'other';
-
-export interface VariableInfo {
-  name: string;
-  dims: string[];
-  shape: number[];
-  roles: DimRole[];
-  units?: string;
-  longName?: string;
-  standardName?: string;
-  fillValue?: number;
-}
-
-export interface AxisInfo {
-  name: string;
-  role: DimRole;
-  size: number;
-  units?: string;
-  first?: number | string;
-  last?: number | string;
-  step?: number;
-  /** Time only: each step's date, YYYY-MM-DD. */
-  times?: string[];
-}
+// The form's types are declared once (form-types.ts, shared with the protocol).
+export type { DimRole } from './form-types.js';
+export type VariableInfo = DataVariableInfo;
+export type AxisInfo = DataAxisInfo;
 
 export interface DataInfo {
   /** The path as given. */

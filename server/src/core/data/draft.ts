@@ -5,18 +5,10 @@
  */
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { parseProject, type LensProject, type ProjectIssue } from './project.js';
+import type { EntryDraft } from './form-types.js';
 
-/** The same JSON keys and values as a model entry of lrp-lens.json (protocol.ts EntryDraft). */
-export interface DraftEntry {
-  name?: string;
-  data: { file: string; variable?: string; variables?: string[]; format?: string; select?: Record<string, unknown> };
-  input?: Record<string, unknown>;
-  mask?: unknown;
-  coords?: { lat?: string; lon?: string; time?: string };
-  labels?: unknown;
-  classNames?: string[];
-  explain?: { composite?: string; target?: 'predicted' | 'label' | number };
-}
+/** The same JSON keys and values as a model entry of lrp-lens.json (declared once in form-types.ts). */
+export type DraftEntry = EntryDraft;
 
 /** Model entry keys in the order lrp-lens.json writes them. */
 const ORDER = ['name', 'model', 'data', 'input', 'labels', 'classNames', 'mask', 'coords', 'explain'] as const;

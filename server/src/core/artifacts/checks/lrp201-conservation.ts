@@ -65,23 +65,29 @@ function steps(ctx: Parameters<MapCheck['check']>[0]): Step[] {
   });
 }
 
+/** Mean over samples of |sum of input relevance - relevance put in| / |relevance put in| (finite sums, non-zero seeds). */
+function overallGap(ctx: Parameters<MapCheck['check']>[0]): { overall: number; samples: number } {
+  const p = per(ctx);
+  let gap = 0, k = 0;
+  for (let s = 0; s < ctx.n; s++) {
+    const init = ctx.initial[s];
+    if (!(Math.abs(init) > 0)) continue;
+    let sum = 0;
+    for (let i = 0; i < p; i++) sum += ctx.relevance[s * p + i];
+    if (!Number.isFinite(sum)) continue;
+    gap += Math.abs(sum - init) / Math.abs(init);
+    k++;
+  }
+  return { overall: k ? gap / k : NaN, samples: k };
+}
+
 export const check: MapCheck = {
   meta,
   check(ctx) {
     if (ctx.layerLoss?.length) return computed(ctx);
     const out: Finding[] = [];
-    const n = ctx.n, p = per(ctx);
-    let gap = 0, k = 0;
-    for (let s = 0; s < n; s++) {
-      const init = ctx.initial[s];
-      if (!(Math.abs(init) > 0)) continue;
-      let sum = 0;
-      for (let i = 0; i < p; i++) sum += ctx.relevance[s * p + i];
-      if (!Number.isFinite(sum)) continue;
-      gap += Math.abs(sum - init) / Math.abs(init);
-      k++;
-    }
-    const overall = k ? gap / k : NaN;
+    const n = ctx.n;
+    const { overall, samples: k } = overallGap(ctx);
     // The layer where the most is lost: relative change between consecutive entries of the report.
     let worst: { name: string; index: number; change: number } | undefined;
     /** Layers whose rule conserves by design but whose sum changed beyond the layer threshold. */
@@ -135,18 +141,7 @@ export const check: MapCheck = {
 
 /** LRP201 on the engine's per-step losses, each against its rule's computed expected loss. */
 function computed(ctx: Parameters<MapCheck['check']>[0]): Finding[] {
-  const p = per(ctx);
-  let gap = 0, k = 0;
-  for (let s = 0; s < ctx.n; s++) {
-    const init = ctx.initial[s];
-    if (!(Math.abs(init) > 0)) continue;
-    let sum = 0;
-    for (let i = 0; i < p; i++) sum += ctx.relevance[s * p + i];
-    if (!Number.isFinite(sum)) continue;
-    gap += Math.abs(sum - init) / Math.abs(init);
-    k++;
-  }
-  const overall = k ? gap / k : NaN;
+  const { overall, samples: k } = overallGap(ctx);
   const all = steps(ctx);
   const worst = all.reduce<Step | undefined>((w, st) => (!w || st.change > w.change ? st : w), undefined);
   // Computed: the change beyond the rule's own loss; classified: a change where the rule conserves by design.
