@@ -54,7 +54,7 @@ export const check: MapCheck = {
     const copy = perSampleMean(ctx.n, p, (_s, off) => pearson(rnd, ctx.x, off, p, true));
     return [
       makeFinding(meta, ctx.graph, {
-        message: `after re-initializing ${full.layers.length} layer(s) (cascading from the top), the map still correlates ${fmt(full.similarity)} with the trained model's (|R|, Pearson; threshold ${meta.thresholds.similarity}; per step: ${sims.map((s) => fmt(s.similarity)).join(', ')}); the randomized map correlates ${fmt(copy)} with |x|`,
+        message: `after re-initializing ${full.layers.length} layer(s) (cascading from the top), the map still correlates ${fmt(full.similarity)} with the trained model's (|R|, Pearson; threshold ${meta.thresholds.similarity}; per step: ${sims.map((s) => fmt(s.similarity)).join(', ')}); ${Number.isFinite(copy) ? `the randomized map correlates ${fmt(copy)} with |x|` : 'the randomized map is constant within each sample (a flat rule on a dense first layer gives every input the same share, whatever x is), so it does not correlate with |x| at all'}`,
         data: { similarity: full.similarity, steps: sims.map((s) => s.similarity), inputExplains: copy, ...controlData(full.similarity, copy, "randomized map's |R| vs |x| (what the input alone explains)", full.similarity - copy) },
       }),
     ];
