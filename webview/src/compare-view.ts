@@ -42,7 +42,7 @@ export function renderCompare(): void {
     return;
   }
   const lim = limitsFor([a, b]);
-  $('capA').textContent = `A · ${compositeName(main)} · class ${main.result.target[k]}`;
+  $('capA').textContent = `A · ${compositeName(main)} · ${main.result.targetSpec ? `output ${main.result.targetSpec.text}` : `class ${main.result.target[k]}`}`;
   $('capB').textContent = `B · ${compared.label}`;
   const barLabel = baselineB ? 'relative to each map\'s max |value|' : `${unitsLabel(main)}, shared`;
   mapA.onLayout = (h) => drawColorbar($('barCompare'), lim, barLabel, h);

@@ -29,7 +29,7 @@ export function renderSample(): void {
   $('barInput').hidden = overlay || !inp;
   layoutMapRows();
   const sampleNo = `${s.result.samples[k] ?? k}${s.result.times?.[k] ? ` (${s.result.times[k]})` : ''}`;
-  $('capRel').textContent = `${overlay ? 'Relevance over input' : 'Relevance'} · sample ${sampleNo} · class ${className(s, s.result.target[k])} · ${compositeName(s)}`;
+  $('capRel').textContent = `${overlay ? 'Relevance over input' : 'Relevance'} · sample ${sampleNo} · ${s.result.targetSpec ? `output ${s.result.targetSpec.text}` : `class ${className(s, s.result.target[k])}`} · ${compositeName(s)}`;
   $('capInput').textContent = `Input · sample ${sampleNo}${s.seq ? ' · features × time steps' : ''}`;
   if (inp && !overlay) timed('inputMap', () => {
     // An anomaly field diverges around 0 (symmetric limits, white at 0); any other input is sequential.
