@@ -9,13 +9,13 @@
  * share of decisions the reversal keeps.
  * Run: npx tsx samples/benchmark/recurrent-benchmark.ts [--samples N]
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useBackend } from '../../server/src/core/backend.js';
-import { REPO } from '../../server/src/testing/paths.js';
 import { BENCH_DIR } from './cases.js';
 import { RECURRENT_PAIRS, measureRecurrent, type RecurrentCase, type RecurrentMeasured } from './recurrent-cases.js';
 import { auc, chooseThreshold } from './separation.js';
+import { writeFindingsSection } from './readme-section.js';
 
 const CALIBRATION_SEEDS = [1, 3, 5, 7];
 const HELD_OUT_SEEDS = [2, 4, 6, 8];
@@ -95,10 +95,7 @@ async function main(): Promise<void> {
     ...lines,
     END,
   ].join('\n');
-  const readme = join(REPO, 'docs', 'findings', 'README.md');
-  const text = readFileSync(readme, 'utf8');
-  const i = text.indexOf(START), j = text.indexOf(END);
-  writeFileSync(readme, i >= 0 && j > i ? text.slice(0, i) + table + text.slice(j + END.length) : `${text.trimEnd()}\n\n${table}\n`);
+  writeFindingsSection(START, END, table);
 }
 
 main().catch((e) => {

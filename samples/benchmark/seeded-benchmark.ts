@@ -8,14 +8,14 @@
  * docs/findings/README.md.
  * Run: npx tsx samples/benchmark/seeded-benchmark.ts [--samples N] [--seeds 1-6] [LRP203 ...]
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useBackend } from '../../server/src/core/backend.js';
-import { REPO } from '../../server/src/testing/paths.js';
 import { BENCH_DIR, PAIRS, modelPath, type Case, type Pair } from './cases.js';
 import { measure, type Measured } from './measure.js';
 import { auc, chooseThreshold } from './separation.js';
 import { MAP_CHECKS } from '../../server/src/core/artifacts/catalogue.js';
+import { writeFindingsSection } from './readme-section.js';
 
 const START = '<!-- map-benchmark:start -->';
 const END = '<!-- map-benchmark:end -->';
@@ -137,10 +137,7 @@ async function main(): Promise<void> {
     ...(notes.length ? ['', ...notes] : []),
     END,
   ].join('\n');
-  const readme = join(REPO, 'docs', 'findings', 'README.md');
-  const text = readFileSync(readme, 'utf8');
-  const i = text.indexOf(START), j = text.indexOf(END);
-  writeFileSync(readme, i >= 0 && j > i ? text.slice(0, i) + table + text.slice(j + END.length) : `${text.trimEnd()}\n\n${table}\n`);
+  writeFindingsSection(START, END, table);
 }
 
 if (process.argv[1]?.endsWith('seeded-benchmark.ts')) {
