@@ -12,6 +12,8 @@ import { explainJob } from './explain-job.js';
 import { exportNetcdfJob, isExportNetcdfPayload } from './export-netcdf-job.js';
 import { checkDataJob } from './check-data-job.js';
 import { discoverModels, type DiscoveryOptions } from './discovery.js';
+import { NODE_PROBE, probeBackends } from '../core/backend-availability.js';
+import { probeProvider } from '../core/lrp-onnx/ort-providers.js';
 
 const port = parentPort;
 if (!port) throw new Error('worker.ts must run in a worker thread');
@@ -58,6 +60,10 @@ async function handle(msg: JobMessage): Promise<void> {
         break;
       case 'checkData':
         value = await checkDataJob(msg.payload as never, ctx, config);
+        break;
+      case 'probeBackends':
+        // ONNX Runtime's GPU providers started for real (a one-node graph each).
+        value = await probeBackends({ ...NODE_PROBE, startOrtProvider: probeProvider });
         break;
       case 'crash':
         // Test hooks only (LRP_LENS_TEST_HOOKS=1): a dying worker is reported and replaced ...

@@ -3,7 +3,7 @@
  * errors, and which backends can run here. The one source of the active backend for the status bar and
  * the panel alike.
  */
-import { NODE_PROBE, probeBackends, type BackendAvailability, type ProbeEnv } from '../../core/backend-availability.js';
+import type { BackendAvailability } from '../../core/backend-availability.js';
 import { Notification, type StatusParams } from '../../protocol.js';
 import type { ServerState } from '../state.js';
 
@@ -13,15 +13,9 @@ let probing: Promise<BackendAvailability[]> | undefined;
 /** A status is due when the probe answers. */
 let waiting = false;
 
-/** The probe with ONNX Runtime's GPU providers started for real (a one-node graph each). */
-const SERVER_PROBE: ProbeEnv = {
-  ...NODE_PROBE,
-  startOrtProvider: async (p) => (await import('../../core/lrp-onnx/ort-providers.js')).probeProvider(p),
-};
-
-/** Which backends can run here; probed on the first call, then the same answer. */
-export function backendAvailability(env: ProbeEnv = SERVER_PROBE): Promise<BackendAvailability[]> {
-  probing ??= probeBackends(env).then((b) => (backends = b));
+/** Which backends can run here: probed once on a worker (it loads ONNX Runtime and asks for GPU adapters). */
+export function backendAvailability(state: ServerState): Promise<BackendAvailability[]> {
+  probing ??= state.workers.run<BackendAvailability[]>('probeBackends', {}).promise.then((b) => (backends = b));
   return probing;
 }
 
@@ -41,9 +35,9 @@ export function statusOf(state: ServerState): StatusParams {
 
 export function sendStatus(state: ServerState): void {
   state.notify(Notification.status, statusOf(state));
-  // The first status goes out at once; the availability follows when the probe answers (ONNX Runtime's
-  // binding and a WebGPU adapter take a few hundred milliseconds to ask).
+  // The first status goes out at once; the availability follows when the worker's probe answers (ONNX
+  // Runtime's binding and a WebGPU adapter take about a second to ask).
   if (backends || waiting) return;
   waiting = true;
-  void backendAvailability().then(() => sendStatus(state), () => undefined);
+  void backendAvailability(state).then(() => sendStatus(state), () => undefined);
 }
